@@ -1,0 +1,167 @@
+"""LandingZone: the AWS Organization, its OU tree, member accounts, SCPs and sandbox spend caps.
+
+Runs in the management account (stack ``org``). Everything it declares comes from a validated
+``OrgConfig``; the SCP documents arrive already loaded, validated and minified.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.config import AccountSettings, OrgConfig
+from policies.documents import PolicyDocument
+
+SCP_TYPE = "SERVICE_CONTROL_POLICY"
+# AWS cannot read these back from an existing account: without ignore_changes, a refresh or an
+# import would make Pulumi plan to replace (that is, close and recreate) the account.
+ACCOUNT_WRITE_ONLY_PROPERTIES = ["roleName", "iamUserAccessToBilling"]
+
+
+def slug(path: str) -> str:
+    """A resource-name fragment for an OU path or a policy name: ``Workloads/Prod`` -> ``workloads-prod``."""
+    return re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-")
+
+
+@dataclass(frozen=True)
+class LandingZoneArgs:
+    config: OrgConfig
+    service_control_policies: Mapping[str, PolicyDocument]  # policy name -> validated document
+
+
+class LandingZone(pulumi.ComponentResource):
+    """The organization structure of the management account."""
+
+    organization: aws.organizations.Organization
+    root_id: pulumi.Output[str]
+    organizational_units: dict[str, aws.organizations.OrganizationalUnit]
+    accounts: dict[str, aws.organizations.Account]
+    policies: dict[str, aws.organizations.Policy]
+    attachments: list[aws.organizations.PolicyAttachment]
+    budgets: dict[str, aws.budgets.Budget]
+
+    def __init__(self, name: str, args: LandingZoneArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("landingzone:organization:LandingZone", name, None, opts)
+        config = args.config
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.organization = aws.organizations.Organization(
+            f"{name}-organization",
+            feature_set="ALL",
+            enabled_policy_types=[SCP_TYPE],
+            aws_service_access_principals=list(config.organization.aws_service_access_principals),
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=True, import_=config.organization.import_id
+            ),
+        )
+        self.root_id = self.organization.roots.apply(lambda roots: roots[0].id)
+
+        # Parents are declared before children (validated order), so each parent id is at hand.
+        self.organizational_units = {}
+        for path in config.organizational_units:
+            parent, _, ou_name = path.rpartition("/")
+            self.organizational_units[path] = aws.organizations.OrganizationalUnit(
+                f"{name}-ou-{slug(path)}",
+                name=ou_name,
+                parent_id=self.organizational_units[parent].id if parent else self.root_id,
+                opts=child,
+            )
+
+        self.accounts = {
+            account.key: self._account(name, account, config) for account in config.accounts
+        }
+
+        self.policies = {}
+        self.attachments = []
+        for scp in config.service_control_policies:
+            document = args.service_control_policies[scp.name]
+            policy = aws.organizations.Policy(
+                f"{name}-scp-{slug(scp.name)}",
+                name=scp.name,
+                description=scp.description or None,
+                type=SCP_TYPE,
+                content=document.minified,
+                # The policy type must be enabled on the root before an SCP can be created.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.organization]),
+            )
+            self.policies[scp.name] = policy
+            for target in scp.targets:
+                self.attachments.append(
+                    aws.organizations.PolicyAttachment(
+                        f"{name}-scp-{slug(scp.name)}-{slug(target)}",
+                        policy_id=policy.id,
+                        target_id=self.organizational_units[target].id,
+                        opts=child,
+                    )
+                )
+
+        self.budgets = {
+            account.key: self._budget(name, account)
+            for account in config.accounts
+            if account.budget is not None
+        }
+
+        self.register_outputs(
+            {
+                "accounts": {key: account.id for key, account in self.accounts.items()},
+                "organizational_units": {path: ou.id for path, ou in self.organizational_units.items()},
+            }
+        )
+
+    def _account(self, name: str, account: AccountSettings, config: OrgConfig) -> aws.organizations.Account:
+        tags = dict(account.tags)
+        if account.suspension is not None:
+            tags.update(
+                {
+                    "SuspendedBy": account.suspension.by,
+                    "SuspendedOn": account.suspension.date,
+                    "SuspendedReason": account.suspension.reason,
+                }
+            )
+        return aws.organizations.Account(
+            f"{name}-account-{account.key}",
+            name=account.name,
+            email=account.email,
+            parent_id=self.organizational_units[account.ou].id,
+            role_name=config.access_role_name,
+            close_on_deletion=account.close_on_deletion,
+            tags=tags or None,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=True,
+                ignore_changes=ACCOUNT_WRITE_ONLY_PROPERTIES,
+                import_=account.import_id,
+            ),
+        )
+
+    def _budget(self, name: str, account: AccountSettings) -> aws.budgets.Budget:
+        """A monthly cost budget in the management account, filtered to one linked account."""
+        assert account.budget is not None
+        recipients = list(account.budget.notify)
+
+        def notification(kind: str, threshold: float) -> aws.budgets.BudgetNotificationArgs:
+            return aws.budgets.BudgetNotificationArgs(
+                comparison_operator="GREATER_THAN",
+                notification_type=kind,
+                threshold=threshold,
+                threshold_type="PERCENTAGE",
+                subscriber_email_addresses=recipients,
+            )
+
+        return aws.budgets.Budget(
+            f"{name}-budget-{account.key}",
+            name=f"{account.key}-monthly-spend-cap",
+            budget_type="COST",
+            time_unit="MONTHLY",
+            limit_amount=str(account.budget.monthly_limit_usd),
+            limit_unit="USD",
+            cost_filters=[
+                aws.budgets.BudgetCostFilterArgs(name="LinkedAccount", values=[self.accounts[account.key].id])
+            ],
+            notifications=[notification("ACTUAL", 80), notification("FORECASTED", 100)],
+            opts=pulumi.ResourceOptions(parent=self),
+        )

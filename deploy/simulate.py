@@ -1,0 +1,256 @@
+"""Run a stack's program in-process under Pulumi's mock runtime and record what it declares.
+
+This is how the project is verified without a cloud: the tests, ``python -m deploy plan`` and the
+CrossGuard tests all call :func:`simulate`. Nothing here talks to AWS or needs the Pulumi CLI.
+
+The mocks stand in for the provider: every resource gets a deterministic fake id and the outputs a
+real provider would compute (in camelCase, as the engine sends them), from ``_SYNTHESIZED`` below.
+The org stack's outputs reach the environment stacks through the mocked ``StackReference``, exactly
+as they would through the real one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc, settings
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.stack import run_pulumi_func
+
+from components import config as stack_config
+
+PROVIDER_TYPE_PREFIX = "pulumi:providers:"
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
+
+
+@dataclass
+class RecordedResource:
+    """One resource as the engine would receive it: inputs, options and the mocked outputs."""
+
+    urn: str
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    id: str
+    custom: bool
+    remote: bool
+    parent: str | None
+    provider: str | None  # URN of the explicit provider, None when the default provider would be used
+    providers: dict[str, str]  # package -> provider URN, for components
+    protect: bool
+    ignore_changes: list[str]
+    import_id: str | None
+    dependencies: list[str]
+    delete_before_replace: bool
+    retain_on_delete: bool
+
+    @property
+    def is_provider(self) -> bool:
+        return self.type.startswith(PROVIDER_TYPE_PREFIX)
+
+
+@dataclass
+class Recording:
+    """Everything one program run declared, and the stack outputs it returned."""
+
+    stack: str
+    resources: list[RecordedResource] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def of_type(self, type_: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str, name: str | None = None) -> RecordedResource:
+        matches = [r for r in self.of_type(type_) if name is None or r.name == name]
+        if len(matches) != 1:
+            raise AssertionError(f"expected one {type_} named {name!r}, found {len(matches)}")
+        return matches[0]
+
+    def by_urn(self, urn: str) -> RecordedResource:
+        for resource in self.resources:
+            if resource.urn == urn:
+                return resource
+        raise KeyError(urn)
+
+    def by_id(self, id_: str) -> RecordedResource:
+        for resource in self.resources:
+            if resource.id == id_:
+                return resource
+        raise KeyError(id_)
+
+    def provider_of(self, resource: RecordedResource) -> RecordedResource | None:
+        """The explicit provider a custom resource is created with (None: the default provider)."""
+        return self.by_urn(resource.provider) if resource.provider else None
+
+    @property
+    def custom_resources(self) -> list[RecordedResource]:
+        return [r for r in self.resources if r.custom and not r.is_provider]
+
+
+def fake_id(*parts: str, digits: bool = False, length: int = 12) -> str:
+    digest = hashlib.sha256("/".join(parts).encode()).hexdigest()
+    if digits:
+        return str(int(digest, 16))[:length]
+    return digest[:length]
+
+
+def _account_outputs(inputs: dict[str, Any], name: str) -> dict[str, Any]:
+    account_id = inputs.get("importId") or fake_id("account", name, digits=True)
+    return {"arn": f"arn:aws:organizations::111111111111:account/o-example/{account_id}", "status": "ACTIVE"}
+
+
+# Outputs a real provider would compute, by resource type. Each returns (extra outputs); the id is
+# derived from the type and name unless the function returns an "id" entry.
+_SYNTHESIZED: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
+    "aws:organizations/organization:Organization": lambda inputs, name: {
+        "id": "o-exampleorg1",
+        "arn": "arn:aws:organizations::111111111111:organization/o-exampleorg1",
+        "masterAccountId": "111111111111",
+        "roots": [
+            {"id": "r-exmp", "arn": "arn:aws:organizations::111111111111:root/o-exampleorg1/r-exmp",
+             "name": "Root", "policyTypes": []}
+        ],
+    },
+    "aws:organizations/organizationalUnit:OrganizationalUnit": lambda inputs, name: {
+        "id": f"ou-exmp-{fake_id('ou', name, length=8)}",
+    },
+    "aws:organizations/account:Account": lambda inputs, name: {
+        "id": fake_id("account", name, digits=True),
+        **_account_outputs(inputs, name),
+    },
+    "aws:organizations/policy:Policy": lambda inputs, name: {"id": f"p-{fake_id('scp', name, length=8)}"},
+}
+
+
+def _synthesize(type_: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    extra = _SYNTHESIZED.get(type_, lambda _i, _n: {})(inputs, name)
+    resource_id = str(extra.pop("id", f"{name}-id"))
+    state = {**inputs, **extra}
+    state.setdefault("arn", f"arn:aws:mock:::{type_.split(':')[-1].lower()}/{name}")
+    return resource_id, state
+
+
+# Results of provider functions (invokes), by token.
+_INVOKES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "aws:index/getCallerIdentity:getCallerIdentity": lambda args: {
+        "accountId": "111111111111", "arn": "arn:aws:iam::111111111111:user/mock", "userId": "mock"
+    },
+    "aws:index/getRegion:getRegion": lambda args: {"name": "us-east-1", "region": "us-east-1"},
+    "aws:index/getPartition:getPartition": lambda args: {"partition": "aws", "dnsSuffix": "amazonaws.com"},
+}
+
+
+class _Mocks(pulumi_mocks.Mocks):
+    def __init__(self, recording: Recording, stack_outputs: Mapping[str, Mapping[str, Any]]) -> None:
+        self.recording = recording
+        self.stack_outputs = stack_outputs
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
+        if args.typ == STACK_REFERENCE:
+            name = str(args.inputs.get("name", args.name))
+            outputs = self.stack_outputs.get(name)
+            if outputs is None:
+                raise KeyError(f"no outputs are known for stack reference '{name}'")
+            return name, {"name": name, "outputs": dict(outputs), "secretOutputNames": []}
+        if not args.custom:
+            return f"{args.name}-component", dict(args.inputs)
+        return _synthesize(args.typ, args.name, dict(args.inputs))
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+        self.recording.invokes.append((args.token, dict(args.args)))
+        handler = _INVOKES.get(args.token)
+        if handler is None:
+            raise NotImplementedError(f"no mock result for provider function {args.token}")
+        return handler(dict(args.args)), None
+
+
+class _RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The stock mock monitor, plus a record of each registration's options (parent, provider, ...)."""
+
+    def __init__(self, mocks: _Mocks) -> None:
+        super().__init__(mocks)
+        self.recording = mocks.recording
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        registered = self.resources[response.urn]
+        self.recording.resources.append(
+            RecordedResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                inputs=rpc.deserialize_properties(request.object),
+                outputs=dict(registered.state),
+                id=str(registered.id),
+                custom=bool(request.custom),
+                remote=bool(request.remote),
+                parent=request.parent or None,
+                provider=_provider_urn(request.provider),
+                providers={k: _provider_urn(v) or "" for k, v in dict(request.providers).items()},
+                protect=bool(request.protect),
+                ignore_changes=list(request.ignoreChanges),
+                import_id=request.importId or None,
+                dependencies=list(request.dependencies),
+                delete_before_replace=bool(request.deleteBeforeReplace),
+                retain_on_delete=bool(request.retainOnDelete),
+            )
+        )
+        return response
+
+
+def _provider_urn(reference: str) -> str | None:
+    """A provider reference is ``<urn>::<id>``; keep the URN."""
+    if not reference:
+        return None
+    return reference.rsplit("::", 1)[0]
+
+
+def simulate(
+    stack: str,
+    program: Callable[[], Mapping[str, Any]],
+    *,
+    raw_config: Mapping[str, Any] | None = None,
+    stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+    project: str = stack_config.PROJECT,
+) -> Recording:
+    """Run ``program`` as stack ``stack`` under mocks; return what it declared and its outputs.
+
+    ``program`` returns the stack outputs (what ``__main__`` would export). ``raw_config`` is set as
+    the engine's config (for code that reads ``pulumi.Config``); ``stack_outputs`` maps fully
+    qualified stack names to the outputs a ``StackReference`` to them returns.
+    """
+    recording = Recording(stack=stack)
+    mocks = _Mocks(recording, stack_outputs or {})
+    # The runtime's futures (the root stack resource's among them) belong to the loop current when
+    # they are made, so the loop must exist before set_mocks.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    settings.set_root_resource(None)  # type: ignore[arg-type]
+    pulumi_mocks.set_mocks(mocks, project=project, stack=stack, preview=False,
+                           monitor=_RecordingMonitor(mocks))
+    set_all_config(stack_config.config_env(stack, raw_config or {}))
+    settings.SETTINGS.rpc_manager.clear()
+    settings.SETTINGS.outputs.clear()
+
+    async def run() -> None:
+        outputs = program()
+        resolved = await pulumi.Output.from_input(dict(outputs)).future()
+        recording.outputs = dict(resolved or {})
+
+    try:
+        loop.run_until_complete(run_pulumi_func(lambda: run()))
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+        settings.set_root_resource(None)  # type: ignore[arg-type]
+    return recording

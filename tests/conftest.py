@@ -1,0 +1,43 @@
+"""Shared fixtures: run a stack's whole program under Pulumi mocks and return what it declared."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from components import config, program  # noqa: E402
+from deploy.simulate import Recording, simulate  # noqa: E402
+
+
+def run_stack(
+    stack: str,
+    raw: Mapping[str, Any] | None = None,
+    *,
+    stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Recording:
+    """Validate ``raw`` (default: the stack file) and run the stack's program under mocks."""
+    values = dict(config.read_stack_file(stack) if raw is None else raw)
+    settings = config.load(stack, values)
+    return simulate(stack, lambda: program.build(settings), raw_config=values, stack_outputs=stack_outputs)
+
+
+@pytest.fixture
+def org_raw() -> dict[str, Any]:
+    """The org stack file's values, to copy and modify in a test."""
+    return config.read_stack_file("org")
+
+
+@pytest.fixture(scope="session")
+def org_recording() -> Recording:
+    return run_stack("org")
+
+
+RunStack = Callable[..., Recording]
