@@ -58,7 +58,7 @@ class LandingZone(pulumi.ComponentResource):
                 parent=self, protect=True, import_=config.organization.import_id
             ),
         )
-        self.root_id = self.organization.roots.apply(lambda roots: roots[0].id)
+        self.root_id = self.organization.roots.apply(lambda roots: str(roots[0].id))
 
         # Parents are declared before children (validated order), so each parent id is at hand.
         self.organizational_units = {}

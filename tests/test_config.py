@@ -1,0 +1,178 @@
+"""Stack config validation: every mistake is one line naming the stack file and key, before any resource."""
+
+from __future__ import annotations
+
+import copy
+import json
+import runpy
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+
+from components import config
+from deploy.simulate import Recording, simulate
+from policies import documents
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def org_error(raw: dict[str, Any]) -> str:
+    with pytest.raises(config.ConfigError) as caught:
+        config.load("org", raw)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith("Pulumi.org.yaml: landing-zone:")
+    return message
+
+
+def with_accounts(raw: dict[str, Any], *extra: dict[str, Any]) -> dict[str, Any]:
+    changed = copy.deepcopy(raw)
+    changed["accounts"] = [*changed["accounts"], *extra]
+    return changed
+
+
+def account(**fields: Any) -> dict[str, Any]:
+    return {"key": "extra", "name": "Extra", "email": "aws-extra@example.com", "ou": "Sandbox", **fields}
+
+
+def test_stack_file_is_valid(org_raw: dict[str, Any]) -> None:
+    settings = config.load("org", org_raw)
+    assert isinstance(settings, config.OrgConfig)
+    assert settings.organizational_units == config.DEFAULT_OUS
+    assert [a.key for a in settings.accounts][:3] == ["sandbox", "idp-pre", "idp-prod"]
+
+
+def test_account_in_unknown_ou(org_raw: dict[str, Any]) -> None:
+    message = org_error(with_accounts(org_raw, account(ou="Workloads/QA")))
+    assert message == "Pulumi.org.yaml: landing-zone:accounts[7].ou: unknown OU path 'Workloads/QA'"
+
+
+def test_duplicate_account_key(org_raw: dict[str, Any]) -> None:
+    message = org_error(with_accounts(org_raw, account(key="sandbox")))
+    assert "landing-zone:accounts[7].key: duplicate account key 'sandbox'" in message
+
+
+def test_duplicate_email_ignores_case(org_raw: dict[str, Any]) -> None:
+    message = org_error(with_accounts(org_raw, account(email="AWS-Sandbox@example.com")))
+    assert "landing-zone:accounts[7].email: duplicate e-mail" in message
+
+
+def test_malformed_email(org_raw: dict[str, Any]) -> None:
+    message = org_error(with_accounts(org_raw, account(email="ops@")))
+    assert message == "Pulumi.org.yaml: landing-zone:accounts[7].email: 'ops@' is not a valid e-mail address"
+
+
+def test_ou_nesting_deeper_than_five(org_raw: dict[str, Any]) -> None:
+    paths = ["A", "A/B", "A/B/C", "A/B/C/D", "A/B/C/D/E", "A/B/C/D/E/F"]
+    raw = {**org_raw, "organizationalUnits": [*config.DEFAULT_OUS, *paths]}
+    message = org_error(raw)
+    assert "landing-zone:organizationalUnits[14]" in message and "5" in message
+
+
+def test_ou_parent_must_be_declared(org_raw: dict[str, Any]) -> None:
+    raw = {**org_raw, "organizationalUnits": [*config.DEFAULT_OUS, "Infrastructure/Prod"]}
+    assert "parent OU 'Infrastructure' must be listed" in org_error(raw)
+
+
+def test_duplicate_ou(org_raw: dict[str, Any]) -> None:
+    raw = {**org_raw, "organizationalUnits": [*config.DEFAULT_OUS, "Sandbox"]}
+    assert "duplicate OU path 'Sandbox'" in org_error(raw)
+
+
+def test_missing_scp_file(org_raw: dict[str, Any]) -> None:
+    raw = {**org_raw, "serviceControlPolicies": [{"name": "x", "file": "nope.json", "targets": ["Sandbox"]}]}
+    message = org_error(raw)
+    assert message == (
+        "Pulumi.org.yaml: landing-zone:serviceControlPolicies[0].file: "
+        "policies/scp/nope.json: policy file not found"
+    )
+
+
+def test_scp_target_unknown(org_raw: dict[str, Any]) -> None:
+    raw = {**org_raw, "serviceControlPolicies": [{"name": "x", "file": "guardrails.json",
+                                                  "targets": ["Sandbox", "Nowhere"]}]}
+    assert "serviceControlPolicies[0].targets[1]: unknown OU path 'Nowhere'" in org_error(raw)
+
+
+def test_scp_size_limit_is_configurable(org_raw: dict[str, Any]) -> None:
+    raw = {**org_raw, "scpLimits": {"maxDocumentChars": 1000}}
+    message = org_error(raw)
+    assert "policies/scp/guardrails.json" in message and "over the limit of 1000" in message
+
+
+def test_too_many_scps_on_one_target(org_raw: dict[str, Any]) -> None:
+    # Four of ours plus FullAWSAccess on Sandbox: five is the quota.
+    scps = [{"name": f"p{i}", "file": "guardrails.json", "targets": ["Sandbox"]} for i in range(4)]
+    config.load("org", {**org_raw, "serviceControlPolicies": scps})
+    scps.append({"name": "p4", "file": "guardrails.json", "targets": ["Sandbox"]})
+    message = org_error({**org_raw, "serviceControlPolicies": scps})
+    assert "'Sandbox' would hold 6 SCPs with FullAWSAccess; the limit is 5" in message
+
+
+def test_suspended_account_needs_traceability(org_raw: dict[str, Any]) -> None:
+    message = org_error(with_accounts(org_raw, account(ou="Suspended")))
+    assert "landing-zone:accounts[7].suspension: is required" in message
+
+
+def test_missing_and_unknown_keys(org_raw: dict[str, Any]) -> None:
+    raw = {k: v for k, v in org_raw.items() if k != "managementAccountId"}
+    assert org_error(raw) == "Pulumi.org.yaml: landing-zone:managementAccountId: is required"
+    message = org_error({**org_raw, "acounts": []})
+    assert message.startswith("Pulumi.org.yaml: landing-zone:acounts: unknown key")
+    message = org_error({**org_raw, "managementAccountId": "12345"})
+    assert "landing-zone:managementAccountId" in message
+
+
+def test_bad_scp_grammar_names_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": "*", "Resource": "*", "Principal": "*"}]}))
+    principal = r"bad\.json: Statement\[0\]: Principal is not allowed"
+    with pytest.raises(documents.PolicyDocumentError, match=principal):
+        documents.load(bad, "scp", max_chars=5120)
+    bad.write_text("{not json")
+    with pytest.raises(documents.PolicyDocumentError, match=r"bad\.json: invalid JSON at line 1"):
+        documents.load(bad, "scp", max_chars=5120)
+
+
+def test_policy_grammar() -> None:
+    statement = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
+    ok = {"Version": "2012-10-17", "Statement": statement}
+    assert documents.grammar_errors(ok, "identity") == []
+    assert documents.grammar_errors({**ok, "Version": "2008-10-17"}, "scp")
+    assert documents.grammar_errors({**ok, "Id": "x"}, "scp") == ["unknown top-level element(s) Id"]
+    bad_effect = {"Version": "2012-10-17", "Statement": [{"Effect": "Maybe", "Action": "*", "Resource": "*"}]}
+    assert documents.grammar_errors(bad_effect, "scp") == ['Statement[0]: "Effect" must be "Allow" or "Deny"']
+    both = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": "*", "NotAction": "s3:*", "Resource": "*"}]}
+    assert any("exactly one of" in e for e in documents.grammar_errors(both, "scp"))
+
+
+def test_unknown_actions_use_the_offline_catalogue() -> None:
+    document = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Resource": "*", "Action": [
+        "guardduty:CreateDetector", "globalaccelerator:Create*", "s3:GetObjekt", "nosuch:Thing"]}]}
+    assert documents.unknown_actions(document) == ["s3:GetObjekt", "nosuch:Thing"]
+
+
+def run_main(raw: dict[str, Any], recording: Recording | None = None) -> Recording:
+    """Run the real __main__.py under mocks with ``raw`` as the engine's config."""
+    return simulate("org", lambda: runpy.run_path(str(ROOT / "__main__.py")) and {}, raw_config=raw,
+                    recording=recording)
+
+
+def test_main_builds_the_org_stack(org_raw: dict[str, Any]) -> None:
+    recording = run_main(org_raw)
+    assert recording.of_type("aws:organizations/organization:Organization")
+
+
+def test_main_stops_on_bad_config_before_declaring_anything(org_raw: dict[str, Any]) -> None:
+    raw = with_accounts(org_raw, account(ou="Workloads/QA"))
+    recording = Recording(stack="org")
+    with pytest.raises(pulumi.RunError, match=r"^Pulumi.org.yaml: landing-zone:accounts\[7\].ou: unknown OU"):
+        run_main(raw, recording)
+    assert recording.resources == []
+    # The same harness does see resources when the config is good.
+    run_main(org_raw, recording)
+    assert recording.resources
