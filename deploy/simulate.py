@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,6 +55,13 @@ class RecordedResource:
     @property
     def is_provider(self) -> bool:
         return self.type.startswith(PROVIDER_TYPE_PREFIX)
+
+    def provider_setting(self, key: str) -> Any:
+        """A provider input, decoded: the SDK sends structured provider settings as JSON text."""
+        value = self.inputs.get(key)
+        if isinstance(value, str) and value[:1] in "[{":
+            return json.loads(value)
+        return value
 
 
 @dataclass
@@ -179,7 +187,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.recording = mocks.recording
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+    def RegisterResource(self, request: Any) -> Any:  # gRPC method name
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response
@@ -222,14 +230,16 @@ def simulate(
     raw_config: Mapping[str, Any] | None = None,
     stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
     project: str = stack_config.PROJECT,
+    recording: Recording | None = None,
 ) -> Recording:
     """Run ``program`` as stack ``stack`` under mocks; return what it declared and its outputs.
 
     ``program`` returns the stack outputs (what ``__main__`` would export). ``raw_config`` is set as
     the engine's config (for code that reads ``pulumi.Config``); ``stack_outputs`` maps fully
-    qualified stack names to the outputs a ``StackReference`` to them returns.
+    qualified stack names to the outputs a ``StackReference`` to them returns. Pass ``recording``
+    to inspect what was declared even when the program raises.
     """
-    recording = Recording(stack=stack)
+    recording = recording if recording is not None else Recording(stack=stack)
     mocks = _Mocks(recording, stack_outputs or {})
     # The runtime's futures (the root stack resource's among them) belong to the loop current when
     # they are made, so the loop must exist before set_mocks.
