@@ -72,6 +72,7 @@ class Recording:
     resources: list[RecordedResource] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    invoke_providers: list[str | None] = field(default_factory=list)  # provider URN of each invoke
 
     def of_type(self, type_: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == type_]
@@ -115,6 +116,23 @@ def _account_outputs(inputs: dict[str, Any], name: str) -> dict[str, Any]:
     return {"arn": f"arn:aws:organizations::111111111111:account/o-example/{account_id}", "status": "ACTIVE"}
 
 
+def _uuid(*parts: str) -> str:
+    digest = fake_id(*parts, length=32)
+    return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
+
+
+def _store_member(inputs: dict[str, Any], name: str, id_key: str) -> dict[str, Any]:
+    """An identity-store object: resource id ``<store>/<object id>``, and the object id on its own."""
+    object_id = _uuid(id_key, name)
+    return {"id": f"{inputs.get('identityStoreId')}/{object_id}", id_key: object_id}
+
+
+def _permission_set_outputs(inputs: dict[str, Any], name: str) -> dict[str, Any]:
+    instance_arn = str(inputs.get("instanceArn"))
+    arn = f"arn:aws:sso:::permissionSet/{instance_arn.rpartition('/')[2]}/ps-{fake_id('ps', name, length=16)}"
+    return {"id": f"{arn},{instance_arn}", "arn": arn, "createdDate": "2024-01-01T00:00:00Z"}
+
+
 # Outputs a real provider would compute, by resource type. Each returns (extra outputs); the id is
 # derived from the type and name unless the function returns an "id" entry.
 _SYNTHESIZED: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
@@ -135,6 +153,23 @@ _SYNTHESIZED: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
         **_account_outputs(inputs, name),
     },
     "aws:organizations/policy:Policy": lambda inputs, name: {"id": f"p-{fake_id('scp', name, length=8)}"},
+    # Identity Center (stack org): the identity store's own ids differ from the resource ids.
+    "aws:identitystore/user:User": lambda inputs, name: _store_member(inputs, name, "userId"),
+    "aws:identitystore/group:Group": lambda inputs, name: _store_member(inputs, name, "groupId"),
+    "aws:identitystore/groupMembership:GroupMembership": lambda inputs, name: _store_member(
+        inputs, name, "membershipId"
+    ),
+    "aws:ssoadmin/permissionSet:PermissionSet": lambda inputs, name: _permission_set_outputs(inputs, name),
+    "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy": lambda inputs, name: {
+        "id": f"{inputs.get('permissionSetArn')},{inputs.get('instanceArn')}",
+    },
+    "aws:ssoadmin/accountAssignment:AccountAssignment": lambda inputs, name: {
+        "id": ",".join(
+            str(inputs.get(key))
+            for key in ("principalId", "principalType", "targetId", "targetType", "permissionSetArn",
+                        "instanceArn")
+        ),
+    },
 }
 
 
@@ -153,13 +188,26 @@ _INVOKES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     },
     "aws:index/getRegion:getRegion": lambda args: {"name": "us-east-1", "region": "us-east-1"},
     "aws:index/getPartition:getPartition": lambda args: {"partition": "aws", "dnsSuffix": "amazonaws.com"},
+    # Identity Center enabled in the requested region (a test can override this to have none).
+    "aws:ssoadmin/getInstances:getInstances": lambda args: {
+        "id": args.get("region") or "us-east-1",
+        "region": args.get("region") or "us-east-1",
+        "arns": ["arn:aws:sso:::instance/ssoins-7223a1b2c3d4e5f6"],
+        "identityStoreIds": ["d-9067a1b2c3"],
+    },
 }
 
 
 class _Mocks(pulumi_mocks.Mocks):
-    def __init__(self, recording: Recording, stack_outputs: Mapping[str, Mapping[str, Any]]) -> None:
+    def __init__(
+        self,
+        recording: Recording,
+        stack_outputs: Mapping[str, Mapping[str, Any]],
+        invoke_results: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
         self.recording = recording
         self.stack_outputs = stack_outputs
+        self.invoke_results = invoke_results or {}
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
         if args.typ == STACK_REFERENCE:
@@ -174,10 +222,13 @@ class _Mocks(pulumi_mocks.Mocks):
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
         self.recording.invokes.append((args.token, dict(args.args)))
+        self.recording.invoke_providers.append(_provider_urn(args.provider or ""))
+        if args.token in self.invoke_results:
+            return dict(self.invoke_results[args.token]), []
         handler = _INVOKES.get(args.token)
         if handler is None:
             raise NotImplementedError(f"no mock result for provider function {args.token}")
-        return handler(dict(args.args)), None
+        return handler(dict(args.args)), []
 
 
 class _RecordingMonitor(pulumi_mocks.MockMonitor):
@@ -231,16 +282,18 @@ def simulate(
     stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
     project: str = stack_config.PROJECT,
     recording: Recording | None = None,
+    invoke_results: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Recording:
     """Run ``program`` as stack ``stack`` under mocks; return what it declared and its outputs.
 
     ``program`` returns the stack outputs (what ``__main__`` would export). ``raw_config`` is set as
     the engine's config (for code that reads ``pulumi.Config``); ``stack_outputs`` maps fully
     qualified stack names to the outputs a ``StackReference`` to them returns. Pass ``recording``
-    to inspect what was declared even when the program raises.
+    to inspect what was declared even when the program raises. ``invoke_results`` replaces the
+    mocked result of provider functions by token (e.g. an empty ``getInstances``).
     """
     recording = recording if recording is not None else Recording(stack=stack)
-    mocks = _Mocks(recording, stack_outputs or {})
+    mocks = _Mocks(recording, stack_outputs or {}, invoke_results)
     # The runtime's futures (the root stack resource's among them) belong to the loop current when
     # they are made, so the loop must exist before set_mocks.
     loop = asyncio.new_event_loop()
