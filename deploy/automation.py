@@ -1,0 +1,218 @@
+"""The real :class:`~deploy.runner.StackRunner`: Pulumi's Automation API on this project directory.
+
+A local-program workspace (``Pulumi.yaml`` and the stack files at the project root, run by the Pulumi
+CLI). The state backend is ``PULUMI_BACKEND_URL`` when set (S3, Pulumi Cloud, ...), otherwise a file
+backend inside the project (``.pulumi-state/``), created on first use. The secrets passphrase comes from
+the environment. Every Automation API error is turned into one sentence (see :func:`explain`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pulumi import automation as auto
+
+from components.config import PROJECT_ROOT
+from deploy.runner import (
+    ConcurrentUpdateError,
+    OnOutput,
+    OperationResult,
+    SetupError,
+    StackNotFoundError,
+    StackOperationError,
+    plain_changes,
+)
+
+STATE_DIR = ".pulumi-state"
+BACKEND_VAR = "PULUMI_BACKEND_URL"
+PASSPHRASE_VARS = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")
+INSTALL_HINT = "install it from https://www.pulumi.com/docs/install/ (python -m deploy plan needs no CLI)"
+
+# Messages of the AWS provider and SDK when it has no usable credentials.
+_CREDENTIAL_ERRORS = re.compile(
+    r"no valid credential sources|NoCredentialProviders|failed to refresh cached credentials|"
+    r"ExpiredToken|InvalidClientTokenId|security token included in the request is (invalid|expired)|"
+    r"unable to locate credentials|SSO session .* expired|failed to get shared config profile",
+    re.IGNORECASE,
+)
+
+
+def local_backend_url(root: Path) -> str:
+    return f"file://{(root / STATE_DIR).resolve()}"
+
+
+def workspace_env(root: Path, environ: Mapping[str, str]) -> dict[str, str]:
+    """Environment variables every Pulumi command of the driver gets.
+
+    Raises SetupError when a passphrase-encrypted backend has no passphrase in the environment.
+    """
+    backend = environ.get(BACKEND_VAR) or local_backend_url(root)
+    env = {BACKEND_VAR: backend, "PULUMI_SKIP_UPDATE_CHECK": "true"}
+    passphrase = {name: environ[name] for name in PASSPHRASE_VARS if name in environ}
+    if not passphrase and not backend.startswith(("https://", "http://")):
+        raise SetupError(
+            f"PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) is not set: stacks in the "
+            f"{backend} backend encrypt their secrets with a passphrase; export it and run again."
+        )
+    env.update(passphrase)
+    return env
+
+
+class AutomationRunner:
+    """Runs preview/up/refresh/destroy/outputs on a stack of the project with the Pulumi CLI."""
+
+    def __init__(
+        self,
+        root: Path = PROJECT_ROOT,
+        *,
+        environ: Mapping[str, str] | None = None,
+        command_factory: Callable[[], auto.PulumiCommand] = auto.PulumiCommand,
+    ) -> None:
+        self.root = Path(root)
+        self.env_vars = workspace_env(self.root, os.environ if environ is None else environ)
+        self.command = _make_command(command_factory)
+        backend = self.env_vars[BACKEND_VAR]
+        if backend.startswith("file://"):
+            Path(backend.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
+
+    @property
+    def backend_url(self) -> str:
+        return self.env_vars[BACKEND_VAR]
+
+    def _options(self) -> auto.LocalWorkspaceOptions:
+        return auto.LocalWorkspaceOptions(env_vars=dict(self.env_vars), pulumi_command=self.command)
+
+    def _stack(self, name: str, *, create: bool) -> auto.Stack:
+        try:
+            if create:
+                return auto.create_or_select_stack(name, work_dir=str(self.root), opts=self._options())
+            return auto.select_stack(name, work_dir=str(self.root), opts=self._options())
+        except auto.StackNotFoundError:
+            raise StackNotFoundError(
+                f"stack {name} does not exist in the backend {self.backend_url}; "
+                "nothing has been deployed to it"
+            ) from None
+        except auto.CommandError as error:
+            raise explain(error, name, "select") from None
+
+    def preview(
+        self, stack: str, *, on_output: OnOutput, policy_packs: Sequence[str] = ()
+    ) -> OperationResult:
+        selected = self._stack(stack, create=True)
+        try:
+            result = selected.preview(
+                on_output=on_output, on_error=on_output, policy_packs=list(policy_packs) or None,
+                color="never",
+            )
+        except auto.CommandError as error:
+            raise explain(error, stack, "preview") from None
+        return OperationResult(changes=plain_changes(result.change_summary))
+
+    def up(self, stack: str, *, on_output: OnOutput, policy_packs: Sequence[str] = ()) -> OperationResult:
+        selected = self._stack(stack, create=True)
+        try:
+            result = selected.up(
+                on_output=on_output, on_error=on_output, policy_packs=list(policy_packs) or None,
+                color="never",
+            )
+        except auto.CommandError as error:
+            raise explain(error, stack, "up") from None
+        return OperationResult(
+            changes=plain_changes(result.summary.resource_changes), outputs=_plain_outputs(result.outputs)
+        )
+
+    def refresh(self, stack: str, *, on_output: OnOutput) -> OperationResult:
+        selected = self._stack(stack, create=False)
+        try:
+            result = selected.refresh(on_output=on_output, on_error=on_output, color="never")
+        except auto.CommandError as error:
+            raise explain(error, stack, "refresh") from None
+        return OperationResult(changes=plain_changes(result.summary.resource_changes))
+
+    def destroy(self, stack: str, *, on_output: OnOutput) -> OperationResult:
+        try:
+            selected = self._stack(stack, create=False)
+        except StackNotFoundError:
+            on_output(f"stack {stack} does not exist in {self.backend_url}: nothing to destroy")
+            return OperationResult()
+        try:
+            result = selected.destroy(on_output=on_output, on_error=on_output, color="never")
+        except auto.CommandError as error:
+            raise explain(error, stack, "destroy") from None
+        return OperationResult(changes=plain_changes(result.summary.resource_changes))
+
+    def outputs(self, stack: str) -> dict[str, Any]:
+        selected = self._stack(stack, create=False)
+        try:
+            return _plain_outputs(selected.outputs())
+        except auto.CommandError as error:
+            raise explain(error, stack, "stack output") from None
+
+    def secret_output_names(self, stack: str) -> set[str]:
+        selected = self._stack(stack, create=False)
+        try:
+            return {key for key, value in selected.outputs().items() if value.secret}
+        except auto.CommandError as error:
+            raise explain(error, stack, "stack output") from None
+
+
+def _make_command(factory: Callable[[], auto.PulumiCommand]) -> auto.PulumiCommand:
+    try:
+        return factory()
+    except FileNotFoundError:
+        raise SetupError(f"The Pulumi CLI was not found on PATH; {INSTALL_HINT}.") from None
+    except auto.InvalidVersionError as error:
+        raise SetupError(f"The installed Pulumi CLI cannot be used: {_first_line(str(error))}.") from None
+    except OSError as error:
+        raise SetupError(f"The Pulumi CLI could not be started ({error}); {INSTALL_HINT}.") from None
+
+
+def _plain_outputs(outputs: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: getattr(value, "value", value) for key, value in outputs.items()}
+
+
+def explain(error: auto.CommandError, stack: str, operation: str) -> StackOperationError:
+    """One sentence for an Automation API error: what failed, on which stack, and why."""
+    text = str(error)
+    if isinstance(error, auto.ConcurrentUpdateError):
+        return ConcurrentUpdateError(
+            f"stack {stack} is locked by another update; wait for it to finish, or if none is running "
+            f"clear the stale lock (Pulumi Cloud: `pulumi cancel --stack {stack}`)"
+        )
+    if _CREDENTIAL_ERRORS.search(text):
+        failure = SetupError(
+            f"pulumi {operation} of stack {stack} found no valid AWS credentials; set AWS_PROFILE (after "
+            f"`aws sso login`) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY for the management account"
+        )
+        return _as_stack_error(failure)
+    return StackOperationError(f"pulumi {operation} of stack {stack} failed: {_reason(text)}")
+
+
+def _as_stack_error(error: SetupError) -> StackOperationError:
+    wrapped = StackOperationError(str(error))
+    wrapped.exit_code = error.exit_code
+    return wrapped
+
+
+def _reason(text: str) -> str:
+    """The most useful line of a CLI failure: its ``error:`` line, else the last line of stderr."""
+    stderr = text.split("stderr:", 1)[1] if "stderr:" in text else text
+    stdout = text.split("stdout:", 1)[1].split("stderr:", 1)[0] if "stdout:" in text else ""
+    for part in (stderr, stdout):
+        for line in part.splitlines():
+            stripped = line.strip()
+            if stripped.lower().startswith("error:"):
+                return stripped[len("error:") :].strip()
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    return lines[-1] if lines else _first_line(text)
+
+
+def _first_line(text: str) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()
+    return text

@@ -1,0 +1,351 @@
+"""Command line of the driver: ``python -m deploy <command> [options]``.
+
+``plan`` needs nothing but this checkout. The other commands drive the Pulumi CLI through the
+Automation API (``deploy.automation``) in the order of ``deploy.stacks``; see ``--help`` of each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from components import config as stack_config
+from deploy import stacks
+from deploy.runner import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_SETUP,
+    EXIT_USAGE,
+    DeployError,
+    SetupError,
+    StackRunner,
+)
+
+DESCRIPTION = """\
+Deploy the landing zone (stack org) and the environments (pre, prod) in order, or plan them offline.
+
+order:   {order}
+destroy: {destroy}
+
+exit codes: 0 success; 1 a stack, readiness wait, smoke check or plan validation failed;
+2 usage error or no confirmation; 3 the machine is not set up (Pulumi CLI, passphrase, AWS
+credentials); 4 another update holds a stack's lock (retry later).
+"""
+
+HELP = {
+    "plan": "offline: run every program under Pulumi's mock runtime and show what would be created, "
+    "in which account and order, with config and policy validation (no cloud, no CLI)",
+    "preview": "pulumi preview of each stack, in order",
+    "up": "deploy in order: org, wait for the accounts, pre, smoke check, prod, smoke check",
+    "refresh": "pulumi refresh of each stack (read real state back), in order",
+    "destroy": "destroy in reverse order (prod, pre); org only when named with --stack org",
+    "outputs": "print the stack outputs of deployed stacks",
+    "profiles": "AWS CLI profiles for the Identity Center assignments (see its --help)",
+}
+
+
+@dataclass
+class Services:
+    """What the commands reach outside this process; the tests replace these."""
+
+    root: Path = stack_config.PROJECT_ROOT
+    runner: Callable[[], StackRunner] | None = None  # default: AutomationRunner(root)
+    session_factory: Callable[[], Any] | None = None  # default: boto3.Session
+    accounts_for: Callable[[str, Mapping[str, Any]], list[tuple[str, str, str]]] | None = None
+    fetch: Callable[[str, float], int] | None = None  # smoke-check HTTP GET -> status
+    sleep: Callable[[float], None] = time.sleep
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    stdin: TextIO = field(default_factory=lambda: sys.stdin)
+    check_credentials: bool = True
+
+
+# --------------------------------------------------------------------------------------------
+# Parser
+# --------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m deploy",
+        description=DESCRIPTION.format(
+            order=stacks.describe_order(), destroy=stacks.describe_order(reverse=True)
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, description: str | None = None) -> argparse.ArgumentParser:
+        sub = commands.add_parser(
+            name, help=HELP[name], description=description or HELP[name],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        if name != "profiles":
+            sub.add_argument(
+                "--stack",
+                dest="stacks",
+                action="extend",
+                nargs="+",
+                choices=stacks.ORDER,
+                metavar="STACK",
+                help=f"one or more of {', '.join(stacks.ORDER)} (default: all, in order); "
+                "repeat or list several: --stack pre prod",
+            )
+            sub.add_argument(
+                "--json", metavar="FILE", type=Path, help="also write a machine-readable summary to FILE"
+            )
+        return sub
+
+    plan = command(
+        "plan",
+        HELP["plan"] + ".\n\nThe org stack always runs: its outputs feed the environments as the "
+        "StackReference would.\nExit 1 when a config, provider or mandatory policy check fails.",
+    )
+    plan.add_argument("--no-tree", action="store_true", help="leave out the resource trees")
+    plan.add_argument("--no-policies", action="store_true", help="do not run the CrossGuard policies")
+
+    for name in ("preview", "up", "refresh", "destroy"):
+        sub = command(name)
+        if name != "preview":
+            sub.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation (CI)")
+        sub.add_argument(
+            "--parallel",
+            action="store_true",
+            help="run independent stacks together (pre and prod after org; prod no longer waits "
+            "for pre's smoke check)",
+        )
+        if name in ("preview", "up"):
+            sub.add_argument(
+                "--policy-pack",
+                action="store_true",
+                help="run the project's CrossGuard pack (policies/) with the operation",
+            )
+        if name == "up":
+            sub.add_argument(
+                "--ready-timeout", type=float, default=900.0, metavar="SECONDS",
+                help="how long to wait for new accounts to accept role assumption (default 900)",
+            )
+            sub.add_argument(
+                "--smoke-timeout", type=float, default=300.0, metavar="SECONDS",
+                help="how long an environment may take to pass its smoke check (default 300)",
+            )
+            sub.add_argument(
+                "--skip-smoke-check", action="store_true",
+                help="do not smoke-check environments (the gate between pre and prod is lost)",
+            )
+
+    outputs = command("outputs")
+    outputs.add_argument("--show-secrets", action="store_true", help="print secret outputs in plain text")
+
+    profiles = commands.add_parser("profiles", help=HELP["profiles"], description=HELP["profiles"])
+    _add_profiles(profiles)
+    return parser
+
+
+def _add_profiles(parser: argparse.ArgumentParser) -> None:
+    """Wire ``deploy/profiles.py`` (owned by the Identity Center work) if it is there."""
+    try:
+        from deploy import profiles
+    except Exception as error:  # not written yet, or broken: the rest of the CLI still works
+        reason = "deploy/profiles.py is not available" if isinstance(error, ImportError) else str(error)
+        parser.set_defaults(profiles_run=None, profiles_error=reason)
+        return
+    profiles.add_arguments(parser)
+    parser.set_defaults(profiles_run=profiles.run, profiles_error=None)
+
+
+# --------------------------------------------------------------------------------------------
+# Commands
+# --------------------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None, services: Services | None = None) -> int:
+    services = services or Services()
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args, services)
+    except DeployError as error:
+        print(f"error: {error}", file=services.stderr)
+        return error.exit_code
+    except stack_config.ConfigError as error:
+        print(f"error: {error}", file=services.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("interrupted", file=services.stderr)
+        return 130
+    except Exception as error:
+        if os.environ.get("DEPLOY_DEBUG"):
+            raise
+        print(f"error: unexpected {type(error).__name__}: {error} (set DEPLOY_DEBUG=1 for a traceback)",
+              file=services.stderr)
+        return EXIT_FAILED
+
+
+def _dispatch(args: argparse.Namespace, services: Services) -> int:
+    if args.command == "plan":
+        return cmd_plan(args, services)
+    if args.command == "profiles":
+        if args.profiles_run is None:
+            raise SetupError(f"the profiles command is not available: {args.profiles_error}")
+        return int(args.profiles_run(args))
+    if args.command == "outputs":
+        return cmd_outputs(args, services)
+    return cmd_operation(args, services)
+
+
+def cmd_plan(args: argparse.Namespace, services: Services) -> int:
+    from deploy import plan
+
+    report = plan.run_plan(args.stacks, root=services.root, policies=not args.no_policies)
+    print(plan.render(report, tree=not args.no_tree), file=services.stdout)
+    if args.json:
+        plan.write_json(report, args.json)
+    return report.exit_code
+
+
+def _runner(services: Services) -> StackRunner:
+    if services.runner is not None:
+        return services.runner()
+    from deploy.automation import AutomationRunner
+
+    return AutomationRunner(services.root)
+
+
+def cmd_outputs(args: argparse.Namespace, services: Services) -> int:
+    runner = _runner(services)
+    result: dict[str, Any] = {}
+    code = EXIT_OK
+    for name in stacks.ordered(args.stacks):
+        try:
+            values, secret = _outputs_of(runner, name)
+        except DeployError as error:
+            print(f"== {name}: {error}", file=services.stdout)
+            result[name] = {"error": str(error)}
+            code = max(code, EXIT_FAILED)
+            continue
+        shown = {k: ("[secret]" if k in secret and not args.show_secrets else v) for k, v in values.items()}
+        result[name] = shown
+        print(f"== {name}", file=services.stdout)
+        for key, value in sorted(shown.items()):
+            text = value if isinstance(value, str) else json.dumps(value, default=str)
+            print(f"  {key}: {text}", file=services.stdout)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
+    return code
+
+
+def _outputs_of(runner: StackRunner, name: str) -> tuple[dict[str, Any], set[str]]:
+    with_secrets = getattr(runner, "outputs_with_secrets", None)
+    if with_secrets is not None:
+        values, secret = with_secrets(name)
+        return dict(values), set(secret)
+    return dict(runner.outputs(name)), set()
+
+
+def cmd_operation(args: argparse.Namespace, services: Services) -> int:
+    from deploy.orchestrator import Orchestrator
+
+    operation = args.command
+    names = args.stacks
+    policy_packs = _policy_packs(services.root) if getattr(args, "policy_pack", False) else []
+    if operation in ("preview", "up"):  # refresh and destroy do not run the program
+        _check_config(stacks.ordered(names), services.root)
+    runner = _runner(services)
+    if services.check_credentials:
+        _check_credentials(stacks.ordered(names), services)
+    if operation != "preview" and not args.yes:
+        _confirm(operation, names, runner, services)
+
+    readiness = smoke = None
+    if operation == "up":
+        from deploy.plan import target_accounts
+        from deploy.readiness import AccountReadiness
+        from deploy.smoke import SmokeCheck
+
+        def accounts_for(stack: str, org_outputs: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+            return target_accounts(stack, org_outputs, services.root)
+
+        readiness_kwargs: dict[str, Any] = {}
+        if services.session_factory is not None:
+            readiness_kwargs["session_factory"] = services.session_factory
+        readiness = AccountReadiness(
+            accounts_for=services.accounts_for or accounts_for,
+            timeout=args.ready_timeout,
+            sleep=services.sleep,
+            **readiness_kwargs,
+        )
+        if not args.skip_smoke_check:
+            smoke_kwargs: dict[str, Any] = {"fetch": services.fetch} if services.fetch else {}
+            smoke = SmokeCheck(timeout=args.smoke_timeout, sleep=services.sleep, **smoke_kwargs)
+
+    def emit(line: str) -> None:
+        print(line, file=services.stdout, flush=True)
+
+    orchestrator = Orchestrator(runner, readiness=readiness, smoke=smoke, emit=emit)
+    summary = orchestrator.run(operation, names, parallel=args.parallel, policy_packs=policy_packs)
+    print("", file=services.stdout)
+    print(summary.table(), file=services.stdout)
+    if args.json:
+        args.json.write_text(json.dumps(summary.to_json(), indent=2) + "\n", encoding="utf-8")
+    failed = [o for o in summary.outcomes if o.result == "failed"]
+    if failed:
+        print(f"{operation} failed at stack {failed[0].stack}: {failed[0].message}", file=services.stderr)
+    return summary.exit_code
+
+
+def _policy_packs(root: Path) -> list[str]:
+    pack = root / "policies"
+    if not (pack / "PulumiPolicy.yaml").is_file():
+        raise SetupError(f"--policy-pack: {pack} holds no PulumiPolicy.yaml, so there is no pack to run")
+    return [str(pack)]
+
+
+def _check_config(names: Sequence[str], root: Path) -> None:
+    """Bad config stops everything before any Pulumi command: one line naming the file and key."""
+    for name in names:
+        stack_config.load_stack_file(name, root)
+
+
+def _check_credentials(names: Sequence[str], services: Services) -> None:
+    from deploy.readiness import check_credentials
+
+    kwargs = {"session_factory": services.session_factory} if services.session_factory else {}
+    account = check_credentials(**kwargs)
+    if stacks.ORG in names:
+        org = stack_config.load_stack_file(stacks.ORG, services.root)
+        expected = getattr(org, "management_account_id", None)
+        if expected and account != expected:
+            raise SetupError(
+                f"The AWS credentials belong to account {account}, but {stack_config.stack_file(stacks.ORG)} "
+                f"names {expected} as the management account; use the management account's credentials."
+            )
+
+
+def _confirm(operation: str, names: Sequence[str] | None, runner: StackRunner, services: Services) -> None:
+    selected = stacks.ordered(names, reverse=operation == "destroy")
+    if operation == "destroy" and names is None:
+        selected = [name for name in selected if name != stacks.ORG]
+    backend = getattr(runner, "backend_url", "the configured backend")
+    if not services.stdin.isatty():
+        raise _UsageError(
+            f"{operation} changes real infrastructure; pass --yes to run it without a terminal"
+        )
+    services.stdout.write(f"{operation} stacks {', '.join(selected)} (state in {backend})? [y/N] ")
+    services.stdout.flush()
+    answer = services.stdin.readline().strip().lower()
+    if answer not in ("y", "yes"):
+        raise _UsageError(f"{operation} cancelled")
+
+
+class _UsageError(DeployError):
+    exit_code = EXIT_USAGE
+
+
+__all__ = ["EXIT_SETUP", "Services", "build_parser", "main"]

@@ -1,0 +1,233 @@
+"""Runs an operation over the stacks in order, with the gates between them.
+
+``up``: ``org`` → wait until the accounts each environment needs accept role assumption → ``pre`` →
+smoke check → ``prod`` → smoke check. ``destroy`` runs in reverse and leaves ``org`` alone unless it
+is named. A failure stops everything after it and the summary says which stack failed and why.
+
+The orchestrator only talks to a :class:`~deploy.runner.StackRunner` and two gate callables, so it is
+tested with fakes; ``deploy.automation``, ``deploy.readiness`` and ``deploy.smoke`` are the real ones.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from deploy import stacks
+from deploy.runner import (
+    EXIT_FAILED,
+    EXIT_OK,
+    DeployError,
+    OperationResult,
+    StackRunner,
+    format_changes,
+)
+
+Operation = Literal["preview", "up", "refresh", "destroy"]
+OPERATIONS: tuple[Operation, ...] = ("preview", "up", "refresh", "destroy")
+Emit = Callable[[str], None]
+
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+NOT_RUN = "not run"
+SKIPPED = "skipped"
+
+
+class ReadinessGate(Protocol):
+    """Blocks until the accounts ``stack`` deploys into accept role assumption; raises ReadinessError."""
+
+    def __call__(self, stack: str, org_outputs: Mapping[str, Any], emit: Emit) -> None: ...
+
+
+class SmokeGate(Protocol):
+    """Checks a deployed environment from the outside; raises SmokeCheckError."""
+
+    def __call__(self, stack: str, outputs: Mapping[str, Any], emit: Emit) -> None: ...
+
+
+@dataclass
+class StackOutcome:
+    stack: str
+    result: str
+    changes: dict[str, int] = field(default_factory=dict)
+    duration: float | None = None
+    message: str = ""
+    exit_code: int = EXIT_OK
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "result": self.result,
+            "changes": dict(self.changes),
+            "duration_seconds": None if self.duration is None else round(self.duration, 3),
+            "message": self.message,
+        }
+
+
+@dataclass
+class Summary:
+    command: str
+    outcomes: list[StackOutcome]
+
+    @property
+    def exit_code(self) -> int:
+        for outcome in self.outcomes:
+            if outcome.result == FAILED:
+                return outcome.exit_code or EXIT_FAILED
+        if any(outcome.result == NOT_RUN for outcome in self.outcomes):
+            return EXIT_FAILED
+        return EXIT_OK
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == EXIT_OK
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "command": self.command,
+            "ok": self.ok,
+            "exit_code": self.exit_code,
+            "stacks": [outcome.to_json() for outcome in self.outcomes],
+        }
+
+    def table(self) -> str:
+        rows = [("stack", "result", "changes", "duration", "details")]
+        for outcome in self.outcomes:
+            ran = outcome.result in (SUCCEEDED, FAILED)
+            rows.append(
+                (
+                    outcome.stack,
+                    outcome.result,
+                    format_changes(outcome.changes) if ran and outcome.changes else "-",
+                    format_duration(outcome.duration),
+                    outcome.message,
+                )
+            )
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        lines = [
+            "  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)) + "  " + row[4]
+            for row in rows
+        ]
+        return "\n".join(line.rstrip() for line in lines)
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes}m{rest:02d}s"
+
+
+class Orchestrator:
+    def __init__(
+        self,
+        runner: StackRunner,
+        *,
+        readiness: ReadinessGate | None = None,
+        smoke: SmokeGate | None = None,
+        emit: Emit = print,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.runner = runner
+        self.readiness = readiness
+        self.smoke = smoke
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._emit = emit
+        self._org_outputs: dict[str, Any] | None = None
+
+    def emit(self, line: str) -> None:
+        with self._lock:
+            self._emit(line)
+
+    def run(
+        self,
+        operation: Operation,
+        names: Sequence[str] | None = None,
+        *,
+        parallel: bool = False,
+        policy_packs: Sequence[str] = (),
+    ) -> Summary:
+        """Run ``operation`` on the stacks ``names`` (None: the default selection) in order."""
+        reverse = operation == "destroy"
+        selected = stacks.ordered(names, reverse=reverse)
+        outcomes: dict[str, StackOutcome] = {}
+        if reverse and names is None and stacks.ORG in selected:
+            # destroy never touches org unless it is named explicitly.
+            selected.remove(stacks.ORG)
+            message = f"destroy touches {stacks.ORG} only when named: --stack {stacks.ORG}"
+            outcomes[stacks.ORG] = StackOutcome(stacks.ORG, SKIPPED, message=message)
+        groups = stacks.waves(selected, reverse=reverse, parallel=parallel)
+        self._org_outputs = None
+        failed: str | None = None
+        for group in groups:
+            if failed is not None:
+                for name in group:
+                    outcomes[name] = StackOutcome(name, NOT_RUN, message=f"not run: {failed} failed")
+                continue
+            if len(group) == 1:
+                results = [self._run_one(operation, group[0], policy_packs)]
+            else:
+                self.emit(f"== {operation}: {', '.join(group)} in parallel")
+                with ThreadPoolExecutor(max_workers=len(group)) as pool:
+                    results = list(pool.map(lambda name: self._run_one(operation, name, policy_packs), group))
+            for outcome in results:
+                outcomes[outcome.stack] = outcome
+                if outcome.result == FAILED and failed is None:
+                    failed = outcome.stack
+        order = stacks.ordered(None, reverse=reverse)
+        summary = Summary(operation, [outcomes[name] for name in order if name in outcomes])
+        return summary
+
+    def _run_one(self, operation: Operation, name: str, policy_packs: Sequence[str]) -> StackOutcome:
+        spec = stacks.spec(name)
+        started = self.clock()
+        self.emit(f"== {operation} {name}: {spec.description}")
+        result = OperationResult()
+        step: str = operation
+        try:
+            if operation == "up" and spec.is_environment and self.readiness is not None:
+                step = "readiness wait"
+                self.readiness(name, self._org_stack_outputs(), self._prefixed(name))
+                step = operation
+            result = self._operate(operation, name, policy_packs)
+            if name == stacks.ORG and operation == "up":
+                self._org_outputs = dict(result.outputs)
+            if operation == "up" and spec.is_environment and self.smoke is not None:
+                step = "smoke check"
+                outputs = result.outputs or self.runner.outputs(name)
+                self.smoke(name, outputs, self._prefixed(name))
+        except DeployError as error:
+            duration = self.clock() - started
+            message = str(error) if step == operation else f"{step} failed: {error}"
+            self.emit(f"!! {name}: {message}")
+            return StackOutcome(name, FAILED, result.changes, duration, message, error.exit_code)
+        duration = self.clock() - started
+        changes = format_changes(result.changes)
+        self.emit(f"== {name}: {operation} succeeded in {format_duration(duration)} ({changes})")
+        return StackOutcome(name, SUCCEEDED, result.changes, duration)
+
+    def _operate(self, operation: Operation, name: str, policy_packs: Sequence[str]) -> OperationResult:
+        on_output = self._prefixed(name)
+        if operation == "preview":
+            return self.runner.preview(name, on_output=on_output, policy_packs=policy_packs)
+        if operation == "up":
+            return self.runner.up(name, on_output=on_output, policy_packs=policy_packs)
+        if operation == "refresh":
+            return self.runner.refresh(name, on_output=on_output)
+        return self.runner.destroy(name, on_output=on_output)
+
+    def _org_stack_outputs(self) -> dict[str, Any]:
+        with self._lock:
+            if self._org_outputs is None:
+                self._org_outputs = dict(self.runner.outputs(stacks.ORG))
+            return self._org_outputs
+
+    def _prefixed(self, name: str) -> Emit:
+        return lambda line: self.emit(f"[{name}] {line}")

@@ -1,0 +1,147 @@
+"""Wait until new member accounts accept role assumption, after ``org`` and before an environment.
+
+CreateAccount is asynchronous and a fresh account rejects ``sts:AssumeRole`` into its access role for
+several minutes. Instead of a blind sleep, the driver tries the exact call the environment's providers
+will make (assume ``arn:aws:iam::<id>:role/<access role>``) with exponential backoff and a timeout, and
+says which account it is waiting for. boto3 is reached through an injected session factory, so this is
+tested against moto.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+from deploy.runner import ReadinessError, SetupError
+
+DEFAULT_ROLE = "OrganizationAccountAccessRole"
+SESSION_NAME = "landing-zone-readiness"
+
+Emit = Callable[[str], None]
+# (account key, account id, role ARN) for each account a stack's providers assume a role in.
+AccountsFor = Callable[[str, Mapping[str, Any]], list[tuple[str, str, str]]]
+
+
+def role_arn(account_id: str, role_name: str) -> str:
+    return f"arn:aws:iam::{account_id}:role/{role_name}"
+
+
+def wait_for_account(
+    sts: Any,
+    account: str,
+    account_id: str,
+    arn: str,
+    *,
+    timeout: float,
+    initial_delay: float = 5.0,
+    max_delay: float = 60.0,
+    emit: Emit = print,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> int:
+    """Assume the role ``arn`` in ``account_id`` until it works; return the number of attempts.
+
+    Raises ReadinessError naming the account when ``timeout`` seconds pass without success.
+    """
+    role_name = arn.rsplit("/", 1)[-1]
+    started = clock()
+    delay = initial_delay
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            sts.assume_role(RoleArn=arn, RoleSessionName=SESSION_NAME, DurationSeconds=900)
+        except NoCredentialsError:
+            raise SetupError(
+                "no AWS credentials to assume roles with; set AWS_PROFILE or AWS_ACCESS_KEY_ID for the "
+                "management account"
+            ) from None
+        except (ClientError, BotoCoreError) as error:
+            elapsed = clock() - started
+            reason = _reason(error)
+            if elapsed + delay > timeout:
+                raise ReadinessError(
+                    f"account {account} ({account_id}) did not accept assuming {role_name} within "
+                    f"{timeout:.0f}s ({attempt} attempts); last error: {reason}"
+                ) from None
+            emit(
+                f"waiting for account {account} ({account_id}) to accept role assumption: {reason}; "
+                f"retrying in {delay:.0f}s"
+            )
+            sleep(delay)
+            delay = min(delay * 2, max_delay)
+            continue
+        emit(f"account {account} ({account_id}) accepts role assumption ({role_name})")
+        return attempt
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, ClientError):
+        detail = error.response.get("Error", {})
+        return f"{detail.get('Code', 'error')}: {detail.get('Message', '')}".strip().rstrip(":")
+    return str(error)
+
+
+class AccountReadiness:
+    """The readiness gate of ``deploy.orchestrator``: every account ``stack`` deploys into must be usable."""
+
+    def __init__(
+        self,
+        *,
+        accounts_for: AccountsFor,
+        session_factory: Callable[[], Any] = boto3.Session,
+        timeout: float = 900.0,
+        initial_delay: float = 5.0,
+        max_delay: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.accounts_for = accounts_for
+        self.session_factory = session_factory
+        self.timeout = timeout
+        self.initial_delay = initial_delay
+        self.max_delay = max_delay
+        self.sleep = sleep
+        self.clock = clock
+
+    def __call__(self, stack: str, org_outputs: Mapping[str, Any], emit: Emit) -> None:
+        accounts = self.accounts_for(stack, org_outputs)
+        if not accounts:
+            emit("no member account to wait for")
+            return
+        session = self.session_factory()
+        region = getattr(session, "region_name", None) or "us-east-1"
+        sts = session.client("sts", region_name=region)
+        for account, account_id, arn in accounts:
+            wait_for_account(
+                sts,
+                account,
+                account_id,
+                arn,
+                timeout=self.timeout,
+                initial_delay=self.initial_delay,
+                max_delay=self.max_delay,
+                emit=emit,
+                sleep=self.sleep,
+                clock=self.clock,
+            )
+
+
+def check_credentials(session_factory: Callable[[], Any] = boto3.Session) -> str:
+    """The account the current AWS credentials belong to; SetupError when there are none."""
+    try:
+        session = session_factory()
+        region = getattr(session, "region_name", None) or "us-east-1"
+        identity = session.client("sts", region_name=region).get_caller_identity()
+    except NoCredentialsError:
+        raise SetupError(
+            "No AWS credentials found; set AWS_PROFILE (after `aws sso login`) or "
+            "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY for the management account."
+        ) from None
+    except (ClientError, BotoCoreError) as error:
+        raise SetupError(f"The AWS credentials cannot be used: {_reason(error)}.") from None
+    return str(identity["Account"])

@@ -1,0 +1,93 @@
+"""The deploy order, as data.
+
+One Pulumi project, three stacks. ``org`` builds the landing zone in the management account; ``pre``
+and ``prod`` are environments that read ``org``'s outputs through a StackReference. Everything the
+driver does (order, gates, reverse destroy, what may run in parallel) is derived from this table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+ORG = "org"
+
+
+@dataclass(frozen=True)
+class StackSpec:
+    """One stack and where it sits in the order.
+
+    ``needs``: stacks whose outputs this one reads; they must exist before it and are destroyed after
+    it. ``gated_by``: stacks that, in a sequential run, must pass their smoke check before this one
+    starts (pre gates prod). ``--parallel`` drops the gates but never the needs.
+    """
+
+    name: str
+    layer: str  # "org" or "environment"
+    description: str
+    needs: tuple[str, ...] = ()
+    gated_by: tuple[str, ...] = ()
+
+    @property
+    def is_environment(self) -> bool:
+        return self.layer == "environment"
+
+
+STACKS: tuple[StackSpec, ...] = (
+    StackSpec(ORG, "org", "landing zone and Identity Center (management account)"),
+    StackSpec("pre", "environment", "pre-production environment", needs=(ORG,)),
+    StackSpec("prod", "environment", "production environment", needs=(ORG,), gated_by=("pre",)),
+)
+ORDER: tuple[str, ...] = tuple(spec.name for spec in STACKS)
+_BY_NAME = {spec.name: spec for spec in STACKS}
+
+
+def spec(name: str) -> StackSpec:
+    return _BY_NAME[name]
+
+
+def ordered(names: Iterable[str] | None, *, reverse: bool = False) -> list[str]:
+    """The selected stacks (default: all) in deploy order, or in destroy order with ``reverse``."""
+    chosen = set(ORDER if names is None else names)
+    unknown = chosen - set(ORDER)
+    if unknown:
+        raise ValueError(f"unknown stack(s): {', '.join(sorted(unknown))}; choose from {', '.join(ORDER)}")
+    result = [name for name in ORDER if name in chosen]
+    return result[::-1] if reverse else result
+
+
+def waves(names: Sequence[str], *, reverse: bool = False, parallel: bool = False) -> list[list[str]]:
+    """Groups of stacks that run one group after the other; stacks in a group run together.
+
+    Sequential (the default): one stack per group, in order. Parallel: a stack joins the first group
+    after every stack it needs (forward) or every stack that needs it (reverse) among ``names``.
+    """
+    ordered_names = ordered(names, reverse=reverse)
+    if not parallel:
+        return [[name] for name in ordered_names]
+    level: dict[str, int] = {}
+    for name in ordered_names:
+        if reverse:
+            before = [other for other in ordered_names if name in spec(other).needs]
+        else:
+            before = [other for other in spec(name).needs if other in ordered_names]
+        level[name] = 1 + max((level[other] for other in before), default=-1)
+    groups: list[list[str]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
+    for name in ordered_names:
+        groups[level[name]].append(name)
+    return groups
+
+
+def describe_order(*, reverse: bool = False) -> str:
+    """Human-readable order with its gates, e.g. for ``plan`` and ``--help``."""
+    if reverse:
+        return " → ".join(ordered(None, reverse=True)) + f" ({ORG} only when named with --stack {ORG})"
+    parts = []
+    for name in ORDER:
+        stack = spec(name)
+        if stack.needs:
+            parts.append(f"{name}'s accounts accept role assumption")
+        parts.append(name)
+        if stack.is_environment:
+            parts.append(f"smoke check {name}")
+    return " → ".join(parts)
