@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from policies import documents
@@ -509,12 +510,156 @@ class OrgConfig(Model):
 # --------------------------------------------------------------------------------------------
 
 
+ACCOUNT_KEY = r"^[a-z][a-z0-9-]{0,39}$"
+ROLE_NAME = r"^[\w+=,.@-]{1,64}$"
+REGION = r"^[a-z]{2}(-[a-z]+)+-\d$"
+# The org accounts an environment uses when its stack file does not name them (the seed's layout:
+# the pre-production IdP in IdP-Pre with the service in Sandbox; prod in its own IdP and workload accounts).
+DEFAULT_ENVIRONMENT_ACCOUNTS = {"pre": ("idp-pre", "sandbox"), "prod": ("idp-prod", "workloads-prod")}
+PRODUCTION_ENVIRONMENTS = ("prod",)
+# Tags every provider of an environment stack sets itself; `tags` in the stack file cannot override them.
+RESERVED_TAGS = ("project", "environment", "managed-by")
+# Hosts for which Cognito (and this project) accept a plain-http redirect URL, outside production.
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
+# Cognito prefix domains: lowercase letters, digits and inner hyphens; these words are reserved by AWS.
+DOMAIN_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+DOMAIN_PREFIX_RESERVED = ("aws", "amazon", "cognito")
+
+
+def redirect_url_problem(url: str, *, https_only: bool) -> str | None:
+    """Why ``url`` cannot be an OAuth redirect (callback or sign-out) URL of the app client, or None."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return f"'{url}' is not an absolute http(s) URL"
+    if parts.fragment:
+        return f"'{url}' has a fragment (#...), which OAuth redirect URLs must not have"
+    if parts.scheme == "http":
+        if https_only:
+            return f"'{url}' is not https; production accepts only https redirect URLs"
+        if parts.hostname not in LOOPBACK_HOSTS:
+            return f"'{url}' is not https; plain http is accepted only for localhost"
+    return None
+
+
+class AccountAccess(Model):
+    """An account of the environment: its key in the org stack's ``accounts`` export and how to reach it.
+
+    Default: assume the org stack's access role (``access_role_name`` export) in the account with the
+    caller's credentials. ``roleName`` assumes another role instead. ``profile`` uses a named AWS
+    profile (such as the seed's SSO profiles): alone, its credentials are used as they are; with
+    ``roleName``, that role is assumed from them. The provider is always pinned to the account's id.
+    """
+
+    key: str = Field(pattern=ACCOUNT_KEY)
+    role_name: str | None = Field(default=None, pattern=ROLE_NAME)
+    profile: str | None = Field(default=None, pattern=r"^[\w.+@-]{1,64}$")
+
+    @property
+    def assumes_role(self) -> bool:
+        return self.role_name is not None or self.profile is None
+
+
+class PasswordPolicySettings(Model):
+    """User pool password policy; the seed's minimum length (8) is the floor."""
+
+    minimum_length: int = Field(default=8, ge=8, le=99)
+    require_lowercase: bool = True
+    require_uppercase: bool = True
+    require_numbers: bool = True
+    require_symbols: bool = True
+    temporary_password_validity_days: int = Field(default=7, ge=1, le=365)
+
+
+class CognitoSettings(Model):
+    """The environment's Cognito user pool, web app client and hosted UI domain."""
+
+    user_pool_name: str | None = Field(default=None, pattern=r"^[\w\s+=,.@-]{1,128}$")
+    domain_prefix: str
+    callback_urls: tuple[str, ...] = ()
+    logout_urls: tuple[str, ...] = ()
+    # Provisional: the environment's frontend URL until the Amplify app of the environment provides it.
+    frontend_url: str | None = None
+    allow_self_sign_up: bool = True
+    password_policy: PasswordPolicySettings = PasswordPolicySettings()
+    deletion_protection: bool | None = None  # default: on in production
+    access_token_validity_minutes: int = Field(default=60, ge=5, le=1440)
+    id_token_validity_minutes: int = Field(default=60, ge=5, le=1440)
+    refresh_token_validity_days: int = Field(default=30, ge=1, le=3650)
+
+    @field_validator("domain_prefix")
+    @classmethod
+    def _domain_prefix(cls, value: str) -> str:
+        if not DOMAIN_PREFIX.match(value):
+            raise ValueError(
+                f"'{value}' is not a valid Cognito domain prefix"
+                " (1-63 lowercase letters, digits and inner hyphens)"
+            )
+        for word in DOMAIN_PREFIX_RESERVED:
+            if word in value:
+                raise ValueError(f"'{value}' contains '{word}', which Cognito reserves")
+        return value
+
+    @field_validator("callback_urls", "logout_urls")
+    @classmethod
+    def _redirect_urls(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for url in value:
+            problem = redirect_url_problem(url, https_only=False)
+            if problem:
+                raise ValueError(problem)
+        return value
+
+    @field_validator("frontend_url")
+    @classmethod
+    def _frontend_url(cls, value: str | None) -> str | None:
+        problem = redirect_url_problem(value, https_only=True) if value is not None else None
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
 class EnvConfig(Model):
     """Configuration of an environment stack (``pre``, ``prod``)."""
 
     environment: str = Field(pattern=r"^[a-z][a-z0-9-]{0,15}$")
-    org_stack: str = Field(min_length=1)
-    region: str = "us-east-1"
+    org_stack: str = Field(pattern=r"^[\w.-]+(/[\w.-]+){0,2}$")
+    region: str = Field(default="us-east-1", pattern=REGION)
+    production: bool | None = None  # default: environment is one of PRODUCTION_ENVIRONMENTS
+    identity_account: AccountAccess
+    workload_account: AccountAccess
+    tags: dict[str, str] = Field(default_factory=dict)
+    cognito: CognitoSettings
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_accounts(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        defaults = DEFAULT_ENVIRONMENT_ACCOUNTS.get(str(data.get("environment")))
+        if defaults is None:
+            return data
+        data = dict(data)
+        for (alias, field), key in zip(
+            (("identityAccount", "identity_account"), ("workloadAccount", "workload_account")),
+            defaults,
+            strict=True,
+        ):
+            if alias not in data and field not in data:
+                data[alias] = key
+        return data
+
+    @field_validator("identity_account", "workload_account", mode="before")
+    @classmethod
+    def _account_key(cls, value: Any) -> Any:
+        return {"key": value} if isinstance(value, str) else value
+
+    @property
+    def is_production(self) -> bool:
+        return self.production if self.production is not None else self.environment in PRODUCTION_ENVIRONMENTS
+
+    @property
+    def user_pool_deletion_protection(self) -> bool:
+        protection = self.cognito.deletion_protection
+        return protection if protection is not None else self.is_production
 
 
 # --------------------------------------------------------------------------------------------
@@ -702,3 +847,18 @@ def load_scps(config: OrgConfig, source: str) -> dict[str, documents.PolicyDocum
 
 def check_env(config: EnvConfig, source: str) -> None:
     """Cross-field checks of an environment stack."""
+    for tag in config.tags:
+        if tag in RESERVED_TAGS:
+            raise ConfigError(source, f"{PROJECT}:tags.{tag}", "is set by the program on every resource")
+    cognito = f"{PROJECT}:cognito"
+    if config.is_production:
+        urls = [(f"callbackUrls[{i}]", url) for i, url in enumerate(config.cognito.callback_urls)]
+        urls += [(f"logoutUrls[{i}]", url) for i, url in enumerate(config.cognito.logout_urls)]
+        for where, url in urls:
+            problem = redirect_url_problem(url, https_only=True)
+            if problem:
+                raise ConfigError(source, f"{cognito}.{where}", problem)
+        if config.cognito.deletion_protection is False:
+            raise ConfigError(
+                source, f"{cognito}.deletionProtection", "cannot be turned off in a production environment"
+            )

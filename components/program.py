@@ -6,15 +6,18 @@ it under mocks (see ``deploy/simulate.py``). Config is validated before this mod
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 
 from components import config as stack_config
-from components.config import EnvConfig, OrgConfig
+from components.cognito_idp import CognitoIdp, CognitoIdpArgs
+from components.config import AccountAccess, EnvConfig, OrgConfig
 from components.identity_center import IdentityCenter, IdentityCenterArgs, lookup_instance
 from components.landing_zone import LandingZone, LandingZoneArgs
-from components.providers import account_provider
+from components.providers import OrgStack, account_provider, role_arn
 
 MANAGED_BY = "pulumi/landing-zone"
 
@@ -76,9 +79,96 @@ def _identity_center_outputs(
     }
 
 
+@dataclass(frozen=True)
+class EnvironmentProviders:
+    """The two accounts of an environment stack; every AWS resource there uses one of these."""
+
+    identity: aws.Provider  # the IdP account: Cognito
+    workload: aws.Provider  # the workload account: the Tasks Service
+
+
 def environment_program(config: EnvConfig) -> dict[str, Any]:
     """Stacks ``pre`` and ``prod``: identity provider and Tasks Service in the environment's accounts."""
-    raise NotImplementedError("environment stacks are not built yet")
+    providers = environment_providers(config, OrgStack(config.org_stack))
+
+    # Provisional: the URL the Cognito client registers, from config, until the environment's
+    # Amplify app (issue 5) is declared before the identity provider and gives its default domain.
+    frontend_url: pulumi.Input[str] | None = config.cognito.frontend_url
+    identity_provider = _identity_provider(config, providers.identity, frontend_url)
+    outputs = _identity_outputs(identity_provider)
+
+    # --- Tasks Service (issue 5) ---
+    # Network, service, API and frontend on `providers.workload`. They take the issuer URL and the web
+    # client id from `identity_provider`; their exports (api_url, alb_dns_name, frontend_url,
+    # db_cluster_endpoint, db_secret_arn) join `outputs`.
+
+    return outputs
+
+
+def environment_providers(config: EnvConfig, org: OrgStack) -> EnvironmentProviders:
+    return EnvironmentProviders(
+        identity=_environment_provider(config, org, "identity", config.identity_account, "identityAccount"),
+        workload=_environment_provider(config, org, "workload", config.workload_account, "workloadAccount"),
+    )
+
+
+def _environment_provider(
+    config: EnvConfig, org: OrgStack, name: str, access: AccountAccess, config_key: str
+) -> aws.Provider:
+    """A provider pinned to the account the org stack exports under ``access.key``."""
+    account_id = org.account_id(
+        access.key,
+        source=stack_config.stack_file(pulumi.get_stack()),
+        config_key=f"{stack_config.PROJECT}:{config_key}.key",
+    )
+    assumed_role = (
+        role_arn(account_id, access.role_name or org.access_role_name) if access.assumes_role else None
+    )
+    return account_provider(
+        name,
+        account_id=account_id,
+        region=config.region,
+        role_arn=assumed_role,
+        profile=access.profile,
+        session_name=f"{stack_config.PROJECT}-{config.environment}",
+        default_tags=environment_tags(config),
+    )
+
+
+def environment_tags(config: EnvConfig) -> dict[str, str]:
+    """Default tags of every resource in the environment (the reserved keys cannot be overridden)."""
+    return {
+        **config.tags,
+        "project": stack_config.PROJECT,
+        "environment": config.environment,
+        "managed-by": MANAGED_BY,
+    }
+
+
+def _identity_provider(
+    config: EnvConfig, provider: aws.Provider, frontend_url: pulumi.Input[str] | None
+) -> CognitoIdp:
+    return CognitoIdp(
+        f"{config.environment}-idp",
+        CognitoIdpArgs(
+            settings=config.cognito,
+            environment=config.environment,
+            region=config.region,
+            frontend_url=frontend_url,
+            production=config.is_production,
+            deletion_protection=config.user_pool_deletion_protection,
+        ),
+        opts=pulumi.ResourceOptions(providers={"aws": provider}),
+    )
+
+
+def _identity_outputs(identity_provider: CognitoIdp) -> dict[str, Any]:
+    return {
+        "user_pool_id": identity_provider.user_pool_id,
+        "user_pool_client_id": identity_provider.user_pool_client_id,
+        "issuer_url": identity_provider.issuer_url,
+        "hosted_ui_url": identity_provider.hosted_ui_url,
+    }
 
 
 def build(config: OrgConfig | EnvConfig) -> dict[str, Any]:

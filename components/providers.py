@@ -7,6 +7,7 @@ No resource in this project uses the default provider: every stack file also set
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -42,5 +43,68 @@ def account_provider(
     )
 
 
-def role_arn(account_id: pulumi.Input[str], role_name: str) -> pulumi.Output[str]:
+def role_arn(account_id: pulumi.Input[str], role_name: pulumi.Input[str]) -> pulumi.Output[str]:
     return pulumi.Output.concat("arn:aws:iam::", account_id, ":role/", role_name)
+
+
+# --- Environment stacks: accounts from the org stack -----------------------------------------
+
+
+class OrgOutputError(pulumi.RunError):
+    """The org stack's outputs lack what an environment stack needs. ``str()`` is one line.
+
+    Raised inside an apply (the outputs are only known then); being a ``RunError``, the engine shows
+    the message without a traceback.
+    """
+
+
+class OrgStack:
+    """The org stack's exports, read through a ``StackReference``."""
+
+    def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None) -> None:
+        self.name = name
+        self.reference = pulumi.StackReference(name, stack_name=name, opts=opts)
+
+    def _required(self, output: str) -> pulumi.Output[Any]:
+        def check(value: Any) -> Any:
+            if value is None:
+                raise OrgOutputError(
+                    f"stack '{self.name}' exports no '{output}'; deploy it first (pulumi up -s org)"
+                )
+            return value
+
+        return self.reference.get_output(output).apply(check)
+
+    @property
+    def management_account_id(self) -> pulumi.Output[str]:
+        return self._required("management_account_id")
+
+    @property
+    def access_role_name(self) -> pulumi.Output[str]:
+        return self._required("access_role_name")
+
+    def account_id(self, key: str, *, source: str, config_key: str) -> pulumi.Output[str]:
+        """The id of the member account ``key``; never the management account.
+
+        ``source`` and ``config_key`` (the stack file and the key that named the account) lead the
+        error message, as for a config error.
+        """
+
+        def resolve(values: list[Any]) -> str:
+            accounts, management_account_id = values
+            known = accounts if isinstance(accounts, Mapping) else {}
+            if key not in known:
+                listed = ", ".join(sorted(known)) or "none"
+                raise OrgOutputError(
+                    f"{source}: {config_key}: account '{key}' is not among the accounts exported by "
+                    f"stack '{self.name}' (exported: {listed})"
+                )
+            account_id = str(known[key])
+            if account_id == str(management_account_id):
+                raise OrgOutputError(
+                    f"{source}: {config_key}: account '{key}' is the management account "
+                    f"({account_id}); environment resources never go there"
+                )
+            return account_id
+
+        return pulumi.Output.all(self._required("accounts"), self.management_account_id).apply(resolve)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -27,6 +29,34 @@ def run_stack(
     values = dict(config.read_stack_file(stack) if raw is None else raw)
     settings = config.load(stack, values)
     return simulate(stack, lambda: program.build(settings), raw_config=values, stack_outputs=stack_outputs)
+
+
+@functools.cache
+def _org_outputs() -> Mapping[str, Any]:
+    return run_stack("org").outputs
+
+
+def recorded_org_outputs() -> dict[str, Any]:
+    """The org stack file's outputs under mocks (run once per session), as a copy a test may modify."""
+    return copy.deepcopy(dict(_org_outputs()))
+
+
+def run_env_stack(
+    stack: str,
+    raw: Mapping[str, Any] | None = None,
+    *,
+    org_outputs: Mapping[str, Any] | None = None,
+) -> Recording:
+    """Run an environment stack with the org stack's outputs behind its StackReference.
+
+    ``org_outputs`` defaults to the recorded outputs of the org stack file; the reference's name is the
+    environment's ``orgStack`` setting.
+    """
+    values = dict(config.read_stack_file(stack) if raw is None else raw)
+    settings = config.load(stack, values)
+    assert isinstance(settings, config.EnvConfig), f"{stack} is not an environment stack"
+    outputs = recorded_org_outputs() if org_outputs is None else dict(org_outputs)
+    return run_stack(stack, values, stack_outputs={settings.org_stack: outputs})
 
 
 @pytest.fixture
