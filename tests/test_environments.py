@@ -395,3 +395,10 @@ def test_production_flag_makes_any_environment_production() -> None:
     values["production"] = True
     with pytest.raises(config.ConfigError, match=r"cognito\.callbackUrls\[0\]: .* is not https"):
         config.load("pre", values)
+
+
+def test_environment_keys_are_documented_in_pulumi_yaml() -> None:
+    documented = yaml.safe_load((ROOT / "Pulumi.yaml").read_text(encoding="utf-8"))["template"]["config"]
+    for key in ("environment", "orgStack", "region", "production", "identityAccount", "workloadAccount",
+                "tags", "cognito"):
+        assert documented[f"landing-zone:{key}"]["description"].startswith("[")
