@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,7 +11,7 @@ import yaml
 
 from components import config
 from components.providers import OrgOutputError
-from deploy.simulate import STACK_REFERENCE, RecordedResource, Recording
+from deploy.simulate import STACK_REFERENCE, Recording
 from tests.conftest import ROOT, recorded_org_outputs, run_env_stack
 
 ENVIRONMENTS = ("pre", "prod")
@@ -49,12 +48,6 @@ def account_id(key: str) -> str:
     return str(recorded_org_outputs()["accounts"][key])
 
 
-def settings(provider: RecordedResource, key: str) -> Any:
-    """A provider input as the SDK sends it (structured settings travel as JSON text)."""
-    value = provider.inputs.get(key)
-    return json.loads(value) if isinstance(value, str) and value[:1] in "[{" else value
-
-
 # --- providers ---------------------------------------------------------------------------------
 
 
@@ -65,8 +58,8 @@ def test_one_provider_per_account_assuming_the_org_access_role(env: tuple[str, R
     for name, key in zip(("identity", "workload"), ACCOUNTS[stack], strict=True):
         provider = providers[name]
         expected = account_id(key)
-        assert settings(provider, "allowedAccountIds") == [expected]
-        assert settings(provider, "assumeRoles") == [
+        assert provider.provider_setting("allowedAccountIds") == [expected]
+        assert provider.provider_setting("assumeRoles") == [
             {
                 "roleArn": f"arn:aws:iam::{expected}:role/OrganizationAccountAccessRole",
                 "sessionName": f"landing-zone-{stack}",
@@ -74,7 +67,7 @@ def test_one_provider_per_account_assuming_the_org_access_role(env: tuple[str, R
         ]
         assert provider.inputs["region"] == "us-east-1"
         assert "profile" not in provider.inputs
-        assert settings(provider, "defaultTags") == {
+        assert provider.provider_setting("defaultTags") == {
             "tags": {"project": "landing-zone", "environment": stack, "managed-by": "pulumi/landing-zone"}
         }
 
@@ -85,7 +78,7 @@ def test_identity_and_workload_accounts_differ_from_the_management_account(
     _, recording = env
     management = recorded_org_outputs()["management_account_id"]
     for provider in recording.of_type(PROVIDER):
-        assert management not in settings(provider, "allowedAccountIds")
+        assert management not in provider.provider_setting("allowedAccountIds")
 
 
 def test_no_resource_uses_the_default_provider(env: tuple[str, Recording]) -> None:
@@ -103,7 +96,7 @@ def test_cognito_is_in_the_identity_account(env: tuple[str, Recording]) -> None:
     for type_ in (POOL, CLIENT, DOMAIN, GROUP):
         resource = recording.one(type_)
         assert recording.provider_of(resource) is identity, type_
-    assert settings(identity, "allowedAccountIds") == [account_id(ACCOUNTS[stack][0])]
+    assert identity.provider_setting("allowedAccountIds") == [account_id(ACCOUNTS[stack][0])]
 
 
 def test_stack_files_disable_default_providers() -> None:
@@ -124,7 +117,7 @@ def test_accounts_default_to_the_seed_layout_when_not_named() -> None:
 def test_account_given_as_a_bare_key() -> None:
     recording = run_env_stack("pre", raw("pre", workloadAccount="workloads-sdlc"))
     workload = recording.one(PROVIDER, "workload")
-    assert settings(workload, "allowedAccountIds") == [account_id("workloads-sdlc")]
+    assert workload.provider_setting("allowedAccountIds") == [account_id("workloads-sdlc")]
 
 
 def test_named_profile_instead_of_assuming_a_role() -> None:
@@ -132,9 +125,9 @@ def test_named_profile_instead_of_assuming_a_role() -> None:
     identity = recording.one(PROVIDER, "identity")
     assert identity.inputs["profile"] == "idp-pre"
     assert "assumeRoles" not in identity.inputs
-    assert settings(identity, "allowedAccountIds") == [account_id("idp-pre")]
+    assert identity.provider_setting("allowedAccountIds") == [account_id("idp-pre")]
     # The other account keeps the default.
-    assert settings(recording.one(PROVIDER, "workload"), "assumeRoles")
+    assert recording.one(PROVIDER, "workload").provider_setting("assumeRoles")
 
 
 def test_configured_role_assumed_from_a_profile() -> None:
@@ -142,7 +135,7 @@ def test_configured_role_assumed_from_a_profile() -> None:
     recording = run_env_stack("pre", raw("pre", workloadAccount=access))
     workload = recording.one(PROVIDER, "workload")
     assert workload.inputs["profile"] == "management"
-    assert settings(workload, "assumeRoles")[0]["roleArn"] == (
+    assert workload.provider_setting("assumeRoles")[0]["roleArn"] == (
         f"arn:aws:iam::{account_id('sandbox')}:role/LandingZoneDeployer"
     )
 
@@ -152,14 +145,14 @@ def test_role_name_defaults_to_the_org_stacks_access_role() -> None:
     outputs["access_role_name"] = "CustomAccessRole"
     recording = run_env_stack("prod", org_outputs=outputs)
     identity = recording.one(PROVIDER, "identity")
-    assert settings(identity, "assumeRoles")[0]["roleArn"] == (
+    assert identity.provider_setting("assumeRoles")[0]["roleArn"] == (
         f"arn:aws:iam::{account_id('idp-prod')}:role/CustomAccessRole"
     )
 
 
 def test_extra_tags_join_the_default_tags() -> None:
     recording = run_env_stack("pre", raw("pre", tags={"cost-center": "42"}))
-    tags = settings(recording.one(PROVIDER, "workload"), "defaultTags")["tags"]
+    tags = recording.one(PROVIDER, "workload").provider_setting("defaultTags")["tags"]
     assert tags == {
         "cost-center": "42",
         "project": "landing-zone",
