@@ -611,7 +611,11 @@ class CognitoSettings(Model):
     @field_validator("frontend_url")
     @classmethod
     def _frontend_url(cls, value: str | None) -> str | None:
-        problem = redirect_url_problem(value, https_only=True) if value is not None else None
+        if value is None:
+            return None
+        if not value.startswith("https://"):
+            raise ValueError(f"'{value}' is not https; the frontend is served over https only")
+        problem = redirect_url_problem(value, https_only=True)
         if problem:
             raise ValueError(problem)
         return value

@@ -303,7 +303,7 @@ def cognito(stack: str, **changes: Any) -> dict[str, Any]:
             "pre",
             cognito("pre", frontendUrl="http://localhost:8100/"),
             "Pulumi.pre.yaml: landing-zone:cognito.frontendUrl: 'http://localhost:8100/' is not https; "
-            "production accepts only https redirect URLs",
+            "the frontend is served over https only",
         ),
         (
             "pre",
