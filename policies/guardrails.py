@@ -747,9 +747,11 @@ def _fargate_tasks(index: StackIndex) -> list[FargateTasks]:
 
 
 def idle_cost(resources: Sequence[PolicyResource], ctx: Context) -> Iterator[StackFinding]:
-    """Advisory: the stack's estimated idle monthly cost is over the configured threshold."""
+    """Advisory: the stack's estimated idle monthly cost is over the configured threshold (production
+    stacks, which run more for availability, have their own)."""
     estimate = estimate_idle_cost(resources)
-    threshold = float(ctx.config["monthlyThresholdUsd"])
+    production = ctx.stack in ctx.config["productionStacks"]
+    threshold = float(ctx.config["productionMonthlyThresholdUsd" if production else "monthlyThresholdUsd"])
     if estimate.total > threshold:
         yield (f"estimated idle cost {estimate.summary()} is over the threshold of ${threshold:.2f}/month "
                f"({estimate.region} on-demand prices)"), None
@@ -928,8 +930,14 @@ RULES: tuple[Rule, ...] = (
         description="The stack's estimated idle monthly cost (NAT gateways, load balancers, Aurora "
                     "minimum capacity, Fargate tasks, public IPv4) stays under a threshold.",
         enforcement=ADVISORY,
-        config={"monthlyThresholdUsd": _schema("number", 150, "Idle monthly cost, in USD, above which "
-                                               "the estimate is reported.", minimum=0)},
+        config={
+            "monthlyThresholdUsd": _schema("number", 50, "Idle monthly cost, in USD, above which the "
+                                           "estimate is reported.", minimum=0),
+            "productionMonthlyThresholdUsd": _schema("number", 300, "The same for production stacks.",
+                                                     minimum=0),
+            "productionStacks": {**STACK_LIST, "default": ["prod"],
+                                 "description": "Stacks judged by the production threshold."},
+        },
         check_stack=idle_cost,
     ),
 )
@@ -1087,12 +1095,17 @@ def _provider(recording: Recording, resource: RecordedResource) -> PolicyProvide
 
 def stack_resources(recording: Recording) -> list[PolicyResource]:
     """The recording as the engine hands a stack to stack policies: final state (with ``id``),
-    provider, parent and dependencies of each resource."""
+    provider, parent and dependencies of each resource.
+
+    Components also keep their inputs: under mocks the children of a remote component (an awsx VPC's
+    NAT gateways) are never registered, so its inputs are all there is to judge it by.
+    """
     resources: dict[str, PolicyResource] = {}
     for recorded in recording.resources:
-        props = dict(recorded.outputs)
         if recorded.custom:
-            props.setdefault("id", recorded.id)
+            props = {**recorded.outputs, "id": recorded.outputs.get("id", recorded.id)}
+        else:
+            props = {**recorded.inputs, **recorded.outputs}
         resources[recorded.urn] = PolicyResource(
             recorded.type, props, recorded.urn, recorded.name, _options(recorded),
             _provider(recording, recorded), None, [], {},

@@ -744,10 +744,24 @@ def test_auto_paused_aurora_and_scaled_to_zero_cost_nothing_idle() -> None:
 
 
 def test_idle_cost_is_advisory_over_the_threshold() -> None:
-    assert g.check_stack("idle-cost-estimate", priced_environment()) == []
-    [(message, urn)] = g.check_stack("idle-cost-estimate", priced_environment(nat_gateways=3, min_acu=4))
-    assert urn is None and "over the threshold of $150.00/month" in message and "NAT gateways 3" in message
-    assert g.check_stack("idle-cost-estimate", priced_environment(), config={"monthlyThresholdUsd": 50})
+    about_140 = priced_environment()  # 1 NAT, 1 ALB, 0.5 ACU, 2 small tasks, 3 addresses
+    assert 100 < g.estimate_idle_cost(about_140).total < 150
+    [(message, urn)] = g.check_stack("idle-cost-estimate", about_140, stack="pre")
+    assert urn is None and "over the threshold of $50.00/month" in message and "NAT gateways 1" in message
+    assert g.check_stack("idle-cost-estimate", about_140, stack="prod") == []  # production: $300
+    [(message, _urn)] = g.check_stack(
+        "idle-cost-estimate", priced_environment(nat_gateways=3, min_acu=4), stack="prod"
+    )
+    assert "over the threshold of $300.00/month" in message and "NAT gateways 3" in message
+    assert (
+        g.check_stack("idle-cost-estimate", about_140, stack="pre", config={"monthlyThresholdUsd": 150}) == []
+    )
+    assert g.check_stack(
+        "idle-cost-estimate",
+        about_140,
+        stack="live",
+        config={"productionStacks": ["live"], "productionMonthlyThresholdUsd": 100},
+    )
     assert g.RULES_BY_NAME["idle-cost-estimate"].enforcement.value == "advisory"
 
 
