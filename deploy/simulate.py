@@ -195,7 +195,103 @@ _SYNTHESIZED: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
                         "instanceArn")
         ),
     },
+    # Tasks Service (environment stacks). awsx's Vpc is a remote component: under mocks it is one
+    # opaque resource, so its outputs (plain ids) come from here; its children are never registered.
+    "awsx:ec2:Vpc": lambda inputs, name: _vpc_outputs(name),
+    "aws:lb/loadBalancer:LoadBalancer": lambda inputs, name: _load_balancer_outputs(inputs, name),
+    "aws:lb/targetGroup:TargetGroup": lambda inputs, name: _elb_arn(f"targetgroup/{name[:32]}", name),
+    "aws:lb/listener:Listener": lambda inputs, name: _elb_arn(f"listener/app/{name[:32]}", name),
+    "aws:rds/cluster:Cluster": lambda inputs, name: _aurora_cluster_outputs(inputs, name),
+    "aws:rds/subnetGroup:SubnetGroup": lambda inputs, name: {"name": inputs.get("name") or name},
+    "aws:ecs/cluster:Cluster": lambda inputs, name: {
+        "name": inputs.get("name") or name,
+        "arn": f"arn:aws:ecs:{_REGION}:{_WORKLOAD}:cluster/{inputs.get('name') or name}",
+    },
+    "aws:ecs/service:Service": lambda inputs, name: {"name": inputs.get("name") or name},
+    "aws:ecs/taskDefinition:TaskDefinition": lambda inputs, name: {
+        "arn": f"arn:aws:ecs:{_REGION}:{_WORKLOAD}:task-definition/{inputs.get('family') or name}:1",
+        "revision": 1,
+    },
+    "aws:cloudwatch/logGroup:LogGroup": lambda inputs, name: {
+        "arn": f"arn:aws:logs:{_REGION}:{_WORKLOAD}:log-group:{inputs.get('name') or name}",
+    },
+    "aws:apigatewayv2/api:Api": lambda inputs, name: _http_api_outputs(name),
+    "aws:apigatewayv2/vpcLink:VpcLink": lambda inputs, name: {"id": fake_id("vpc-link", name, length=6)},
+    "aws:apigatewayv2/integration:Integration": lambda inputs, name: {"id": fake_id("integ", name, length=7)},
+    "aws:apigatewayv2/authorizer:Authorizer": lambda inputs, name: {"id": fake_id("authz", name, length=6)},
+    "aws:amplify/app:App": lambda inputs, name: _amplify_app_outputs(name),
 }
+
+
+_REGION = "us-east-1"
+_WORKLOAD = "123456789012"  # account of the mocked ARNs below; tests check providers, not these ids
+
+
+def _vpc_outputs(name: str) -> dict[str, Any]:
+    def subnets(kind: str) -> list[str]:
+        return [f"subnet-{fake_id(name, kind, str(index), length=17)}" for index in range(2)]
+
+    return {
+        "vpcId": f"vpc-{fake_id('vpc', name, length=17)}",
+        "publicSubnetIds": subnets("public"),
+        "privateSubnetIds": subnets("private"),
+        "isolatedSubnetIds": subnets("isolated"),
+    }
+
+
+def _elb_arn(path: str, name: str) -> dict[str, Any]:
+    suffix = f"{path}/{fake_id('elb', name, length=16)}"
+    return {"arn": f"arn:aws:elasticloadbalancing:{_REGION}:{_WORKLOAD}:{suffix}", "arnSuffix": suffix}
+
+
+def _load_balancer_outputs(inputs: dict[str, Any], name: str) -> dict[str, Any]:
+    outputs = _elb_arn(f"loadbalancer/app/{name[:32]}", name)
+    outputs["arnSuffix"] = outputs["arnSuffix"].removeprefix("loadbalancer/")
+    prefix = "internal-" if inputs.get("internal") else ""
+    digits = fake_id("alb", name, digits=True, length=10)
+    return {**outputs, "dnsName": f"{prefix}{name[:32]}-{digits}.{_REGION}.elb.amazonaws.com",
+            "zoneId": "Z35SXDOTRQ7X7K"}
+
+
+def _aurora_cluster_outputs(inputs: dict[str, Any], name: str) -> dict[str, Any]:
+    identifier = inputs.get("clusterIdentifier") or name
+    host = f"{identifier}.cluster-{fake_id('aurora', length=12)}.{_REGION}.rds.amazonaws.com"
+    outputs: dict[str, Any] = {
+        "id": identifier,
+        "clusterIdentifier": identifier,
+        "endpoint": host,
+        "readerEndpoint": host.replace(".cluster-", ".cluster-ro-"),
+        "port": inputs.get("port") or 5432,
+        "arn": f"arn:aws:rds:{_REGION}:{_WORKLOAD}:cluster:{identifier}",
+    }
+    if inputs.get("manageMasterUserPassword"):
+        # RDS names its managed secrets rds!cluster-<uuid>; Secrets Manager appends 6 random characters.
+        secret = f"rds!cluster-{fake_id('secret', name, length=8)}-0000-0000-0000-000000000000-AbCdEf"
+        outputs["masterUserSecrets"] = [
+            {"secretArn": f"arn:aws:secretsmanager:{_REGION}:{_WORKLOAD}:secret:{secret}",
+             "kmsKeyId": f"arn:aws:kms:{_REGION}:{_WORKLOAD}:key/aws-secretsmanager",
+             "secretStatus": "active"}
+        ]
+    return outputs
+
+
+def _http_api_outputs(name: str) -> dict[str, Any]:
+    api_id = fake_id("http-api", name, length=10)
+    return {
+        "id": api_id,
+        "apiEndpoint": f"https://{api_id}.execute-api.{_REGION}.amazonaws.com",
+        "executionArn": f"arn:aws:execute-api:{_REGION}:{_WORKLOAD}:{api_id}",
+        "arn": f"arn:aws:apigateway:{_REGION}::/apis/{api_id}",
+    }
+
+
+def _amplify_app_outputs(name: str) -> dict[str, Any]:
+    app_id = f"d{fake_id('amplify', name, length=13)}"
+    return {
+        "id": app_id,
+        "defaultDomain": f"{app_id}.amplifyapp.com",
+        "arn": f"arn:aws:amplify:{_REGION}:{_WORKLOAD}:apps/{app_id}",
+    }
 
 
 def _synthesize(type_: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -220,6 +316,18 @@ _INVOKES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         "arns": ["arn:aws:sso:::instance/ssoins-7223a1b2c3d4e5f6"],
         "identityStoreIds": ["d-9067a1b2c3"],
     },
+    # Tasks Service: the frontend's GitHub access token, when a secret is configured.
+    "aws:secretsmanager/getSecretVersion:getSecretVersion": lambda args: {
+        "id": f"{args.get('secretId')}|AWSCURRENT",
+        "arn": str(args.get("secretId")),
+        "secretId": args.get("secretId"),
+        "secretString": "mock-access-token",
+        "versionId": "00000000-0000-0000-0000-000000000000",
+        "versionStage": "AWSCURRENT",
+        "versionStages": ["AWSCURRENT"],
+        "createdDate": "2024-01-01T00:00:00Z",
+        "secretBinary": "",
+    },
 }
 
 
@@ -242,6 +350,11 @@ class _Mocks(pulumi_mocks.Mocks):
                 raise KeyError(f"no outputs are known for stack reference '{name}'")
             return name, {"name": name, "outputs": dict(outputs), "secretOutputNames": []}
         if not args.custom:
+            # Local components echo their inputs. A remote component (awsx) listed in _SYNTHESIZED gets
+            # only its synthesized outputs: its output properties differ from its inputs in name and type.
+            synthesized = _SYNTHESIZED.get(args.typ)
+            if synthesized:
+                return f"{args.name}-component", synthesized(dict(args.inputs), args.name)
             return f"{args.name}-component", dict(args.inputs)
         return _synthesize(args.typ, args.name, dict(args.inputs))
 

@@ -1,0 +1,111 @@
+"""Network: the environment's VPC in its workload account (awsx, two availability zones).
+
+Each AZ gets three subnets:
+
+- public: the internet gateway's route; the internet-facing ALB (public mode), the NAT gateways and,
+  without NAT, the Fargate tasks;
+- private: the internal ALB (private mode), the HTTP API's VPC link and, with NAT, the Fargate tasks;
+- isolated: no route out of the VPC at all; the Aurora cluster.
+
+How the tasks reach Docker Hub, Secrets Manager and CloudWatch Logs
+--------------------------------------------------------------------
+The image (``hiperium/hiperium-city-tasks-api``) is pulled from Docker Hub, which no VPC endpoint
+reaches, and the service validates tokens against Cognito's public JWKS URL. So the tasks need a route
+to the internet in every mode; VPC endpoints alone would not do, and interface endpoints for Secrets
+Manager and Logs would add a cost per AZ without removing that need. Therefore:
+
+- ``natGateways: single | per-az``: tasks run in the private subnets without a public IP and leave
+  through the NAT gateway(s) (``per-az`` keeps each AZ working when another AZ fails);
+- ``natGateways: none`` (the cheap default outside production): tasks run in the public subnets with a
+  public IP. They are not reachable from the internet: their security group admits only the ALB's
+  security group on the container port (see components/tasks_service.py); egress is HTTPS and the
+  database port only.
+
+The awsx ``Vpc`` is a remote component: it receives the account's provider through
+``providers={"aws": ...}``, and only its outputs (plain ids) are used here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_awsx as awsx
+
+from components.config import NatMode
+
+AVAILABILITY_ZONES = 2
+_NAT_STRATEGIES = {
+    "none": awsx.ec2.NatGatewayStrategy.NONE,
+    "single": awsx.ec2.NatGatewayStrategy.SINGLE,
+    "per-az": awsx.ec2.NatGatewayStrategy.ONE_PER_AZ,
+}
+
+
+def subnet_masks(cidr_block: str) -> dict[str, int]:
+    """Per-AZ subnet sizes for a VPC: a quarter of it private, a sixteenth each public and isolated.
+
+    With two AZs three eighths of the range stay free for later subnets. A /16 gives /18 private
+    subnets (room for many tasks), /20 public and isolated ones; a /22 (the smallest allowed) /26.
+    """
+    prefix = int(cidr_block.split("/")[1])
+    return {"private": prefix + 2, "public": prefix + 4, "isolated": prefix + 4}
+
+
+@dataclass(frozen=True)
+class NetworkArgs:
+    cidr_block: str
+    nat_gateways: NatMode
+    tags: dict[str, str] | None = None
+
+
+class Network(pulumi.ComponentResource):
+    """The VPC with public, private and isolated subnets over two AZs."""
+
+    vpc: awsx.ec2.Vpc
+    vpc_id: pulumi.Output[str]
+    public_subnet_ids: pulumi.Output[Sequence[str]]
+    private_subnet_ids: pulumi.Output[Sequence[str]]
+    isolated_subnet_ids: pulumi.Output[Sequence[str]]
+    nat_gateways: NatMode
+    # Where the Fargate tasks run, and whether they need a public IP to reach the internet.
+    task_subnet_ids: pulumi.Output[Sequence[str]]
+    tasks_need_public_ip: bool
+
+    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("landingzone:network:Network", name, None, opts)
+        masks = subnet_masks(args.cidr_block)
+        self.vpc = awsx.ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=args.cidr_block,
+            number_of_availability_zones=AVAILABILITY_ZONES,
+            subnet_strategy=awsx.ec2.SubnetAllocationStrategy.AUTO,
+            subnet_specs=[
+                awsx.ec2.SubnetSpecArgs(type=awsx.ec2.SubnetType.PUBLIC, cidr_mask=masks["public"]),
+                awsx.ec2.SubnetSpecArgs(type=awsx.ec2.SubnetType.PRIVATE, cidr_mask=masks["private"]),
+                awsx.ec2.SubnetSpecArgs(type=awsx.ec2.SubnetType.ISOLATED, cidr_mask=masks["isolated"]),
+            ],
+            nat_gateways=awsx.ec2.NatGatewayConfigurationArgs(strategy=_NAT_STRATEGIES[args.nat_gateways]),
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
+            tags={**(args.tags or {}), "Name": name},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.vpc_id = self.vpc.vpc_id
+        self.public_subnet_ids = self.vpc.public_subnet_ids
+        self.private_subnet_ids = self.vpc.private_subnet_ids
+        self.isolated_subnet_ids = self.vpc.isolated_subnet_ids
+        self.nat_gateways = args.nat_gateways
+        self.tasks_need_public_ip = args.nat_gateways == "none"
+        self.task_subnet_ids = (
+            self.public_subnet_ids if self.tasks_need_public_ip else self.private_subnet_ids
+        )
+        self.register_outputs(
+            {
+                "vpc_id": self.vpc_id,
+                "public_subnet_ids": self.public_subnet_ids,
+                "private_subnet_ids": self.private_subnet_ids,
+                "isolated_subnet_ids": self.isolated_subnet_ids,
+            }
+        )

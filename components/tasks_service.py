@@ -1,0 +1,388 @@
+"""TasksService: the Tasks API on ECS Fargate (linux/ARM64) behind the ALB, with autoscaling.
+
+Network access (security groups; every rule names its peer):
+
+- tasks  <- ALB            container port only (the ALB's matching egress rule is declared here too);
+- tasks  -> internet       443 only: Docker Hub (image pull), Secrets Manager, CloudWatch Logs and
+                           Cognito's JWKS; through NAT, or a public IP without NAT (components/network.py);
+- tasks  -> database       5432, with the database's matching ingress rule; nothing else reaches it.
+
+Database credentials
+--------------------
+The service (FACTS.md section 5) reads ``HIPERIUM_CITY_TASKS_DB_CLUSTER_SECRET``, a JSON string with
+``host``, ``port``, ``dbname``, ``username`` and ``password``. The cluster's password is generated and
+kept by RDS in its managed secret, which holds only ``username`` and ``password``. Composing the full
+JSON here would put the password into Pulumi state (and it would go stale at each rotation), so this
+program does not do it. Instead (``service.databaseCredentials``):
+
+- ``cluster-secret`` (default): the managed secret is injected whole as
+  ``HIPERIUM_CITY_TASKS_DB_CLUSTER_SECRET`` through the task definition's ``secrets`` (ECS reads it at
+  task start with the execution role; it never appears in the task definition or in state), and the
+  non-secret connection details come as plain variables ``HIPERIUM_CITY_TASKS_DB_HOST``,
+  ``HIPERIUM_CITY_TASKS_DB_PORT`` and ``HIPERIUM_CITY_TASKS_DB_NAME``. The published image 1.5.0 reads
+  host, port and dbname only from the JSON, so it needs a small change to fall back to these variables;
+  until then it cannot build its JDBC URL (see README, Tasks Service).
+- ``datasource-env``: for the image as published. ``HIPERIUM_CITY_TASKS_DB_CLUSTER_SECRET`` is not set,
+  so the service uses Quarkus' own configuration: ``QUARKUS_DATASOURCE_JDBC_URL`` (plain) and
+  ``QUARKUS_DATASOURCE_USERNAME`` / ``QUARKUS_DATASOURCE_PASSWORD`` injected from the managed secret's
+  JSON keys through ``secrets``.
+
+Roles: the execution role may read exactly that secret and write to exactly the service's log group;
+it has no ECR permissions (the image is public on Docker Hub). The task role has no permissions: the
+service calls no AWS API. Both trust ``ecs-tasks.amazonaws.com`` only for this account.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.config import ServicePlan
+
+CONTAINER_NAME = "tasks-api"
+HTTPS_PORT = 443
+ANYWHERE_IPV4 = "0.0.0.0/0"
+HEALTH_CHECK_GRACE_SECONDS = 30  # FACTS.md section 5
+SECRET_VARIABLE = "HIPERIUM_CITY_TASKS_DB_CLUSTER_SECRET"
+SCALE_IN_COOLDOWN_SECONDS = 300
+SCALE_OUT_COOLDOWN_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class TasksServiceArgs:
+    settings: ServicePlan
+    region: str
+    account_id: pulumi.Input[str]  # the workload account (roles trust ECS only on its behalf)
+    vpc_id: pulumi.Input[str]
+    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]  # where tasks run (see Network)
+    assign_public_ip: bool  # True only without NAT, tasks in public subnets
+    issuer_url: pulumi.Input[str]  # the environment's Cognito issuer (QUARKUS_OIDC_AUTH_SERVER_URL)
+    # The load balancer (components/tasks_load_balancer.py)
+    alb_security_group_id: pulumi.Input[str]
+    alb_arn_suffix: pulumi.Input[str]
+    target_group_arn: pulumi.Input[str]
+    target_group_arn_suffix: pulumi.Input[str]
+    # The database (components/tasks_database.py)
+    db_security_group_id: pulumi.Input[str]
+    db_secret_arn: pulumi.Input[str]
+    db_host: pulumi.Input[str]
+    db_port: int
+    db_name: str
+    # Resources the service must wait for: the listener that attaches the target group to the ALB.
+    depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+
+
+class TasksService(pulumi.ComponentResource):
+    """ECS cluster, task definition, Fargate service, its roles, logs, security group and scaling."""
+
+    security_group: aws.ec2.SecurityGroup
+    rules: dict[str, aws.vpc.SecurityGroupIngressRule | aws.vpc.SecurityGroupEgressRule]
+    log_group: aws.cloudwatch.LogGroup
+    execution_role: aws.iam.Role
+    execution_policy: aws.iam.RolePolicy
+    task_role: aws.iam.Role
+    cluster: aws.ecs.Cluster
+    task_definition: aws.ecs.TaskDefinition
+    service: aws.ecs.Service
+    scaling_target: aws.appautoscaling.Target
+    scaling_policies: dict[str, aws.appautoscaling.Policy]
+
+    def __init__(self, name: str, args: TasksServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("landingzone:tasks:TasksService", name, None, opts)
+        settings = args.settings
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.security_group = aws.ec2.SecurityGroup(
+            f"{name}-service",
+            description=f"Fargate tasks of {name}: from the ALB only",
+            vpc_id=args.vpc_id,
+            opts=child,
+        )
+        self.rules = self._network_rules(name, args, child)
+
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=f"/ecs/{name}",
+            retention_in_days=settings.log_retention_days,
+            opts=child,
+        )
+        self.execution_role = aws.iam.Role(
+            f"{name}-execution",
+            description=f"ECS pulls the image, writes logs and reads the database secret for {name}",
+            assume_role_policy=_ecs_tasks_trust(args.region, args.account_id),
+            opts=child,
+        )
+        self.execution_policy = aws.iam.RolePolicy(
+            f"{name}-execution",
+            role=self.execution_role.id,
+            policy=pulumi.Output.json_dumps(
+                execution_policy(self.log_group.arn, args.db_secret_arn)
+            ),
+            opts=child,
+        )
+        self.task_role = aws.iam.Role(
+            f"{name}-task",
+            description=f"Identity of the {name} containers; no permissions (the service calls no AWS API)",
+            assume_role_policy=_ecs_tasks_trust(args.region, args.account_id),
+            opts=child,
+        )
+
+        self.cluster = aws.ecs.Cluster(
+            f"{name}-cluster",
+            settings=[
+                aws.ecs.ClusterSettingArgs(
+                    name="containerInsights", value="enabled" if settings.container_insights else "disabled"
+                )
+            ],
+            opts=child,
+        )
+        self.task_definition = aws.ecs.TaskDefinition(
+            f"{name}-task",
+            family=name,
+            cpu=str(settings.cpu),
+            memory=str(settings.memory),
+            network_mode="awsvpc",
+            requires_compatibilities=["FARGATE"],
+            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
+                operating_system_family="LINUX", cpu_architecture="ARM64"
+            ),
+            execution_role_arn=self.execution_role.arn,
+            task_role_arn=self.task_role.arn,
+            container_definitions=pulumi.Output.all(
+                issuer=args.issuer_url,
+                secret_arn=args.db_secret_arn,
+                db_host=args.db_host,
+                log_group=self.log_group.name,
+            ).apply(
+                lambda values: json.dumps(
+                    [container_definition(settings, args.region, args.db_port, args.db_name, **values)]
+                )
+            ),
+            # The execution policy must exist before a task starts, or it cannot read its secret.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.execution_policy]),
+        )
+        self.service = aws.ecs.Service(
+            f"{name}-service",
+            cluster=self.cluster.arn,
+            task_definition=self.task_definition.arn,
+            desired_count=settings.desired_count,
+            launch_type="FARGATE",
+            platform_version="LATEST",
+            network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
+                subnets=args.subnet_ids,
+                security_groups=[self.security_group.id],
+                assign_public_ip=args.assign_public_ip,
+            ),
+            load_balancers=[
+                aws.ecs.ServiceLoadBalancerArgs(
+                    target_group_arn=args.target_group_arn,
+                    container_name=CONTAINER_NAME,
+                    container_port=settings.container_port,
+                )
+            ],
+            health_check_grace_period_seconds=HEALTH_CHECK_GRACE_SECONDS,
+            deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(
+                enable=True, rollback=True
+            ),
+            deployment_minimum_healthy_percent=100,
+            deployment_maximum_percent=200,
+            enable_ecs_managed_tags=True,
+            propagate_tags="SERVICE",
+            enable_execute_command=False,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[*args.depends_on, *self.rules.values()],
+                # Application Auto Scaling owns the running count after creation.
+                ignore_changes=["desiredCount"],
+            ),
+        )
+
+        self.scaling_target = aws.appautoscaling.Target(
+            f"{name}-scaling",
+            service_namespace="ecs",
+            scalable_dimension="ecs:service:DesiredCount",
+            resource_id=pulumi.Output.concat("service/", self.cluster.name, "/", self.service.name),
+            min_capacity=settings.min_count,
+            max_capacity=settings.max_count,
+            opts=child,
+        )
+        request_label = pulumi.Output.concat(args.alb_arn_suffix, "/", args.target_group_arn_suffix)
+        targets: Mapping[str, tuple[str, float, pulumi.Input[str] | None]] = {
+            "cpu": ("ECSServiceAverageCPUUtilization", settings.cpu_target_percent, None),
+            "memory": ("ECSServiceAverageMemoryUtilization", settings.memory_target_percent, None),
+            "requests": ("ALBRequestCountPerTarget", settings.requests_per_target, request_label),
+        }
+        self.scaling_policies = {
+            key: aws.appautoscaling.Policy(
+                f"{name}-scale-{key}",
+                policy_type="TargetTrackingScaling",
+                service_namespace=self.scaling_target.service_namespace,
+                scalable_dimension=self.scaling_target.scalable_dimension,
+                resource_id=self.scaling_target.resource_id,
+                target_tracking_scaling_policy_configuration=(
+                    aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
+                        target_value=target,
+                        predefined_metric_specification=(
+                            aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
+                                predefined_metric_type=metric, resource_label=label
+                            )
+                        ),
+                        scale_in_cooldown=SCALE_IN_COOLDOWN_SECONDS,
+                        scale_out_cooldown=SCALE_OUT_COOLDOWN_SECONDS,
+                    )
+                ),
+                opts=child,
+            )
+            for key, (metric, target, label) in targets.items()
+        }
+        self.register_outputs(
+            {
+                "cluster_name": self.cluster.name,
+                "service_name": self.service.name,
+                "log_group": self.log_group.name,
+                "security_group_id": self.security_group.id,
+            }
+        )
+
+    def _network_rules(
+        self, name: str, args: TasksServiceArgs, child: pulumi.ResourceOptions
+    ) -> dict[str, aws.vpc.SecurityGroupIngressRule | aws.vpc.SecurityGroupEgressRule]:
+        port = args.settings.container_port
+        tasks = self.security_group.id
+        return {
+            "alb-to-tasks": aws.vpc.SecurityGroupEgressRule(
+                f"{name}-alb-to-tasks",
+                security_group_id=args.alb_security_group_id,
+                description="ALB to the service's tasks",
+                ip_protocol="tcp", from_port=port, to_port=port,
+                referenced_security_group_id=tasks,
+                opts=child,
+            ),
+            "tasks-from-alb": aws.vpc.SecurityGroupIngressRule(
+                f"{name}-tasks-from-alb",
+                security_group_id=tasks,
+                description="Requests from the ALB only",
+                ip_protocol="tcp", from_port=port, to_port=port,
+                referenced_security_group_id=args.alb_security_group_id,
+                opts=child,
+            ),
+            "tasks-to-https": aws.vpc.SecurityGroupEgressRule(
+                f"{name}-tasks-to-https",
+                security_group_id=tasks,
+                description="Docker Hub, Secrets Manager, CloudWatch Logs, Cognito JWKS",
+                ip_protocol="tcp", from_port=HTTPS_PORT, to_port=HTTPS_PORT,
+                cidr_ipv4=ANYWHERE_IPV4,
+                opts=child,
+            ),
+            "tasks-to-db": aws.vpc.SecurityGroupEgressRule(
+                f"{name}-tasks-to-db",
+                security_group_id=tasks,
+                description="PostgreSQL on the Aurora cluster",
+                ip_protocol="tcp", from_port=args.db_port, to_port=args.db_port,
+                referenced_security_group_id=args.db_security_group_id,
+                opts=child,
+            ),
+            "db-from-tasks": aws.vpc.SecurityGroupIngressRule(
+                f"{name}-db-from-tasks",
+                security_group_id=args.db_security_group_id,
+                description="PostgreSQL from the service's tasks only",
+                ip_protocol="tcp", from_port=args.db_port, to_port=args.db_port,
+                referenced_security_group_id=tasks,
+                opts=child,
+            ),
+        }
+
+
+def container_definition(
+    settings: ServicePlan,
+    region: str,
+    db_port: int,
+    db_name: str,
+    *,
+    issuer: str,
+    secret_arn: str,
+    db_host: str,
+    log_group: str,
+) -> dict[str, Any]:
+    """The one container of the task (ECS's JSON shape). Secrets only as ``valueFrom`` references."""
+    environment = {"TIME_ZONE_ID": settings.time_zone_id, "QUARKUS_OIDC_AUTH_SERVER_URL": issuer}
+    if settings.database_credentials == "cluster-secret":
+        environment |= {
+            "HIPERIUM_CITY_TASKS_DB_HOST": db_host,
+            "HIPERIUM_CITY_TASKS_DB_PORT": str(db_port),
+            "HIPERIUM_CITY_TASKS_DB_NAME": db_name,
+        }
+        secrets = {SECRET_VARIABLE: secret_arn}
+    else:
+        environment["QUARKUS_DATASOURCE_JDBC_URL"] = f"jdbc:postgresql://{db_host}:{db_port}/{db_name}"
+        # ECS extracts one JSON key of the secret: <arn>:<json-key>:<version-stage>:<version-id>
+        secrets = {
+            "QUARKUS_DATASOURCE_USERNAME": f"{secret_arn}:username::",
+            "QUARKUS_DATASOURCE_PASSWORD": f"{secret_arn}:password::",
+        }
+    return {
+        "name": CONTAINER_NAME,
+        "image": settings.image,
+        "essential": True,
+        "portMappings": [{"containerPort": settings.container_port, "protocol": "tcp", "name": "http"}],
+        "environment": [{"name": key, "value": value} for key, value in environment.items()],
+        "secrets": [{"name": key, "valueFrom": value} for key, value in secrets.items()],
+        "logConfiguration": {
+            "logDriver": "awslogs",
+            "options": {
+                "awslogs-group": log_group,
+                "awslogs-region": region,
+                "awslogs-stream-prefix": CONTAINER_NAME,
+            },
+        },
+    }
+
+
+def execution_policy(log_group_arn: pulumi.Input[str], secret_arn: pulumi.Input[str]) -> dict[str, Any]:
+    """What ECS itself needs to start a task: write its log streams, read its database secret."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "WriteServiceLogs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": pulumi.Output.concat(log_group_arn, ":log-stream:*"),
+            },
+            {
+                "Sid": "ReadDatabaseSecret",
+                "Effect": "Allow",
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": secret_arn,
+            },
+        ],
+    }
+
+
+def _ecs_tasks_trust(region: str, account_id: pulumi.Input[str]) -> pulumi.Output[str]:
+    """Trust ECS tasks, only when acting for this account (confused-deputy guard)."""
+    return pulumi.Output.json_dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {
+                        "StringEquals": {"aws:SourceAccount": account_id},
+                        "ArnLike": {
+                            "aws:SourceArn": pulumi.Output.concat(
+                                "arn:aws:ecs:", region, ":", account_id, ":*"
+                            )
+                        },
+                    },
+                }
+            ],
+        }
+    )

@@ -1,0 +1,161 @@
+"""The Tasks Service of one environment, composed from its components (used by components/program.py).
+
+Everything lands in the workload account through the provider given here. The order has no cycle:
+
+1. :func:`declare_frontend_app` - the Amplify app; its default domain gives the frontend URL;
+2. (program.py) the Cognito client, registered with that URL;
+3. :func:`declare_tasks_service` - VPC, ALB, Aurora, Fargate service, HTTP API (JWT authorizer bound to
+   the issuer and client id) and the Amplify branch with its build variables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.config import TasksServicePlan
+from components.frontend import FrontendApp, FrontendAppArgs, FrontendBranch, FrontendBranchArgs
+from components.network import Network, NetworkArgs
+from components.tasks_api import TasksApi, TasksApiArgs
+from components.tasks_database import TasksDatabase, TasksDatabaseArgs
+from components.tasks_load_balancer import TasksLoadBalancer, TasksLoadBalancerArgs
+from components.tasks_service import TasksService, TasksServiceArgs
+
+
+def declare_frontend_app(plan: TasksServicePlan, provider: aws.Provider) -> FrontendApp:
+    return FrontendApp(
+        f"{plan.environment}-frontend",
+        FrontendAppArgs(settings=plan.frontend),
+        opts=pulumi.ResourceOptions(providers={"aws": provider}),
+    )
+
+
+@dataclass(frozen=True)
+class TasksDeployment:
+    """The components of one environment's Tasks Service, and the stack outputs they give."""
+
+    network: Network
+    load_balancer: TasksLoadBalancer
+    database: TasksDatabase
+    service: TasksService
+    api: TasksApi
+    frontend: FrontendApp
+    frontend_branch: FrontendBranch
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        return {
+            "api_url": self.api.api_url,
+            "alb_dns_name": self.load_balancer.dns_name,
+            "frontend_url": self.frontend.url,
+            "db_cluster_endpoint": self.database.endpoint,
+            "db_secret_arn": self.database.secret_arn,
+        }
+
+
+def declare_tasks_service(
+    plan: TasksServicePlan,
+    *,
+    provider: aws.Provider,
+    region: str,
+    issuer_url: pulumi.Input[str],
+    client_id: pulumi.Input[str],
+    frontend: FrontendApp,
+) -> TasksDeployment:
+    env = plan.environment
+    on_workload = pulumi.ResourceOptions(providers={"aws": provider})
+    # The account the provider is pinned to (roles trust ECS only on its behalf).
+    account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider)).account_id
+
+    network = Network(
+        f"{env}-network",
+        NetworkArgs(cidr_block=plan.network.cidr_block, nat_gateways=plan.network.nat_gateways),
+        opts=on_workload,
+    )
+    private = plan.load_balancer.mode == "private"
+    load_balancer = TasksLoadBalancer(
+        f"{env}-tasks",
+        TasksLoadBalancerArgs(
+            settings=plan.load_balancer,
+            vpc_id=network.vpc_id,
+            subnet_ids=network.private_subnet_ids if private else network.public_subnet_ids,
+            container_port=plan.service.container_port,
+            health_check_path=plan.service.health_check_path,
+        ),
+        opts=on_workload,
+    )
+    database = TasksDatabase(
+        f"{env}-tasks-db",
+        TasksDatabaseArgs(
+            settings=plan.database, vpc_id=network.vpc_id, subnet_ids=network.isolated_subnet_ids
+        ),
+        opts=on_workload,
+    )
+    service = TasksService(
+        f"{env}-tasks",
+        TasksServiceArgs(
+            settings=plan.service,
+            region=region,
+            account_id=account_id,
+            vpc_id=network.vpc_id,
+            subnet_ids=network.task_subnet_ids,
+            assign_public_ip=network.tasks_need_public_ip,
+            issuer_url=issuer_url,
+            alb_security_group_id=load_balancer.security_group.id,
+            alb_arn_suffix=load_balancer.load_balancer.arn_suffix,
+            target_group_arn=load_balancer.target_group.arn,
+            target_group_arn_suffix=load_balancer.target_group.arn_suffix,
+            db_security_group_id=database.security_group.id,
+            db_secret_arn=database.secret_arn,
+            db_host=database.endpoint,
+            db_port=database.port,
+            db_name=database.database_name,
+            depends_on=[
+                load_balancer.listener,
+                *([load_balancer.redirect_listener] if load_balancer.redirect_listener else []),
+            ],
+        ),
+        opts=on_workload,
+    )
+    api = TasksApi(
+        f"{env}-tasks-api",
+        TasksApiArgs(
+            settings=plan.api,
+            mode=plan.load_balancer.mode,
+            issuer_url=issuer_url,
+            audience=client_id,
+            frontend_origin=frontend.origin,
+            alb_security_group_id=load_balancer.security_group.id,
+            listener_arn=load_balancer.listener.arn,
+            listener_port=load_balancer.listener_port,
+            alb_url=load_balancer.url,
+            vpc_id=network.vpc_id,
+            vpc_link_subnet_ids=network.private_subnet_ids,
+            tls_server_name=plan.load_balancer.domain_name if private else None,
+        ),
+        opts=on_workload,
+    )
+    branch = FrontendBranch(
+        f"{env}-frontend",
+        FrontendBranchArgs(
+            settings=plan.frontend,
+            app_id=frontend.app_id,
+            api_url=api.api_url,
+            issuer_url=issuer_url,
+            client_id=client_id,
+            redirect_uri=frontend.url,
+        ),
+        opts=on_workload,
+    )
+    return TasksDeployment(
+        network=network,
+        load_balancer=load_balancer,
+        database=database,
+        service=service,
+        api=api,
+        frontend=frontend,
+        frontend_branch=branch,
+    )
