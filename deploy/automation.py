@@ -146,18 +146,16 @@ class AutomationRunner:
         return OperationResult(changes=plain_changes(result.summary.resource_changes))
 
     def outputs(self, stack: str) -> dict[str, Any]:
-        selected = self._stack(stack, create=False)
-        try:
-            return _plain_outputs(selected.outputs())
-        except auto.CommandError as error:
-            raise explain(error, stack, "stack output") from None
+        return self.outputs_with_secrets(stack)[0]
 
-    def secret_output_names(self, stack: str) -> set[str]:
+    def outputs_with_secrets(self, stack: str) -> tuple[dict[str, Any], set[str]]:
+        """The stack's outputs in plain values, and the names of the secret ones."""
         selected = self._stack(stack, create=False)
         try:
-            return {key for key, value in selected.outputs().items() if value.secret}
+            outputs = selected.outputs()
         except auto.CommandError as error:
             raise explain(error, stack, "stack output") from None
+        return _plain_outputs(outputs), {key for key, value in outputs.items() if value.secret}
 
 
 def _make_command(factory: Callable[[], auto.PulumiCommand]) -> auto.PulumiCommand:
