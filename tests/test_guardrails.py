@@ -842,7 +842,26 @@ def test_the_real_programs_are_what_the_rules_look_at(recordings: dict[str, Reco
     ):
         assert org.of_type(type_), type_
     for stack in ENV_STACKS:
-        assert recording_of(recordings, stack).of_type(g.USER_POOL)
+        environment = recording_of(recordings, stack)
+        for type_ in (
+            g.USER_POOL,
+            g.TASK_DEFINITION,
+            g.RDS_CLUSTER,
+            g.RDS_CLUSTER_INSTANCE,
+            g.SECURITY_GROUP,
+            g.SECURITY_GROUP_INGRESS_RULE,
+            g.LOG_GROUP,
+            "aws:lb/loadBalancer:LoadBalancer",
+            "aws:lb/listener:Listener",
+            g.ECS_SERVICE,
+            g.AWS_PROVIDER,
+        ):
+            assert environment.of_type(type_), f"{stack}: {type_}"
+    # the cost estimate sees what an environment runs while idle
+    prod = g.estimate_recording_cost(recordings["prod"])
+    assert {"load balancers", "Aurora Serverless v2 minimum", "Fargate arm64 vCPU"} <= {
+        line.item for line in prod.lines
+    }
 
 
 Fault = Callable[[Recording], None]
@@ -854,7 +873,7 @@ def _edit(
     """Apply ``change`` to the inputs and the recorded state of the first resource of ``type_``."""
     targets = [r for r in recording.of_type(type_) if name is None or name in r.name]
     if not targets:
-        pytest.skip(f"the {recording.stack} program declares no {type_} yet")
+        pytest.fail(f"the {recording.stack} program declares no {type_}: the fault has nothing to go into")
     target = targets[0]
     change(target.inputs)
     change(target.outputs)
