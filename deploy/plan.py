@@ -76,6 +76,7 @@ class StackPlan:
     accounts: dict[str, str] = field(default_factory=dict)  # account id -> key
     duration: float = 0.0
     message: str = ""
+    idle_cost: str | None = None  # the guardrails' estimate of what the stack costs with no traffic
     program_ran: bool = False  # the program completed under mocks, so its outputs are known
 
     @property
@@ -118,6 +119,7 @@ class StackPlan:
             "ok": self.ok,
             "message": self.message,
             "duration_seconds": round(self.duration, 3),
+            "idle_cost": self.idle_cost,
             "checks": [check.to_json() for check in self.checks],
             "violations": [violation.to_json() for violation in self.violations],
             "resource_count": len(recording.resources) if recording else 0,
@@ -222,6 +224,7 @@ def _plan_stack(
     root: Path,
     org_outputs: Mapping[str, Any] | None,
     policies: PolicyRunner | None,
+    cost: Callable[[Recording], str] | None = None,
 ) -> StackPlan:
     plan = StackPlan(stack)
     started = time.perf_counter()
@@ -279,6 +282,11 @@ def _plan_stack(
                 plan.checks.append(Check("policies", mandatory == 0, detail))
                 if mandatory and not plan.message:
                     plan.message = f"{mandatory} mandatory policy violation(s)"
+        if cost is not None:
+            try:
+                plan.idle_cost = cost(plan.recording)
+            except Exception as error:
+                plan.idle_cost = f"not estimated ({_one_line(error)})"
     plan.duration = time.perf_counter() - started
     return plan
 
@@ -340,15 +348,27 @@ def load_policies(root: Path) -> tuple[PolicyRunner | None, str]:
     except Exception as error:
         message = f"policies/guardrails.py cannot be imported: {_one_line(error)}"
         return _broken(message), f"FAILED: {message}"
-    run = getattr(guardrails, "check_recording", None) or getattr(guardrails, "run_policies", None)
+    run = getattr(guardrails, "check_recording", None)
     if run is None:
-        return None, "skipped: policies/guardrails.py has no function to run its POLICIES on a recording"
+        return None, "skipped: policies/guardrails.py has no check_recording to run its POLICIES offline"
     count = len(getattr(guardrails, "POLICIES", ()))
 
     def runner(recording: Recording) -> list[Violation]:
         return [_violation(item) for item in run(recording)]
 
     return runner, f"{count} CrossGuard policies from policies/guardrails.py"
+
+
+def load_cost_estimator() -> Callable[[Recording], str] | None:
+    """The guardrails' idle monthly cost estimate of a recorded stack, when the pack provides one."""
+    try:
+        guardrails = importlib.import_module("policies.guardrails")
+    except Exception:
+        return None
+    estimate = getattr(guardrails, "estimate_recording_cost", None)
+    if estimate is None:
+        return None
+    return lambda recording: str(estimate(recording).summary())
 
 
 def _broken(message: str) -> PolicyRunner:
@@ -385,13 +405,14 @@ def run_plan(
     """Plan the selected stacks (default: all). The org stack is always run: it feeds the others."""
     selected = stacks.ordered(names)
     runner, policy_note = load_policies(root) if policies else (None, "skipped (--no-policies)")
+    cost = load_cost_estimator()
     plans: dict[str, StackPlan] = {}
-    org_plan = _plan_stack(stacks.ORG, root, None, runner if stacks.ORG in selected else None)
+    org_plan = _plan_stack(stacks.ORG, root, None, runner if stacks.ORG in selected else None, cost)
     plans[stacks.ORG] = org_plan
     org_outputs = org_plan.recording.outputs if org_plan.program_ran and org_plan.recording else None
     for name in selected:
         if name != stacks.ORG:
-            plans[name] = _plan_stack(name, root, org_outputs, runner)
+            plans[name] = _plan_stack(name, root, org_outputs, runner, cost)
     if stacks.ORG not in selected and org_outputs is None:
         # The environments' failure message already names org; show why org failed too.
         selected = [stacks.ORG, *selected]
@@ -481,6 +502,8 @@ def render_stack(plan: StackPlan, *, tree: bool = True) -> list[str]:
         lines.append(f"  in {account}: {sum(counts.values())}")
         for type_, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
             lines.append(f"    {count:4d}  {type_}")
+    if plan.idle_cost:
+        lines.append(f"idle cost estimate: {plan.idle_cost}")
     if tree:
         lines.append("resource tree:")
         lines.extend(render_tree(plan))

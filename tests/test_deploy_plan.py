@@ -209,3 +209,22 @@ def test_planning_one_environment_still_runs_org_for_its_outputs(no_policies: No
 def test_missing_guardrails_are_reported_as_skipped(tmp_path: Path) -> None:
     runner, note = plan.load_policies(tmp_path)
     assert runner is None and note == "skipped: policies/guardrails.py is not there yet"
+
+
+def test_the_projects_guardrails_run_in_the_plan_and_catch_a_stray_resource(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not (ROOT / "policies" / "guardrails.py").is_file():
+        pytest.skip("policies/guardrails.py is not there yet")
+    original = program.org_program
+
+    def stray(cfg: config.OrgConfig) -> dict[str, Any]:
+        outputs = original(cfg)
+        aws.s3.Bucket("stray")
+        return outputs
+
+    monkeypatch.setattr(program, "org_program", stray)
+    code, out, _ = run(["plan", "--stack", "org", "--no-tree"], capsys)
+    assert code == 1
+    assert "CrossGuard policies from policies/guardrails.py" in out
+    assert "  FAIL  policy explicit-account-providers [mandatory] (stray): " in out

@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Benchmark of ``python -m deploy plan``: time per stack and for all three (not a test).
+
+Two measurements, each repeated (``--repeat``, default 3; min and median shown):
+
+* in-process: ``deploy.plan.run_plan`` for each stack alone and for all three, after the imports
+  (the per-stack times are the plan's own, config validation + mock run + policies);
+* end to end: ``python -m deploy plan --no-tree`` in a fresh interpreter, imports included, which is
+  what a user or CI waits for. ``--budget SECONDS`` (default 5) makes the script exit 1 when the median
+  end-to-end time is over it.
+
+Run from the project root: ``python scripts/bench_plan.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def measure(repeat: int, action: object) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()  # type: ignore[operator]
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def row(label: str, times: list[float]) -> str:
+    return f"  {label:<34} min {min(times):6.2f}s   median {statistics.median(times):6.2f}s"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (default 3)")
+    parser.add_argument("--budget", type=float, default=5.0, help="end-to-end budget in seconds (default 5)")
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    from deploy import plan, stacks
+
+    imports = time.perf_counter() - started
+    print(f"plan benchmark ({args.repeat} runs each)")
+    print(f"  {'imports (once per process)':<34} {imports:6.2f}s")
+
+    report = None
+    for name in stacks.ORDER:
+        per_stack: list[float] = []
+        for _ in range(args.repeat):
+            report = plan.run_plan([name])
+            per_stack.append(next(p.duration for p in report.plans if p.stack == name))
+        print(row(f"stack {name} (its own plan time)", per_stack))
+    all_three = measure(args.repeat, lambda: plan.run_plan())
+    print(row("all three, in-process", all_three))
+
+    command = [sys.executable, "-m", "deploy", "plan", "--no-tree"]
+    codes: list[int] = []
+
+    def cli() -> None:
+        codes.append(subprocess.run(command, cwd=ROOT, capture_output=True, check=False).returncode)
+
+    end_to_end = measure(args.repeat, cli)
+    print(row("all three, python -m deploy plan", end_to_end))
+    median = statistics.median(end_to_end)
+    verdict = "within" if median <= args.budget else "OVER"
+    print(f"end to end: median {median:.2f}s, {verdict} the {args.budget:.1f}s budget"
+          f"{'' if set(codes) == {0} else f' (plan exit codes {sorted(set(codes))})'}")
+    return 0 if median <= args.budget else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
