@@ -1017,6 +1017,21 @@ def resolve_tasks_service(
     )
 
 
+def tasks_service_plan(config: EnvConfig, source: str) -> TasksServicePlan:
+    """The Tasks Service settings of an environment stack, resolved; errors name ``source`` and the key."""
+    return resolve_tasks_service(
+        environment=config.environment,
+        production=config.is_production,
+        source=source,
+        network=config.network,
+        service=config.service,
+        load_balancer=config.load_balancer,
+        database=config.database,
+        api=config.api,
+        frontend=config.frontend,
+    )
+
+
 class EnvConfig(Model):
     """Configuration of an environment stack (``pre``, ``prod``)."""
 
@@ -1028,6 +1043,13 @@ class EnvConfig(Model):
     workload_account: AccountAccess
     tags: dict[str, str] = Field(default_factory=dict)
     cognito: CognitoSettings
+    # Tasks Service (see its section above; resolved by `tasks_service_plan`)
+    network: NetworkSettings = NetworkSettings()
+    service: ServiceSettings = ServiceSettings()
+    load_balancer: LoadBalancerSettings = LoadBalancerSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    api: ApiSettings = ApiSettings()
+    frontend: FrontendSettings = FrontendSettings()
 
     @model_validator(mode="before")
     @classmethod
@@ -1262,3 +1284,4 @@ def check_env(config: EnvConfig, source: str) -> None:
             raise ConfigError(
                 source, f"{cognito}.deletionProtection", "cannot be turned off in a production environment"
             )
+    tasks_service_plan(config, source)

@@ -18,6 +18,7 @@ from components.config import AccountAccess, EnvConfig, OrgConfig
 from components.identity_center import IdentityCenter, IdentityCenterArgs, lookup_instance
 from components.landing_zone import LandingZone, LandingZoneArgs
 from components.providers import OrgStack, account_provider, role_arn
+from components.tasks_stack import declare_frontend_app, declare_tasks_service
 
 MANAGED_BY = "pulumi/landing-zone"
 
@@ -90,18 +91,28 @@ class EnvironmentProviders:
 def environment_program(config: EnvConfig) -> dict[str, Any]:
     """Stacks ``pre`` and ``prod``: identity provider and Tasks Service in the environment's accounts."""
     providers = environment_providers(config, OrgStack(config.org_stack))
+    tasks_plan = stack_config.tasks_service_plan(config, stack_config.stack_file(pulumi.get_stack()))
 
-    # Provisional: the URL the Cognito client registers, from config, until the environment's
-    # Amplify app (issue 5) is declared before the identity provider and gives its default domain.
-    frontend_url: pulumi.Input[str] | None = config.cognito.frontend_url
+    # The Amplify app comes first: its default domain gives the frontend URL the Cognito client
+    # registers (`cognito.frontendUrl` overrides it, for a custom domain in front of the branch).
+    frontend = declare_frontend_app(tasks_plan, providers.workload)
+    frontend_url: pulumi.Input[str] = config.cognito.frontend_url or frontend.url
     identity_provider = _identity_provider(config, providers.identity, frontend_url)
     outputs = _identity_outputs(identity_provider)
 
     # --- Tasks Service (issue 5) ---
-    # Network, service, API and frontend on `providers.workload`. They take the issuer URL and the web
-    # client id from `identity_provider`; their exports (api_url, alb_dns_name, frontend_url,
-    # db_cluster_endpoint, db_secret_arn) join `outputs`.
-
+    # Network, ALB, Aurora, Fargate service, HTTP API and the Amplify branch on `providers.workload`;
+    # the API's JWT authorizer and the branch's build variables take the issuer URL and the web client id.
+    tasks = declare_tasks_service(
+        tasks_plan,
+        provider=providers.workload,
+        region=config.region,
+        issuer_url=identity_provider.issuer_url,
+        client_id=identity_provider.user_pool_client_id,
+        frontend=frontend,
+        frontend_url=frontend_url,
+    )
+    outputs.update(tasks.outputs)
     return outputs
 
 

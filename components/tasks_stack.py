@@ -17,7 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config import TasksServicePlan
-from components.frontend import FrontendApp, FrontendAppArgs, FrontendBranch, FrontendBranchArgs
+from components.frontend import FrontendApp, FrontendAppArgs, FrontendBranch, FrontendBranchArgs, origin_of
 from components.network import Network, NetworkArgs
 from components.tasks_api import TasksApi, TasksApiArgs
 from components.tasks_database import TasksDatabase, TasksDatabaseArgs
@@ -44,13 +44,14 @@ class TasksDeployment:
     api: TasksApi
     frontend: FrontendApp
     frontend_branch: FrontendBranch
+    frontend_url: pulumi.Output[str]  # registered with Cognito, the CORS origin and the redirect URI
 
     @property
     def outputs(self) -> dict[str, Any]:
         return {
             "api_url": self.api.api_url,
             "alb_dns_name": self.load_balancer.dns_name,
-            "frontend_url": self.frontend.url,
+            "frontend_url": self.frontend_url,
             "db_cluster_endpoint": self.database.endpoint,
             "db_secret_arn": self.database.secret_arn,
         }
@@ -64,8 +65,11 @@ def declare_tasks_service(
     issuer_url: pulumi.Input[str],
     client_id: pulumi.Input[str],
     frontend: FrontendApp,
+    frontend_url: pulumi.Input[str] | None = None,
 ) -> TasksDeployment:
+    """``frontend_url`` overrides the Amplify branch URL (a custom domain in front of the branch)."""
     env = plan.environment
+    url = pulumi.Output.from_input(frontend_url) if frontend_url is not None else frontend.url
     on_workload = pulumi.ResourceOptions(providers={"aws": provider})
     # The account the provider is pinned to (roles trust ECS only on its behalf).
     account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider)).account_id
@@ -127,7 +131,7 @@ def declare_tasks_service(
             mode=plan.load_balancer.mode,
             issuer_url=issuer_url,
             audience=client_id,
-            frontend_origin=frontend.origin,
+            frontend_origin=origin_of(url),
             alb_security_group_id=load_balancer.security_group.id,
             listener_arn=load_balancer.listener.arn,
             listener_port=load_balancer.listener_port,
@@ -146,7 +150,7 @@ def declare_tasks_service(
             api_url=api.api_url,
             issuer_url=issuer_url,
             client_id=client_id,
-            redirect_uri=frontend.url,
+            redirect_uri=url,
         ),
         opts=on_workload,
     )
@@ -158,4 +162,5 @@ def declare_tasks_service(
         api=api,
         frontend=frontend,
         frontend_branch=branch,
+        frontend_url=url,
     )

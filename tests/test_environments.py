@@ -233,15 +233,18 @@ def test_every_environment_requires_totp_mfa_and_email_sign_in(env: tuple[str, R
 
 
 def test_pre_redirects_to_localhost_and_the_frontend() -> None:
-    client = run_env_stack("pre").one(CLIENT).inputs
-    expected = ["http://localhost:8100/home/", "https://pre.d1example.amplifyapp.com/"]
+    recording = run_env_stack("pre")
+    client = recording.one(CLIENT).inputs
+    # The frontend URL is the environment's Amplify branch (see tests/test_tasks_environments.py).
+    expected = ["http://localhost:8100/home/", recording.outputs["frontend_url"]]
     assert client["callbackUrls"] == expected
     assert client["logoutUrls"] == expected
 
 
 def test_prod_redirects_only_to_https() -> None:
-    client = run_env_stack("prod").one(CLIENT).inputs
-    assert client["callbackUrls"] == ["https://prod.d1example.amplifyapp.com/"]
+    recording = run_env_stack("prod")
+    client = recording.one(CLIENT).inputs
+    assert client["callbackUrls"] == [recording.outputs["frontend_url"]]
     assert all(url.startswith("https://") for url in client["callbackUrls"] + client["logoutUrls"])
 
 
