@@ -1119,6 +1119,9 @@ def analyzer() -> Iterator[Any]:
     finally:
         process.kill()
         process.wait(timeout=10)
+        for pipe in (process.stdout, process.stderr):
+            if pipe is not None:
+                pipe.close()
 
 
 def _struct(values: dict[str, Any]) -> Any:
