@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import importlib
 import json
+import multiprocessing
+import re
 import threading
 import time
 from collections import Counter, defaultdict
@@ -135,7 +137,7 @@ class StackPlan:
                     "account": self.account_of(r) if (r.custom or r.remote) and not r.is_provider else None,
                     "protect": r.protect,
                 }
-                for r in (recording.resources if recording else [])
+                for r in sorted(recording.resources if recording else [], key=lambda r: r.urn)
             ],
             "outputs": recording.outputs if recording else {},
         }
@@ -219,13 +221,8 @@ def account_names(org_outputs: Mapping[str, Any]) -> dict[str, str]:
     return names
 
 
-def _plan_stack(
-    stack: str,
-    root: Path,
-    org_outputs: Mapping[str, Any] | None,
-    policies: PolicyRunner | None,
-    cost: Callable[[Recording], str] | None = None,
-) -> StackPlan:
+def _plan_stack(stack: str, root: Path, org_outputs: Mapping[str, Any] | None) -> StackPlan:
+    """Validate the stack's config, run its program under mocks and check its providers."""
     plan = StackPlan(stack)
     started = time.perf_counter()
     try:
@@ -269,26 +266,36 @@ def _plan_stack(
         if any(check.ok is False for check in plan.checks):
             plan.status = INVALID
             plan.message = next(c.detail for c in plan.checks if c.ok is False)
-        if policies is not None:
-            try:
-                plan.violations = policies(plan.recording)
-            except Exception as error:
-                plan.checks.append(Check("policies", False, f"the policy pack failed: {_one_line(error)}"))
-                plan.status, plan.message = FAILED, f"the policy pack failed: {_one_line(error)}"
-            else:
-                mandatory = sum(v.mandatory for v in plan.violations)
-                advisory = len(plan.violations) - mandatory
-                detail = f"{mandatory} mandatory, {advisory} advisory violation(s)"
-                plan.checks.append(Check("policies", mandatory == 0, detail))
-                if mandatory and not plan.message:
-                    plan.message = f"{mandatory} mandatory policy violation(s)"
-        if cost is not None:
-            try:
-                plan.idle_cost = cost(plan.recording)
-            except Exception as error:
-                plan.idle_cost = f"not estimated ({_one_line(error)})"
     plan.duration = time.perf_counter() - started
     return plan
+
+
+def _check_policies(
+    plan: StackPlan, policies: PolicyRunner | None, cost: Callable[[Recording], str] | None
+) -> None:
+    """Run the CrossGuard rules and the idle cost estimate on a program that ran cleanly."""
+    if not plan.program_ran or plan.recording is None or plan.status not in (OK, INVALID):
+        return
+    started = time.perf_counter()
+    if policies is not None:
+        try:
+            plan.violations = policies(plan.recording)
+        except Exception as error:
+            plan.checks.append(Check("policies", False, f"the policy pack failed: {_one_line(error)}"))
+            plan.status, plan.message = FAILED, f"the policy pack failed: {_one_line(error)}"
+        else:
+            mandatory = sum(v.mandatory for v in plan.violations)
+            advisory = len(plan.violations) - mandatory
+            detail = f"{mandatory} mandatory, {advisory} advisory violation(s)"
+            plan.checks.append(Check("policies", mandatory == 0, detail))
+            if mandatory and not plan.message:
+                plan.message = f"{mandatory} mandatory policy violation(s)"
+    if cost is not None:
+        try:
+            plan.idle_cost = cost(plan.recording)
+        except Exception as error:
+            plan.idle_cost = f"not estimated ({_one_line(error)})"
+    plan.duration += time.perf_counter() - started
 
 
 def _provider_checks(plan: StackPlan) -> list[Check]:
@@ -401,22 +408,126 @@ def run_plan(
     *,
     root: Path = stack_config.PROJECT_ROOT,
     policies: bool = True,
+    jobs: int = 1,
 ) -> PlanReport:
-    """Plan the selected stacks (default: all). The org stack is always run: it feeds the others."""
+    """Plan the selected stacks (default: all). The org stack is always run: it feeds the others.
+
+    ``jobs`` > 1 plans the environments in a helper process that loads their modules while this one
+    plans org (most of a cold plan is importing pulumi_aws); the result is the same.
+    """
     selected = stacks.ordered(names)
-    runner, policy_note = load_policies(root) if policies else (None, "skipped (--no-policies)")
-    cost = load_cost_estimator()
-    plans: dict[str, StackPlan] = {}
-    org_plan = _plan_stack(stacks.ORG, root, None, runner if stacks.ORG in selected else None, cost)
-    plans[stacks.ORG] = org_plan
-    org_outputs = org_plan.recording.outputs if org_plan.program_ran and org_plan.recording else None
-    for name in selected:
-        if name != stacks.ORG:
-            plans[name] = _plan_stack(name, root, org_outputs, runner, cost)
+    environments = [name for name in selected if name != stacks.ORG]
+    helper = _Helper.start(root) if jobs > 1 and environments else None
+    try:
+        runner, policy_note = load_policies(root) if policies else (None, "skipped (--no-policies)")
+        cost = load_cost_estimator()
+        plans: dict[str, StackPlan] = {}
+        org_plan = _plan_stack(stacks.ORG, root, None)
+        if stacks.ORG in selected:
+            _check_policies(org_plan, runner, cost)
+        plans[stacks.ORG] = org_plan
+        org_outputs = org_plan.recording.outputs if org_plan.program_ran and org_plan.recording else None
+        if helper is not None:
+            for name in environments:
+                helper.request(name, org_outputs)
+        for name in environments:
+            planned = helper.result(name) if helper is not None else None
+            plans[name] = planned or _plan_stack(name, root, org_outputs)
+            _check_policies(plans[name], runner, cost)
+    finally:
+        if helper is not None:
+            helper.stop()
     if stacks.ORG not in selected and org_outputs is None:
         # The environments' failure message already names org; show why org failed too.
         selected = [stacks.ORG, *selected]
     return PlanReport([plans[name] for name in selected], policy_note)
+
+
+class _Helper:
+    """A second process that plans environment stacks; any trouble falls back to this process."""
+
+    def __init__(self, process: Any, connection: Any) -> None:
+        self.process = process
+        self.connection = connection
+        self.broken = False
+
+    @classmethod
+    def start(cls, root: Path) -> _Helper | None:
+        try:
+            context = multiprocessing.get_context("spawn")
+            parent, child = context.Pipe()
+            process = context.Process(target=_serve, args=(child, str(root)), daemon=True)
+            process.start()
+            child.close()
+        except Exception:
+            return None
+        return cls(process, parent)
+
+    def request(self, stack: str, org_outputs: Mapping[str, Any] | None) -> None:
+        if self.broken:
+            return
+        try:
+            self.connection.send((stack, dict(org_outputs) if org_outputs is not None else None))
+        except Exception:
+            self.broken = True
+
+    def result(self, stack: str) -> StackPlan | None:
+        if self.broken:
+            return None
+        try:
+            answer = self.connection.recv()
+        except Exception:
+            self.broken = True
+            return None
+        if isinstance(answer, StackPlan) and answer.stack == stack:
+            return answer
+        self.broken = True
+        return None
+
+    def stop(self) -> None:
+        try:
+            self.connection.send(None)
+            self.connection.close()
+        except Exception:
+            pass
+        self.process.join(timeout=2)
+        if self.process.is_alive():
+            self.process.terminate()
+
+
+def _serve(connection: Any, root: str) -> None:
+    """Helper process: load the modules the programs use, then plan the stacks it is sent."""
+    _warm_up()
+    while True:
+        try:
+            message = connection.recv()
+        except EOFError:
+            return
+        if message is None:
+            return
+        stack, org_outputs = message
+        try:
+            connection.send(_plan_stack(stack, Path(root), org_outputs))
+        except Exception as error:
+            connection.send(f"{stack}: {_one_line(error)}")
+
+
+_PROVIDER_MODULE = re.compile(r"\b(aws|awsx)\.([a-z][a-z0-9_]*)\.")
+
+
+def _warm_up() -> None:
+    """Import the pulumi_aws / pulumi_awsx submodules the components refer to (``aws.ec2.X``)."""
+    import components.program  # noqa: F401
+
+    names: set[str] = set()
+    for source in sorted((stack_config.PROJECT_ROOT / "components").glob("*.py")):
+        for match in _PROVIDER_MODULE.finditer(source.read_text(encoding="utf-8")):
+            names.add(("pulumi_aws." if match.group(1) == "aws" else "pulumi_awsx.") + match.group(2))
+    for name in sorted(names):
+        try:
+            importlib.import_module(name)
+        except Exception:
+            continue
 
 
 def target_accounts(stack: str, org_outputs: Mapping[str, Any], root: Path = stack_config.PROJECT_ROOT
@@ -517,7 +628,8 @@ def render_tree(plan: StackPlan) -> list[str]:
     resources = plan.recording.resources
     known = {r.urn for r in resources}
     children: dict[str | None, list[RecordedResource]] = defaultdict(list)
-    for resource in resources:
+    # Registration order varies from run to run; sorted, two plans of the same code compare equal.
+    for resource in sorted(resources, key=lambda r: (r.is_provider is False, r.name, r.type)):
         parent = resource.parent if resource.parent in known else None
         children[parent].append(resource)
     lines: list[str] = []
