@@ -110,11 +110,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plan.add_argument("--no-tree", action="store_true", help="leave out the resource trees")
     plan.add_argument("--no-policies", action="store_true", help="do not run the CrossGuard policies")
-    plan.add_argument(
-        "--jobs", type=int, default=2 if (os.cpu_count() or 1) > 1 else 1, metavar="N",
-        help="2 (default with 2+ CPUs): plan the environments in a helper process while org runs; "
-        "1: everything in this process",
-    )
 
     for name in ("preview", "up", "refresh", "destroy"):
         sub = command(name)
@@ -208,7 +203,7 @@ def _dispatch(args: argparse.Namespace, services: Services) -> int:
 def cmd_plan(args: argparse.Namespace, services: Services) -> int:
     from deploy import plan
 
-    report = plan.run_plan(args.stacks, root=services.root, policies=not args.no_policies, jobs=args.jobs)
+    report = plan.run_plan(args.stacks, root=services.root, policies=not args.no_policies)
     print(plan.render(report, tree=not args.no_tree), file=services.stdout)
     if args.json:
         plan.write_json(report, args.json)

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import multiprocessing
-import re
 import threading
 import time
 from collections import Counter, defaultdict
@@ -408,126 +406,25 @@ def run_plan(
     *,
     root: Path = stack_config.PROJECT_ROOT,
     policies: bool = True,
-    jobs: int = 1,
 ) -> PlanReport:
-    """Plan the selected stacks (default: all). The org stack is always run: it feeds the others.
-
-    ``jobs`` > 1 plans the environments in a helper process that loads their modules while this one
-    plans org (most of a cold plan is importing pulumi_aws); the result is the same.
-    """
+    """Plan the selected stacks (default: all). The org stack is always run: it feeds the others."""
     selected = stacks.ordered(names)
-    environments = [name for name in selected if name != stacks.ORG]
-    helper = _Helper.start(root) if jobs > 1 and environments else None
-    try:
-        runner, policy_note = load_policies(root) if policies else (None, "skipped (--no-policies)")
-        cost = load_cost_estimator()
-        plans: dict[str, StackPlan] = {}
-        org_plan = _plan_stack(stacks.ORG, root, None)
-        if stacks.ORG in selected:
-            _check_policies(org_plan, runner, cost)
-        plans[stacks.ORG] = org_plan
-        org_outputs = org_plan.recording.outputs if org_plan.program_ran and org_plan.recording else None
-        if helper is not None:
-            for name in environments:
-                helper.request(name, org_outputs)
-        for name in environments:
-            planned = helper.result(name) if helper is not None else None
-            plans[name] = planned or _plan_stack(name, root, org_outputs)
+    runner, policy_note = load_policies(root) if policies else (None, "skipped (--no-policies)")
+    cost = load_cost_estimator()
+    plans: dict[str, StackPlan] = {}
+    org_plan = _plan_stack(stacks.ORG, root, None)
+    if stacks.ORG in selected:
+        _check_policies(org_plan, runner, cost)
+    plans[stacks.ORG] = org_plan
+    org_outputs = org_plan.recording.outputs if org_plan.program_ran and org_plan.recording else None
+    for name in selected:
+        if name != stacks.ORG:
+            plans[name] = _plan_stack(name, root, org_outputs)
             _check_policies(plans[name], runner, cost)
-    finally:
-        if helper is not None:
-            helper.stop()
     if stacks.ORG not in selected and org_outputs is None:
         # The environments' failure message already names org; show why org failed too.
         selected = [stacks.ORG, *selected]
     return PlanReport([plans[name] for name in selected], policy_note)
-
-
-class _Helper:
-    """A second process that plans environment stacks; any trouble falls back to this process."""
-
-    def __init__(self, process: Any, connection: Any) -> None:
-        self.process = process
-        self.connection = connection
-        self.broken = False
-
-    @classmethod
-    def start(cls, root: Path) -> _Helper | None:
-        try:
-            context = multiprocessing.get_context("spawn")
-            parent, child = context.Pipe()
-            process = context.Process(target=_serve, args=(child, str(root)), daemon=True)
-            process.start()
-            child.close()
-        except Exception:
-            return None
-        return cls(process, parent)
-
-    def request(self, stack: str, org_outputs: Mapping[str, Any] | None) -> None:
-        if self.broken:
-            return
-        try:
-            self.connection.send((stack, dict(org_outputs) if org_outputs is not None else None))
-        except Exception:
-            self.broken = True
-
-    def result(self, stack: str) -> StackPlan | None:
-        if self.broken:
-            return None
-        try:
-            answer = self.connection.recv()
-        except Exception:
-            self.broken = True
-            return None
-        if isinstance(answer, StackPlan) and answer.stack == stack:
-            return answer
-        self.broken = True
-        return None
-
-    def stop(self) -> None:
-        try:
-            self.connection.send(None)
-            self.connection.close()
-        except Exception:
-            pass
-        self.process.join(timeout=2)
-        if self.process.is_alive():
-            self.process.terminate()
-
-
-def _serve(connection: Any, root: str) -> None:
-    """Helper process: load the modules the programs use, then plan the stacks it is sent."""
-    _warm_up()
-    while True:
-        try:
-            message = connection.recv()
-        except EOFError:
-            return
-        if message is None:
-            return
-        stack, org_outputs = message
-        try:
-            connection.send(_plan_stack(stack, Path(root), org_outputs))
-        except Exception as error:
-            connection.send(f"{stack}: {_one_line(error)}")
-
-
-_PROVIDER_MODULE = re.compile(r"\b(aws|awsx)\.([a-z][a-z0-9_]*)\.")
-
-
-def _warm_up() -> None:
-    """Import the pulumi_aws / pulumi_awsx submodules the components refer to (``aws.ec2.X``)."""
-    import components.program  # noqa: F401
-
-    names: set[str] = set()
-    for source in sorted((stack_config.PROJECT_ROOT / "components").glob("*.py")):
-        for match in _PROVIDER_MODULE.finditer(source.read_text(encoding="utf-8")):
-            names.add(("pulumi_aws." if match.group(1) == "aws" else "pulumi_awsx.") + match.group(2))
-    for name in sorted(names):
-        try:
-            importlib.import_module(name)
-        except Exception:
-            continue
 
 
 def target_accounts(stack: str, org_outputs: Mapping[str, Any], root: Path = stack_config.PROJECT_ROOT
