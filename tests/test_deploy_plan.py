@@ -241,3 +241,34 @@ def test_two_plans_of_the_same_code_are_identical(no_policies: None) -> None:
     first, second = plan.run_plan(policies=False), plan.run_plan(policies=False)
     assert comparable(first) == comparable(second)
     assert [plan.render_tree(p) for p in first.plans] == [plan.render_tree(p) for p in second.plans]
+
+
+def test_the_readiness_wait_targets_the_accounts_the_environment_assumes_roles_in(no_policies: None) -> None:
+    org = plan.run_plan(["org"], policies=False).plans[0]
+    assert org.recording is not None
+    outputs = org.recording.outputs
+    for stack in ("pre", "prod"):
+        raw = config.read_stack_file(stack)
+        expected = set()
+        for key, value in raw.items():
+            if key.endswith("Account") and isinstance(value, dict):
+                if value.get("profile") and not value.get("roleName"):
+                    continue  # a named profile's own credentials: no role to assume
+                account_id = outputs["accounts"][value["key"]]
+                role = value.get("roleName") or outputs["access_role_name"]
+                expected.add((value["key"], account_id, f"arn:aws:iam::{account_id}:role/{role}"))
+        assert set(plan.target_accounts(stack, outputs)) == expected
+
+
+def test_without_a_runnable_program_the_wait_covers_every_member_account(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def unfinished(cfg: config.EnvConfig) -> dict[str, Any]:
+        raise NotImplementedError
+
+    monkeypatch.setattr(program, "environment_program", unfinished)
+    outputs = {"accounts": {"sandbox": "222222222222", "idp-pre": "333333333333"}, "access_role_name": "Ops"}
+    assert plan.target_accounts("pre", outputs) == [
+        ("sandbox", "222222222222", "arn:aws:iam::222222222222:role/Ops"),
+        ("idp-pre", "333333333333", "arn:aws:iam::333333333333:role/Ops"),
+    ]
