@@ -116,6 +116,17 @@ def _account_outputs(inputs: dict[str, Any], name: str) -> dict[str, Any]:
     return {"arn": f"arn:aws:organizations::111111111111:account/o-example/{account_id}", "status": "ACTIVE"}
 
 
+def _user_pool_outputs(inputs: dict[str, Any], name: str) -> dict[str, Any]:
+    region = inputs.get("region") or "us-east-1"
+    pool_id = f"{region}_{fake_id('user-pool', name, length=9)}"
+    return {
+        "id": pool_id,
+        "arn": f"arn:aws:cognito-idp:{region}:222222222222:userpool/{pool_id}",
+        "endpoint": f"cognito-idp.{region}.amazonaws.com/{pool_id}",
+        "estimatedNumberOfUsers": 0,
+    }
+
+
 def _uuid(*parts: str) -> str:
     digest = fake_id(*parts, length=32)
     return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
@@ -131,17 +142,6 @@ def _permission_set_outputs(inputs: dict[str, Any], name: str) -> dict[str, Any]
     instance_arn = str(inputs.get("instanceArn"))
     arn = f"arn:aws:sso:::permissionSet/{instance_arn.rpartition('/')[2]}/ps-{fake_id('ps', name, length=16)}"
     return {"id": f"{arn},{instance_arn}", "arn": arn, "createdDate": "2024-01-01T00:00:00Z"}
-
-
-def _user_pool_outputs(inputs: dict[str, Any], name: str) -> dict[str, Any]:
-    region = inputs.get("region") or "us-east-1"
-    pool_id = f"{region}_{fake_id('user-pool', name, length=9)}"
-    return {
-        "id": pool_id,
-        "arn": f"arn:aws:cognito-idp:{region}:222222222222:userpool/{pool_id}",
-        "endpoint": f"cognito-idp.{region}.amazonaws.com/{pool_id}",
-        "estimatedNumberOfUsers": 0,
-    }
 
 
 # Outputs a real provider would compute, by resource type. Each returns (extra outputs); the id is
@@ -164,20 +164,6 @@ _SYNTHESIZED: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
         **_account_outputs(inputs, name),
     },
     "aws:organizations/policy:Policy": lambda inputs, name: {"id": f"p-{fake_id('scp', name, length=8)}"},
-    # Cognito (environment stacks)
-    "aws:cognito/userPool:UserPool": lambda inputs, name: _user_pool_outputs(inputs, name),
-    "aws:cognito/userPoolClient:UserPoolClient": lambda inputs, name: {
-        "id": fake_id("cognito-client", name, length=26), "clientSecret": "",
-    },
-    "aws:cognito/userGroup:UserGroup": lambda inputs, name: {
-        "id": f"{inputs.get('userPoolId')}/{inputs.get('name')}",
-    },
-    "aws:cognito/userPoolDomain:UserPoolDomain": lambda inputs, name: {
-        "id": str(inputs.get("domain")),
-        "cloudfrontDistribution": f"d{fake_id('cognito-domain', name)}.cloudfront.net",
-        "cloudfrontDistributionZoneId": "Z2FDTNDATAQYW2",
-        "version": "20240101000000",
-    },
     # Identity Center (stack org): the identity store's own ids differ from the resource ids.
     "aws:identitystore/user:User": lambda inputs, name: _store_member(inputs, name, "userId"),
     "aws:identitystore/group:Group": lambda inputs, name: _store_member(inputs, name, "groupId"),
@@ -194,6 +180,20 @@ _SYNTHESIZED: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
             for key in ("principalId", "principalType", "targetId", "targetType", "permissionSetArn",
                         "instanceArn")
         ),
+    },
+    # Cognito (environment stacks)
+    "aws:cognito/userPool:UserPool": lambda inputs, name: _user_pool_outputs(inputs, name),
+    "aws:cognito/userPoolClient:UserPoolClient": lambda inputs, name: {
+        "id": fake_id("cognito-client", name, length=26), "clientSecret": "",
+    },
+    "aws:cognito/userGroup:UserGroup": lambda inputs, name: {
+        "id": f"{inputs.get('userPoolId')}/{inputs.get('name')}",
+    },
+    "aws:cognito/userPoolDomain:UserPoolDomain": lambda inputs, name: {
+        "id": str(inputs.get("domain")),
+        "cloudfrontDistribution": f"d{fake_id('cognito-domain', name)}.cloudfront.net",
+        "cloudfrontDistributionZoneId": "Z2FDTNDATAQYW2",
+        "version": "20240101000000",
     },
     # Tasks Service (environment stacks). awsx's Vpc is a remote component: under mocks it is one
     # opaque resource, so its outputs (plain ids) come from here; its children are never registered.
