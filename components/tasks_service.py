@@ -29,7 +29,7 @@ program does not do it. Instead (``service.databaseCredentials``):
 
 Roles: the execution role may read exactly that secret and write to exactly the service's log group;
 it has no ECR permissions (the image is public on Docker Hub). The task role has no permissions: the
-service calls no AWS API. Both trust ``ecs-tasks.amazonaws.com`` only for this account.
+service calls no AWS API, and it trusts ``ecs-tasks.amazonaws.com`` only for this account.
 """
 
 from __future__ import annotations
@@ -114,7 +114,9 @@ class TasksService(pulumi.ComponentResource):
         self.execution_role = aws.iam.Role(
             f"{name}-execution",
             description=f"ECS pulls the image, writes logs and reads the database secret for {name}",
-            assume_role_policy=_ecs_tasks_trust(args.region, args.account_id),
+            # ECS itself assumes the execution role to start tasks; AWS documents the confused-deputy
+            # conditions for the task role only, so this trust names the service principal alone.
+            assume_role_policy=_ecs_tasks_trust(),
             opts=child,
         )
         self.execution_policy = aws.iam.RolePolicy(
@@ -364,25 +366,18 @@ def execution_policy(log_group_arn: pulumi.Input[str], secret_arn: pulumi.Input[
     }
 
 
-def _ecs_tasks_trust(region: str, account_id: pulumi.Input[str]) -> pulumi.Output[str]:
-    """Trust ECS tasks, only when acting for this account (confused-deputy guard)."""
-    return pulumi.Output.json_dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "ecs-tasks.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                    "Condition": {
-                        "StringEquals": {"aws:SourceAccount": account_id},
-                        "ArnLike": {
-                            "aws:SourceArn": pulumi.Output.concat(
-                                "arn:aws:ecs:", region, ":", account_id, ":*"
-                            )
-                        },
-                    },
-                }
-            ],
+def _ecs_tasks_trust(
+    region: str | None = None, account_id: pulumi.Input[str] | None = None
+) -> pulumi.Output[str]:
+    """Trust ECS tasks; with an account, only when acting for it (confused-deputy guard)."""
+    statement: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+    }
+    if account_id is not None:
+        statement["Condition"] = {
+            "StringEquals": {"aws:SourceAccount": account_id},
+            "ArnLike": {"aws:SourceArn": pulumi.Output.concat("arn:aws:ecs:", region, ":", account_id, ":*")},
         }
-    )
+    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": [statement]})

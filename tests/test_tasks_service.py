@@ -148,13 +148,18 @@ def test_execution_role_reads_exactly_the_secret_and_writes_exactly_its_logs() -
     assert all(p.inputs["role"] != task.id for p in recording.of_type(ROLE_POLICY))
 
 
-def test_roles_trust_ecs_tasks_only_for_the_workload_account() -> None:
-    for role in _run().of_type(ROLE):
-        (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+def test_roles_trust_ecs_tasks_and_the_task_role_only_for_the_workload_account() -> None:
+    recording = _run()
+    trusts = {r.name: json.loads(r.inputs["assumeRolePolicy"])["Statement"] for r in recording.of_type(ROLE)}
+    assert set(trusts) == {"pre-tasks-execution", "pre-tasks-task"}
+    for (statement,) in trusts.values():
         assert statement["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
         assert statement["Action"] == "sts:AssumeRole"
-        assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT}
-        assert statement["Condition"]["ArnLike"] == {"aws:SourceArn": f"arn:aws:ecs:us-east-1:{ACCOUNT}:*"}
+    (task,) = trusts["pre-tasks-task"]
+    assert task["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT}
+    assert task["Condition"]["ArnLike"] == {"aws:SourceArn": f"arn:aws:ecs:us-east-1:{ACCOUNT}:*"}
+    # ECS starts tasks with the execution role; its trust carries no conditions AWS does not document.
+    assert "Condition" not in trusts["pre-tasks-execution"][0]
 
 
 def test_service_rolls_back_failed_deployments_and_runs_in_the_given_subnets() -> None:

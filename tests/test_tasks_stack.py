@@ -83,6 +83,6 @@ def test_roles_trust_ecs_for_the_account_the_workload_provider_resolves_to() -> 
     assert calls and all(recording.by_urn(urn).name == "workload" for urn in calls if urn)
     assert all(calls)
     mocked_account = "111111111111"  # what the mocked getCallerIdentity answers
-    for role in recording.of_type("aws:iam/role:Role"):
-        (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
-        assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": mocked_account}
+    (task_role,) = [r for r in recording.of_type("aws:iam/role:Role") if r.name.endswith("-task")]
+    (statement,) = json.loads(task_role.inputs["assumeRolePolicy"])["Statement"]
+    assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": mocked_account}
