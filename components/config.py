@@ -12,6 +12,7 @@ The same loader serves ``pulumi up`` (values read through ``pulumi.Config``), th
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 from collections import Counter
@@ -1250,8 +1251,39 @@ def check_org(config: OrgConfig, source: str) -> None:
                 key,
                 f"OU '{target}' would hold {count + 1} SCPs with FullAWSAccess; the limit is {limit}",
             )
-    load_scps(config, source)
+    check_quarantine_exemption(config, load_scps(config, source), source)
     check_identity_center(config, source)
+
+
+_PRINCIPAL_EXEMPTIONS = ("ArnNotLike", "ArnNotEquals", "StringNotLike", "StringNotEquals")
+
+
+def check_quarantine_exemption(
+    config: OrgConfig, scps: Mapping[str, documents.PolicyDocument], source: str
+) -> None:
+    """An SCP on the Suspended OU that exempts principals by ARN must exempt the access role.
+
+    Otherwise a changed ``accessRoleName`` would lock the automation out of the accounts it has to
+    clean up and close.
+    """
+    access_role = f"arn:aws:iam::123456789012:role/{config.access_role_name}"
+    for index, scp in enumerate(config.service_control_policies):
+        if config.suspended_ou not in scp.targets:
+            continue
+        exemptions = [
+            pattern
+            for statement in documents.statements(scps[scp.name].document)
+            for operator, condition in (statement.get("Condition") or {}).items()
+            if operator in _PRINCIPAL_EXEMPTIONS
+            for pattern in documents.as_list(condition.get("aws:PrincipalArn"))
+        ]
+        if exemptions and not any(fnmatch.fnmatchcase(access_role, p) for p in exemptions):
+            raise ConfigError(
+                source,
+                f"{PROJECT}:serviceControlPolicies[{index}].file",
+                f"policies/scp/{scp.file} exempts {', '.join(exemptions)} but not the access role"
+                f" '{config.access_role_name}' (accessRoleName) on the Suspended OU",
+            )
 
 
 def load_scps(config: OrgConfig, source: str) -> dict[str, documents.PolicyDocument]:

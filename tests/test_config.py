@@ -176,3 +176,12 @@ def test_main_stops_on_bad_config_before_declaring_anything(org_raw: dict[str, A
     # The same harness does see resources when the config is good.
     run_main(org_raw, recording)
     assert recording.resources
+
+
+def test_quarantine_must_exempt_the_configured_access_role(org_raw: dict[str, Any]) -> None:
+    message = org_error({**org_raw, "accessRoleName": "PlatformAdmin"})
+    assert message == (
+        "Pulumi.org.yaml: landing-zone:serviceControlPolicies[1].file: policies/scp/quarantine.json exempts"
+        " arn:aws:iam::*:role/OrganizationAccountAccessRole but not the access role 'PlatformAdmin'"
+        " (accessRoleName) on the Suspended OU"
+    )
