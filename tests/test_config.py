@@ -185,3 +185,19 @@ def test_quarantine_must_exempt_the_configured_access_role(org_raw: dict[str, An
         " arn:aws:iam::*:role/OrganizationAccountAccessRole but not the access role 'PlatformAdmin'"
         " (accessRoleName) on the Suspended OU"
     )
+
+
+def test_every_config_key_is_documented_in_pulumi_yaml() -> None:
+    import yaml
+
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text(encoding="utf-8"))
+    documented = {key for key, spec in project["template"]["config"].items() if spec.get("description")}
+    declared = {
+        f"{config.PROJECT}:{field.alias or name}"
+        for model in (config.OrgConfig, config.EnvConfig)
+        for name, field in model.model_fields.items()
+    }
+    assert declared == documented
+    for stack in ("org", "pre", "prod"):
+        used = {f"{config.PROJECT}:{key}" for key in config.read_stack_file(stack)}
+        assert used <= documented, stack
