@@ -3,6 +3,9 @@
 - One ``$default`` route (the service's REST paths ``/api/task``, ``/api/tasks`` ... all go through it)
   requiring a JWT whose issuer is the environment's user pool and whose audience is its web client id,
   read from the ``Authorization`` header.
+- One public route, ``GET <health check path>`` (``/q/health/live``), to the same integration: the
+  liveness answer holds no data, and it is the only way to see the service's health from outside when
+  the ALB is internal (the deploy driver's smoke check uses it, exported as ``health_url``).
 - CORS for the frontend's origin (FACTS.md section 5 values); API Gateway answers the browsers'
   preflight requests itself, without the authorizer.
 - ``$default`` stage, deployed automatically, throttled, with JSON access logs kept 7 days.
@@ -58,6 +61,7 @@ class TasksApiArgs:
     alb_url: pulumi.Input[str]  # public mode: where the HTTP proxy integration sends requests
     vpc_id: pulumi.Input[str]
     vpc_link_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]  # the ALB's (private) subnets
+    health_check_path: str = "/q/health/live"  # served without a token (see the module docstring)
     tls_server_name: str | None = None  # the certificate's host name when the listener is HTTPS
 
 
@@ -71,9 +75,11 @@ class TasksApi(pulumi.ComponentResource):
     vpc_link: aws.apigatewayv2.VpcLink | None
     integration: aws.apigatewayv2.Integration
     route: aws.apigatewayv2.Route
+    health_route: aws.apigatewayv2.Route
     log_group: aws.cloudwatch.LogGroup
     stage: aws.apigatewayv2.Stage
     api_url: pulumi.Output[str]
+    health_url: pulumi.Output[str]
 
     def __init__(self, name: str, args: TasksApiArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("landingzone:tasks:TasksApi", name, None, opts)
@@ -124,13 +130,22 @@ class TasksApi(pulumi.ComponentResource):
                 opts=child,
             )
 
+        target = pulumi.Output.concat("integrations/", self.integration.id)
         self.route = aws.apigatewayv2.Route(
             f"{name}-default",
             api_id=self.api.id,
             route_key="$default",
-            target=pulumi.Output.concat("integrations/", self.integration.id),
+            target=target,
             authorization_type="JWT",
             authorizer_id=self.authorizer.id,
+            opts=child,
+        )
+        self.health_route = aws.apigatewayv2.Route(
+            f"{name}-health",
+            api_id=self.api.id,
+            route_key=f"GET {args.health_check_path}",
+            target=target,
+            authorization_type="NONE",
             opts=child,
         )
         self.log_group = aws.cloudwatch.LogGroup(
@@ -151,10 +166,11 @@ class TasksApi(pulumi.ComponentResource):
                 throttling_burst_limit=settings.throttling_burst_limit,
                 throttling_rate_limit=settings.throttling_rate_limit,
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.route]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.route, self.health_route]),
         )
         self.api_url = self.api.api_endpoint
-        self.register_outputs({"api_url": self.api_url})
+        self.health_url = pulumi.Output.concat(self.api_url, args.health_check_path)
+        self.register_outputs({"api_url": self.api_url, "health_url": self.health_url})
 
     def _private_integration(
         self, name: str, args: TasksApiArgs, child: pulumi.ResourceOptions

@@ -50,6 +50,7 @@ class TasksDeployment:
     def outputs(self) -> dict[str, Any]:
         return {
             "api_url": self.api.api_url,
+            "health_url": self.api.health_url,  # the smoke check's liveness probe (no token needed)
             "alb_dns_name": self.load_balancer.dns_name,
             "frontend_url": self.frontend_url,
             "db_cluster_endpoint": self.database.endpoint,
@@ -138,6 +139,7 @@ def declare_tasks_service(
             alb_url=load_balancer.url,
             vpc_id=network.vpc_id,
             vpc_link_subnet_ids=network.private_subnet_ids,
+            health_check_path=plan.service.health_check_path,
             tls_server_name=plan.load_balancer.domain_name if private else None,
         ),
         opts=on_workload,

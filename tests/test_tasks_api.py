@@ -65,12 +65,16 @@ def test_jwt_authorizer_is_bound_to_the_issuer_and_the_web_client() -> None:
 
 def test_default_route_requires_the_jwt_and_targets_the_integration() -> None:
     recording = _run()
-    route = recording.one(ROUTE).inputs
-    assert route["routeKey"] == "$default"
+    routes = {r.inputs["routeKey"]: r.inputs for r in recording.of_type(ROUTE)}
+    route = routes["$default"]
     assert route["authorizationType"] == "JWT"
     assert route["authorizerId"] == recording.one(AUTHORIZER).id
     assert route["target"] == f"integrations/{recording.one(INTEGRATION).id}"
-    assert len(recording.of_type(ROUTE)) == 1  # no unauthenticated route
+    # The only route without a token is the liveness probe, GET only, for the smoke check.
+    assert set(routes) == {"$default", "GET /q/health/live"}
+    health = routes["GET /q/health/live"]
+    assert health["authorizationType"] == "NONE" and "authorizerId" not in health
+    assert health["target"] == route["target"]
 
 
 def test_cors_allows_the_frontend_origin_with_the_seed_values() -> None:

@@ -89,6 +89,8 @@ def test_stack_exports_the_service_endpoints(stack: str, request: pytest.Fixture
     outputs = recording.outputs
     assert set(outputs) >= EXPORTS
     assert outputs["api_url"] == recording.one(API).outputs["apiEndpoint"]
+    # The driver's smoke check probes liveness through the API: the ALB is internal by default.
+    assert outputs["health_url"] == outputs["api_url"] + "/q/health/live"
     assert outputs["alb_dns_name"] == recording.one(LB).outputs["dnsName"]
     assert outputs["db_cluster_endpoint"] == recording.one(CLUSTER).outputs["endpoint"]
     assert outputs["db_secret_arn"] == recording.one(CLUSTER).outputs["masterUserSecrets"][0]["secretArn"]
