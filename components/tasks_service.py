@@ -116,7 +116,7 @@ class TasksService(pulumi.ComponentResource):
             description=f"ECS pulls the image, writes logs and reads the database secret for {name}",
             # ECS itself assumes the execution role to start tasks; AWS documents the confused-deputy
             # conditions for the task role only, so this trust names the service principal alone.
-            assume_role_policy=_ecs_tasks_trust(),
+            assume_role_policy=_ecs_tasks_trust(args.region, None),
             opts=child,
         )
         self.execution_policy = aws.iam.RolePolicy(
@@ -366,9 +366,7 @@ def execution_policy(log_group_arn: pulumi.Input[str], secret_arn: pulumi.Input[
     }
 
 
-def _ecs_tasks_trust(
-    region: str | None = None, account_id: pulumi.Input[str] | None = None
-) -> pulumi.Output[str]:
+def _ecs_tasks_trust(region: str, account_id: pulumi.Input[str] | None) -> pulumi.Output[str]:
     """Trust ECS tasks; with an account, only when acting for it (confused-deputy guard)."""
     statement: dict[str, Any] = {
         "Effect": "Allow",
