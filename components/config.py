@@ -20,11 +20,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from policies import documents
@@ -36,6 +44,15 @@ ORG_STACK = "org"
 ACCOUNT_ID = r"^\d{12}$"
 # Pragmatic e-mail check: one @, no spaces, a dotted domain. AWS rejects the rest anyway.
 EMAIL = re.compile(r"^[^@\s]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+
+
+def _email(value: str) -> str:
+    if not EMAIL.match(value):
+        raise ValueError(f"'{value}' is not a valid e-mail address")
+    return value
+
+
+Email = Annotated[str, AfterValidator(_email)]
 OU_NAME = re.compile(r"^[\w .+=,@-]{1,128}$")
 MAX_OU_DEPTH = 5
 
@@ -86,15 +103,7 @@ class BudgetSettings(Model):
     """A monthly cost budget (spend cap alert) for one member account."""
 
     monthly_limit_usd: Decimal = Field(gt=0)
-    notify: tuple[str, ...] = Field(min_length=1)
-
-    @field_validator("notify")
-    @classmethod
-    def _emails(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for email in value:
-            if not EMAIL.match(email):
-                raise ValueError(f"'{email}' is not a valid e-mail address")
-        return value
+    notify: tuple[Email, ...] = Field(min_length=1)
 
 
 class SuspensionSettings(Model):
@@ -110,20 +119,13 @@ class AccountSettings(Model):
 
     key: str = Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")
     name: str = Field(min_length=1, max_length=50)
-    email: str
+    email: Email
     ou: str
     tags: dict[str, str] = Field(default_factory=dict)
     close_on_deletion: bool = False
     import_id: str | None = Field(default=None, pattern=ACCOUNT_ID)
     budget: BudgetSettings | None = None
     suspension: SuspensionSettings | None = None
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str) -> str:
-        if not EMAIL.match(value):
-            raise ValueError(f"'{value}' is not a valid e-mail address")
-        return value
 
 
 class ScpSettings(Model):
@@ -180,16 +182,9 @@ class IdentityUserSettings(Model):
     given_name: str = Field(min_length=1, max_length=1024)
     family_name: str = Field(min_length=1, max_length=1024)
     display_name: str | None = Field(default=None, min_length=1, max_length=1024)
-    email: str
+    email: Email
     locale: str | None = Field(default=None, min_length=1, max_length=32)
     timezone: str | None = Field(default=None, min_length=1, max_length=64)
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str) -> str:
-        if not EMAIL.match(value):
-            raise ValueError(f"'{value}' is not a valid e-mail address")
-        return value
 
 
 class IdentityGroupSettings(Model):

@@ -201,3 +201,11 @@ def test_every_config_key_is_documented_in_pulumi_yaml() -> None:
     for stack in ("org", "pre", "prod"):
         used = {f"{config.PROJECT}:{key}" for key in config.read_stack_file(stack)}
         assert used <= documented, stack
+
+
+def test_budget_recipients_must_be_e_mail_addresses(org_raw: dict[str, Any]) -> None:
+    raw = copy.deepcopy(org_raw)
+    raw["accounts"][0]["budget"]["notify"] = ["aws-billing@example.com", "billing"]
+    assert org_error(raw) == (
+        "Pulumi.org.yaml: landing-zone:accounts[0].budget.notify[1]: 'billing' is not a valid e-mail address"
+    )
