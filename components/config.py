@@ -498,6 +498,8 @@ class OrgConfig(Model):
     accounts: tuple[AccountSettings, ...] = ()
     service_control_policies: tuple[ScpSettings, ...] = Field(default_factory=default_scps)
     scp_limits: ScpLimits = ScpLimits()
+    # Accounts in the organization, the management account included: AWS's default quota is 10.
+    account_quota: int = Field(default=10, ge=1)
     identity_center: IdentityCenterSettings = IdentityCenterSettings()
 
 
@@ -1226,6 +1228,14 @@ def check_org(config: OrgConfig, source: str) -> None:
             raise ConfigError(source, f"{where}.importId", "is the management account, not a member")
         keys.add(account.key)
         emails.add(account.email.lower())
+
+    if len(config.accounts) + 1 > config.account_quota:
+        raise ConfigError(
+            source,
+            f"{PROJECT}:accounts",
+            f"{len(config.accounts)} member accounts and the management account exceed the organization's"
+            f" account quota of {config.account_quota} (raise it with AWS, then set accountQuota)",
+        )
 
     key = f"{PROJECT}:serviceControlPolicies"
     for index, scp in enumerate(config.service_control_policies):

@@ -209,3 +209,13 @@ def test_budget_recipients_must_be_e_mail_addresses(org_raw: dict[str, Any]) -> 
     assert org_error(raw) == (
         "Pulumi.org.yaml: landing-zone:accounts[0].budget.notify[1]: 'billing' is not a valid e-mail address"
     )
+
+
+def test_account_quota(org_raw: dict[str, Any]) -> None:
+    extra = [account(key=f"extra-{i}", email=f"aws-extra-{i}@example.com") for i in range(2)]
+    config.load("org", with_accounts(org_raw, *extra))  # 9 members + management = 10
+    message = org_error(with_accounts(org_raw, *extra, account(key="extra-2", email="aws-x2@example.com")))
+    assert message.startswith("Pulumi.org.yaml: landing-zone:accounts: 10 member accounts and the management")
+    assert "quota of 10" in message
+    config.load("org", {**with_accounts(org_raw, *extra, account(key="extra-2", email="aws-x2@example.com")),
+                        "accountQuota": 20})
