@@ -181,6 +181,12 @@ def explain(error: auto.CommandError, stack: str, operation: str) -> StackOperat
             f"stack {stack} is locked by another update; wait for it to finish, or if none is running "
             f"clear the stale lock (Pulumi Cloud: `pulumi cancel --stack {stack}`)"
         )
+    if "AlreadyInOrganizationException" in text:
+        return StackOperationError(
+            f"pulumi {operation} of stack {stack} failed: the management account already belongs to an "
+            "organization; adopt it by setting landing-zone:organization.importId (its o-... id, from "
+            "`aws organizations describe-organization`) in Pulumi.org.yaml, then run again"
+        )
     if _CREDENTIAL_ERRORS.search(text):
         failure = SetupError(
             f"pulumi {operation} of stack {stack} found no valid AWS credentials; set AWS_PROFILE (after "

@@ -326,3 +326,23 @@ def test_cli_setup_errors_are_one_line_without_traceback(
     assert code == EXIT_SETUP
     assert err.startswith("error: PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) is not set")
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_an_existing_organization_is_explained_with_the_config_key_that_adopts_it(tmp_path: Path) -> None:
+    command = FakePulumiCommand(
+        stacks={"org"},
+        fail={
+            "up": (
+                "",
+                "error: creating AWS Organizations Organization: operation error Organizations: "
+                "CreateOrganization, AlreadyInOrganizationException: The AWS account is already a member "
+                "of an organization.\n",
+            )
+        },
+    )
+    with pytest.raises(StackOperationError) as caught:
+        runner(tmp_path, command).up("org", on_output=lambda _: None)
+    assert str(caught.value).startswith(
+        "pulumi up of stack org failed: the management account already belongs to an organization; adopt "
+        "it by setting landing-zone:organization.importId"
+    )
