@@ -92,11 +92,27 @@ DEFAULT_OUS = (
 )
 
 
+PolicyType = Literal[
+    "SERVICE_CONTROL_POLICY",
+    "RESOURCE_CONTROL_POLICY",
+    "TAG_POLICY",
+    "BACKUP_POLICY",
+    "AISERVICES_OPT_OUT_POLICY",
+    "CHATBOT_POLICY",
+    "DECLARATIVE_POLICY_EC2",
+]
+
+
 class OrganizationSettings(Model):
-    """The AWS Organization itself. ``import_id`` adopts an existing organization (``o-...``)."""
+    """The AWS Organization itself. ``import_id`` adopts an existing organization (``o-...``).
+
+    Both lists are managed exactly: a service or policy type enabled in AWS but missing here is disabled
+    on the next ``up``. When adopting an organization, list what it has enabled now.
+    """
 
     import_id: str | None = Field(default=None, pattern=r"^o-[a-z0-9]{10,32}$")
     aws_service_access_principals: tuple[str, ...] = ("sso.amazonaws.com",)
+    enabled_policy_types: tuple[PolicyType, ...] = ("SERVICE_CONTROL_POLICY",)
 
 
 class BudgetSettings(Model):
@@ -1238,6 +1254,14 @@ def check_org(config: OrgConfig, source: str) -> None:
         )
 
     key = f"{PROJECT}:serviceControlPolicies"
+    if config.service_control_policies and "SERVICE_CONTROL_POLICY" not in (
+        config.organization.enabled_policy_types
+    ):
+        raise ConfigError(
+            source,
+            f"{PROJECT}:organization.enabledPolicyTypes",
+            "must include SERVICE_CONTROL_POLICY while serviceControlPolicies are configured",
+        )
     for index, scp in enumerate(config.service_control_policies):
         for target_index, target in enumerate(scp.targets):
             if target not in ous:

@@ -52,7 +52,7 @@ class LandingZone(pulumi.ComponentResource):
         self.organization = aws.organizations.Organization(
             f"{name}-organization",
             feature_set="ALL",
-            enabled_policy_types=[SCP_TYPE],
+            enabled_policy_types=list(config.organization.enabled_policy_types),
             aws_service_access_principals=list(config.organization.aws_service_access_principals),
             opts=pulumi.ResourceOptions(
                 parent=self, protect=True, import_=config.organization.import_id

@@ -219,3 +219,14 @@ def test_account_quota(org_raw: dict[str, Any]) -> None:
     assert "quota of 10" in message
     config.load("org", {**with_accounts(org_raw, *extra, account(key="extra-2", email="aws-x2@example.com")),
                         "accountQuota": 20})
+
+
+def test_enabled_policy_types_are_configurable_but_keep_scps(org_raw: dict[str, Any]) -> None:
+    settings = config.load("org", {**org_raw, "organization": {
+        "enabledPolicyTypes": ["SERVICE_CONTROL_POLICY", "TAG_POLICY"]}})
+    assert isinstance(settings, config.OrgConfig)
+    assert settings.organization.enabled_policy_types == ("SERVICE_CONTROL_POLICY", "TAG_POLICY")
+    message = org_error({**org_raw, "organization": {"enabledPolicyTypes": ["TAG_POLICY"]}})
+    assert message == ("Pulumi.org.yaml: landing-zone:organization.enabledPolicyTypes: must include "
+                       "SERVICE_CONTROL_POLICY while serviceControlPolicies are configured")
+    assert "enabledPolicyTypes[0]" in org_error({**org_raw, "organization": {"enabledPolicyTypes": ["SCP"]}})
