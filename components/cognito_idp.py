@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.config import CognitoSettings, redirect_url_problem
+from components.settings.environment import CognitoSettings, redirect_url_problem
 
 USERS_GROUP = "Users"
 OAUTH_FLOWS = ["code"]

@@ -31,7 +31,7 @@ import pulumi
 import pulumi_aws as aws
 import yaml
 
-from components.config import FrontendPlan
+from components.settings.tasks_service import FrontendPlan
 
 # Single-page app: every path without a file extension is served index.html (Angular's router).
 SPA_REWRITE = aws.amplify.AppCustomRuleArgs(

@@ -15,14 +15,14 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.config import (
+from components.config import OrgConfig
+from components.landing_zone import slug
+from components.settings.identity_center import (
     IdentityUserSettings,
-    OrgConfig,
     PermissionSetSettings,
     ResolvedAssignment,
     resolve_assignments,
 )
-from components.landing_zone import slug
 from policies.documents import PolicyDocument
 
 GET_INSTANCES = "aws:ssoadmin/getInstances:getInstances"

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.config import AccountSettings, OrgConfig
+from components.config import OrgConfig
+from components.settings.landing_zone import AccountSettings
 from policies.documents import PolicyDocument
 
 SCP_TYPE = "SERVICE_CONTROL_POLICY"

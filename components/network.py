@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_awsx as awsx
 
-from components.config import NatMode
+from components.settings.tasks_service import NatMode
 
 AVAILABILITY_ZONES = 2
 _NAT_STRATEGIES = {

@@ -14,10 +14,13 @@ import pulumi_aws as aws
 
 from components import config as stack_config
 from components.cognito_idp import CognitoIdp, CognitoIdpArgs
-from components.config import AccountAccess, EnvConfig, OrgConfig
+from components.config import EnvConfig, OrgConfig
 from components.identity_center import IdentityCenter, IdentityCenterArgs, lookup_instance
 from components.landing_zone import LandingZone, LandingZoneArgs
 from components.providers import OrgStack, account_provider, role_arn
+from components.settings.environment import AccountAccess
+from components.settings.identity_center import load_permission_set_policies
+from components.settings.tasks_service import tasks_service_plan
 from components.tasks_stack import declare_frontend_app, declare_tasks_service
 
 MANAGED_BY = "pulumi/landing-zone"
@@ -26,7 +29,7 @@ MANAGED_BY = "pulumi/landing-zone"
 def org_program(config: OrgConfig) -> dict[str, Any]:
     """Stack ``org``: the landing zone (and Identity Center) in the management account."""
     scps = stack_config.load_scps(config, stack_config.stack_file(stack_config.ORG_STACK))
-    inline_policies = stack_config.load_permission_set_policies(config)
+    inline_policies = load_permission_set_policies(config)
     management = account_provider(
         "management",
         account_id=config.management_account_id,
@@ -91,7 +94,7 @@ class EnvironmentProviders:
 def environment_program(config: EnvConfig) -> dict[str, Any]:
     """Stacks ``pre`` and ``prod``: identity provider and Tasks Service in the environment's accounts."""
     providers = environment_providers(config, OrgStack(config.org_stack))
-    tasks_plan = stack_config.tasks_service_plan(config, stack_config.stack_file(pulumi.get_stack()))
+    tasks_plan = tasks_service_plan(config, stack_config.stack_file(pulumi.get_stack()))
 
     # The Amplify app comes first: its default domain gives the frontend URL the Cognito client
     # registers (`cognito.frontendUrl` overrides it, for a custom domain in front of the branch).

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.config import ApiPlan, LoadBalancerMode
+from components.settings.tasks_service import ApiPlan, LoadBalancerMode
 
 IDENTITY_SOURCE = "$request.header.Authorization"
 ACCESS_LOG_FORMAT = json.dumps(

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.config import DatabasePlan
+from components.settings.tasks_service import DatabasePlan
 
 ENGINE = aws.rds.EngineType.AURORA_POSTGRESQL
 INSTANCE_CLASS = "db.serverless"

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.config import LoadBalancerPlan
+from components.settings.tasks_service import LoadBalancerPlan
 
 HTTP_PORT = 80
 HTTPS_PORT = 443

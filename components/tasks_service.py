@@ -42,7 +42,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.config import ServicePlan
+from components.settings.tasks_service import ServicePlan
 
 CONTAINER_NAME = "tasks-api"
 HTTPS_PORT = 443

@@ -16,9 +16,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.config import TasksServicePlan
 from components.frontend import FrontendApp, FrontendAppArgs, FrontendBranch, FrontendBranchArgs, origin_of
 from components.network import Network, NetworkArgs
+from components.settings.tasks_service import TasksServicePlan
 from components.tasks_api import TasksApi, TasksApiArgs
 from components.tasks_database import TasksDatabase, TasksDatabaseArgs
 from components.tasks_load_balancer import TasksLoadBalancer, TasksLoadBalancerArgs

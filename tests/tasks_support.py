@@ -10,6 +10,16 @@ import pulumi
 import pulumi_aws as aws
 
 from components import config
+from components.settings.tasks_service import (
+    ApiSettings,
+    DatabaseSettings,
+    FrontendSettings,
+    LoadBalancerSettings,
+    NetworkSettings,
+    ServiceSettings,
+    TasksServicePlan,
+    resolve_tasks_service,
+)
 from deploy.simulate import RecordedResource, Recording, simulate
 
 WORKLOAD_ACCOUNT = "222222222222"
@@ -22,17 +32,17 @@ PROVIDER = "pulumi:providers:aws"
 
 def plan(
     raw: Mapping[str, Any] | None = None, *, environment: str = "pre", production: bool = False
-) -> config.TasksServicePlan:
+) -> TasksServicePlan:
     """Resolve Tasks Service settings given as a stack file would (camelCase keys per top-level key)."""
     raw = raw or {}
     source = config.stack_file(environment)
     models: dict[str, type[config.Model]] = {
-        "network": config.NetworkSettings,
-        "service": config.ServiceSettings,
-        "loadBalancer": config.LoadBalancerSettings,
-        "database": config.DatabaseSettings,
-        "api": config.ApiSettings,
-        "frontend": config.FrontendSettings,
+        "network": NetworkSettings,
+        "service": ServiceSettings,
+        "loadBalancer": LoadBalancerSettings,
+        "database": DatabaseSettings,
+        "api": ApiSettings,
+        "frontend": FrontendSettings,
     }
     settings: dict[str, Any] = {}
     for key, model in models.items():
@@ -43,7 +53,7 @@ def plan(
             raise config.ConfigError(
                 source, config._key((key, *first["loc"])), config._message(first)
             ) from None
-    return config.resolve_tasks_service(
+    return resolve_tasks_service(
         environment=environment,
         production=production,
         source=source,

@@ -11,7 +11,7 @@ import pulumi_aws as aws
 import pytest
 
 from components.cognito_idp import CognitoIdp, CognitoIdpArgs
-from components.config import CognitoSettings
+from components.settings.environment import CognitoSettings
 from deploy.simulate import Recording, simulate
 
 POOL = "aws:cognito/userPool:UserPool"

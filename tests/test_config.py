@@ -12,6 +12,7 @@ import pulumi
 import pytest
 
 from components import config
+from components.settings.landing_zone import DEFAULT_OUS
 from deploy.simulate import Recording, simulate
 from policies import documents
 
@@ -40,7 +41,7 @@ def account(**fields: Any) -> dict[str, Any]:
 def test_stack_file_is_valid(org_raw: dict[str, Any]) -> None:
     settings = config.load("org", org_raw)
     assert isinstance(settings, config.OrgConfig)
-    assert settings.organizational_units == config.DEFAULT_OUS
+    assert settings.organizational_units == DEFAULT_OUS
     assert [a.key for a in settings.accounts][:3] == ["sandbox", "idp-pre", "idp-prod"]
 
 
@@ -66,18 +67,18 @@ def test_malformed_email(org_raw: dict[str, Any]) -> None:
 
 def test_ou_nesting_deeper_than_five(org_raw: dict[str, Any]) -> None:
     paths = ["A", "A/B", "A/B/C", "A/B/C/D", "A/B/C/D/E", "A/B/C/D/E/F"]
-    raw = {**org_raw, "organizationalUnits": [*config.DEFAULT_OUS, *paths]}
+    raw = {**org_raw, "organizationalUnits": [*DEFAULT_OUS, *paths]}
     message = org_error(raw)
     assert "landing-zone:organizationalUnits[14]" in message and "5" in message
 
 
 def test_ou_parent_must_be_declared(org_raw: dict[str, Any]) -> None:
-    raw = {**org_raw, "organizationalUnits": [*config.DEFAULT_OUS, "Infrastructure/Prod"]}
+    raw = {**org_raw, "organizationalUnits": [*DEFAULT_OUS, "Infrastructure/Prod"]}
     assert "parent OU 'Infrastructure' must be listed" in org_error(raw)
 
 
 def test_duplicate_ou(org_raw: dict[str, Any]) -> None:
-    raw = {**org_raw, "organizationalUnits": [*config.DEFAULT_OUS, "Sandbox"]}
+    raw = {**org_raw, "organizationalUnits": [*DEFAULT_OUS, "Sandbox"]}
     assert "duplicate OU path 'Sandbox'" in org_error(raw)
 
 

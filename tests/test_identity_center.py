@@ -11,6 +11,13 @@ import pytest
 
 from components import config, program
 from components.identity_center import GET_INSTANCES, IdentityCenterNotEnabled
+from components.settings.identity_center import (
+    INLINE_POLICY_MAX_CHARS,
+    IdentityCenterSettings,
+    load_permission_set_policies,
+    resolve_assignments,
+)
+from components.settings.landing_zone import DEFAULT_OUS
 from deploy.simulate import RecordedResource, Recording, simulate
 from policies import documents
 from tests.conftest import run_stack
@@ -117,7 +124,7 @@ def org_error(raw: dict[str, Any]) -> str:
 def test_stack_file_spells_out_the_model_defaults(org_raw: dict[str, Any]) -> None:
     settings = config.load("org", org_raw)
     assert isinstance(settings, config.OrgConfig)
-    assert settings.identity_center == config.IdentityCenterSettings()
+    assert settings.identity_center == IdentityCenterSettings()
     minimal = {k: v for k, v in org_raw.items() if k != "identityCenter"}
     defaults = config.load("org", minimal)
     assert isinstance(defaults, config.OrgConfig)
@@ -189,7 +196,7 @@ def test_seed_inline_policy_is_the_minified_four_statement_document(org_recordin
     assert inline.inputs["instanceArn"] == MOCK_INSTANCE_ARN
     text = inline.inputs["inlinePolicy"]
     expected = documents.load(documents.PERMISSION_SET_DIR / "provisioners.json", "identity", max_chars=32768)
-    assert text == expected.minified and len(text) <= config.INLINE_POLICY_MAX_CHARS
+    assert text == expected.minified and len(text) <= INLINE_POLICY_MAX_CHARS
     statements = json.loads(text)["Statement"]
     assert len(statements) == 4
     assert statements[0]["NotAction"] == ["iam:*", "account:*", "organizations:*"]
@@ -349,7 +356,7 @@ def test_suspended_accounts_are_never_targets(org_raw: dict[str, Any]) -> None:
 
 def test_ou_selection_skips_a_nested_suspended_ou(org_raw: dict[str, Any]) -> None:
     raw = copy.deepcopy(org_raw)
-    raw["organizationalUnits"] = [*config.DEFAULT_OUS, "Workloads/Suspended"]
+    raw["organizationalUnits"] = [*DEFAULT_OUS, "Workloads/Suspended"]
     raw["suspendedOu"] = "Workloads/Suspended"
     raw["accounts"] = [*raw["accounts"], {**suspended_account(), "ou": "Workloads/Suspended"}]
     raw = with_identity_center(
@@ -357,7 +364,7 @@ def test_ou_selection_skips_a_nested_suspended_ou(org_raw: dict[str, Any]) -> No
     )
     settings = config.load("org", raw)
     assert isinstance(settings, config.OrgConfig)
-    assert [a.account_key for a in config.resolve_assignments(settings)] == [
+    assert [a.account_key for a in resolve_assignments(settings)] == [
         "workloads-sdlc",
         "workloads-prod",
     ]
@@ -540,7 +547,7 @@ def test_inline_policy_within_the_limit_is_accepted(
     write_policy(tmp_path, "big.json", text)
     settings = config.load("org", with_permission_set(org_raw, inlinePolicy="big.json"))
     assert isinstance(settings, config.OrgConfig)
-    assert config.load_permission_set_policies(settings)["readers"].size <= 32768
+    assert load_permission_set_policies(settings)["readers"].size <= 32768
 
 
 @pytest.mark.parametrize(
@@ -580,7 +587,7 @@ def test_assignment_errors(org_raw: dict[str, Any], fields: dict[str, Any], expe
 
 def test_suspended_ou_nested_below_a_selected_ou_is_an_error_when_named(org_raw: dict[str, Any]) -> None:
     raw = copy.deepcopy(org_raw)
-    raw["organizationalUnits"] = [*config.DEFAULT_OUS, "Workloads/Suspended"]
+    raw["organizationalUnits"] = [*DEFAULT_OUS, "Workloads/Suspended"]
     raw["suspendedOu"] = "Workloads/Suspended"
     message = org_error(with_assignment(raw, ous=["Workloads/Suspended"]))
     assert ".assignments[1].ous[0]: 'Workloads/Suspended' is the Suspended OU" in message

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from components import config
+from components.settings.landing_zone import DEFAULT_OUS
 from deploy.simulate import Recording
 from tests.conftest import run_stack
 
@@ -55,7 +55,7 @@ def test_organization_enables_scps_and_is_protected(org_recording: Recording) ->
 
 
 def test_ou_tree_is_the_seeds(org_recording: Recording) -> None:
-    assert sorted(ou_paths_by_id(org_recording).values()) == sorted(config.DEFAULT_OUS)
+    assert sorted(ou_paths_by_id(org_recording).values()) == sorted(DEFAULT_OUS)
 
 
 def test_every_account_is_in_its_ou_and_protected(org_recording: Recording) -> None:

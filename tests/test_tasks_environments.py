@@ -9,6 +9,14 @@ import pytest
 import yaml
 
 from components import config
+from components.settings.tasks_service import (
+    ApiSettings,
+    DatabaseSettings,
+    FrontendSettings,
+    LoadBalancerSettings,
+    NetworkSettings,
+    ServiceSettings,
+)
 from deploy.simulate import Recording
 from tests.conftest import ROOT, recorded_org_outputs, run_env_stack
 from tests.tasks_support import EGRESS, INGRESS, PROVIDER, SG, rule_view
@@ -400,12 +408,12 @@ def test_minimum_zero_is_accepted_from_the_first_versions_that_pause() -> None:
 @pytest.mark.parametrize(
     ("key", "model"),
     [
-        ("network", config.NetworkSettings),
-        ("service", config.ServiceSettings),
-        ("loadBalancer", config.LoadBalancerSettings),
-        ("database", config.DatabaseSettings),
-        ("api", config.ApiSettings),
-        ("frontend", config.FrontendSettings),
+        ("network", NetworkSettings),
+        ("service", ServiceSettings),
+        ("loadBalancer", LoadBalancerSettings),
+        ("database", DatabaseSettings),
+        ("api", ApiSettings),
+        ("frontend", FrontendSettings),
     ],
 )
 def test_tasks_keys_and_their_fields_are_documented_in_pulumi_yaml(

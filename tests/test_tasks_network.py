@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from components.config import NatMode
 from components.network import Network, NetworkArgs, subnet_masks
+from components.settings.tasks_service import NatMode
 from tests.tasks_support import assert_all_on_provider, opts, run_with_provider
 
 VPC = "awsx:ec2:Vpc"

@@ -1,0 +1,1 @@
+"""Typed stack settings by area; ``components.config`` composes them into OrgConfig and EnvConfig."""

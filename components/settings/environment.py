@@ -1,0 +1,121 @@
+"""Settings of an environment stack (``pre``, ``prod``) outside the Tasks Service: accounts and Cognito.
+
+Which org accounts the environment uses and how they are reached, the Cognito user pool, app client and
+hosted UI domain, and the checks of OAuth redirect URLs.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator
+
+from components.settings.base import ACCOUNT_KEY, ROLE_NAME, Model
+
+# The org accounts an environment uses when its stack file does not name them (the seed's layout:
+# the pre-production IdP in IdP-Pre with the service in Sandbox; prod in its own IdP and workload accounts).
+DEFAULT_ENVIRONMENT_ACCOUNTS = {"pre": ("idp-pre", "sandbox"), "prod": ("idp-prod", "workloads-prod")}
+PRODUCTION_ENVIRONMENTS = ("prod",)
+# Tags every provider of an environment stack sets itself; `tags` in the stack file cannot override them.
+RESERVED_TAGS = ("project", "environment", "managed-by")
+# Hosts for which Cognito (and this project) accept a plain-http redirect URL, outside production.
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
+# Cognito prefix domains: lowercase letters, digits and inner hyphens; these words are reserved by AWS.
+DOMAIN_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+DOMAIN_PREFIX_RESERVED = ("aws", "amazon", "cognito")
+
+
+def redirect_url_problem(url: str, *, https_only: bool) -> str | None:
+    """Why ``url`` cannot be an OAuth redirect (callback or sign-out) URL of the app client, or None."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return f"'{url}' is not an absolute http(s) URL"
+    if parts.fragment:
+        return f"'{url}' has a fragment (#...), which OAuth redirect URLs must not have"
+    if parts.scheme == "http":
+        if https_only:
+            return f"'{url}' is not https; production accepts only https redirect URLs"
+        if parts.hostname not in LOOPBACK_HOSTS:
+            return f"'{url}' is not https; plain http is accepted only for localhost"
+    return None
+
+
+class AccountAccess(Model):
+    """An account of the environment: its key in the org stack's ``accounts`` export and how to reach it.
+
+    Default: assume the org stack's access role (``access_role_name`` export) in the account with the
+    caller's credentials. ``roleName`` assumes another role instead. ``profile`` uses a named AWS
+    profile (such as the seed's SSO profiles): alone, its credentials are used as they are; with
+    ``roleName``, that role is assumed from them. The provider is always pinned to the account's id.
+    """
+
+    key: str = Field(pattern=ACCOUNT_KEY)
+    role_name: str | None = Field(default=None, pattern=ROLE_NAME)
+    profile: str | None = Field(default=None, pattern=r"^[\w.+@-]{1,64}$")
+
+    @property
+    def assumes_role(self) -> bool:
+        return self.role_name is not None or self.profile is None
+
+
+class PasswordPolicySettings(Model):
+    """User pool password policy; the seed's minimum length (8) is the floor."""
+
+    minimum_length: int = Field(default=8, ge=8, le=99)
+    require_lowercase: bool = True
+    require_uppercase: bool = True
+    require_numbers: bool = True
+    require_symbols: bool = True
+    temporary_password_validity_days: int = Field(default=7, ge=1, le=365)
+
+
+class CognitoSettings(Model):
+    """The environment's Cognito user pool, web app client and hosted UI domain."""
+
+    user_pool_name: str | None = Field(default=None, pattern=r"^[\w\s+=,.@-]{1,128}$")
+    domain_prefix: str
+    callback_urls: tuple[str, ...] = ()
+    logout_urls: tuple[str, ...] = ()
+    # Provisional: the environment's frontend URL until the Amplify app of the environment provides it.
+    frontend_url: str | None = None
+    allow_self_sign_up: bool = True
+    password_policy: PasswordPolicySettings = PasswordPolicySettings()
+    deletion_protection: bool | None = None  # default: on in production
+    access_token_validity_minutes: int = Field(default=60, ge=5, le=1440)
+    id_token_validity_minutes: int = Field(default=60, ge=5, le=1440)
+    refresh_token_validity_days: int = Field(default=30, ge=1, le=3650)
+
+    @field_validator("domain_prefix")
+    @classmethod
+    def _domain_prefix(cls, value: str) -> str:
+        if not DOMAIN_PREFIX.match(value):
+            raise ValueError(
+                f"'{value}' is not a valid Cognito domain prefix"
+                " (1-63 lowercase letters, digits and inner hyphens)"
+            )
+        for word in DOMAIN_PREFIX_RESERVED:
+            if word in value:
+                raise ValueError(f"'{value}' contains '{word}', which Cognito reserves")
+        return value
+
+    @field_validator("callback_urls", "logout_urls")
+    @classmethod
+    def _redirect_urls(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for url in value:
+            problem = redirect_url_problem(url, https_only=False)
+            if problem:
+                raise ValueError(problem)
+        return value
+
+    @field_validator("frontend_url")
+    @classmethod
+    def _frontend_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith("https://"):
+            raise ValueError(f"'{value}' is not https; the frontend is served over https only")
+        problem = redirect_url_problem(value, https_only=True)
+        if problem:
+            raise ValueError(problem)
+        return value

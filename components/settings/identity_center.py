@@ -1,0 +1,358 @@
+"""Settings of Identity Center (stack ``org``): users, groups, permission sets and account assignments.
+
+Also the checks that relate them to each other and to the landing zone's accounts and OUs, and the
+loading of the permission sets' inline policies.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from pydantic import Field, field_validator
+
+from components.settings.base import (
+    ORG_STACK,
+    PROJECT,
+    REGION,
+    ConfigError,
+    Email,
+    Model,
+    duplicates,
+    stack_file,
+)
+from components.settings.landing_zone import AccountSettings, in_ou
+from policies import documents
+
+PERMISSION_SET_NAME = r"^[\w+=,.@-]{1,32}$"
+IAM_NAME = r"^[\w+=,.@-]{1,128}$"
+IAM_PATH = r"^/([\w+=,.@-]+/)*$"
+AWS_MANAGED_POLICY_ARN = r"^arn:aws[a-z-]*:iam::aws:policy/([\w+=,.@-]+/)*[\w+=,.@-]+$"
+SESSION_DURATION = re.compile(r"^PT(?:(\d{1,2})H)?(?:(\d{1,3})M)?$")
+SESSION_MINUTES = (60, 12 * 60)
+INLINE_POLICY_MAX_CHARS = 32768
+SEED_GROUP = "hiperium-sso-provisioners-group"
+SEED_PERMISSION_SET = "hiperium-sso-provisioners-ps"
+
+
+class IdentityUserSettings(Model):
+    """A user of the Identity Center identity store. No invitation e-mail is sent for API-made users."""
+
+    user_name: str = Field(pattern=IAM_NAME)
+    given_name: str = Field(min_length=1, max_length=1024)
+    family_name: str = Field(min_length=1, max_length=1024)
+    display_name: str | None = Field(default=None, min_length=1, max_length=1024)
+    email: Email
+    locale: str | None = Field(default=None, min_length=1, max_length=32)
+    timezone: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class IdentityGroupSettings(Model):
+    """A group of the identity store; ``members`` are user names (the group memberships)."""
+
+    name: str = Field(pattern=r"^[\w+=,.@ -]{1,128}$")
+    description: str | None = Field(default=None, min_length=1, max_length=1024)
+    members: tuple[str, ...] = ()
+
+
+class PolicyReferenceSettings(Model):
+    """A customer-managed IAM policy that must exist, by name and path, in every assigned account."""
+
+    name: str = Field(pattern=IAM_NAME)
+    path: str = Field(default="/", pattern=IAM_PATH)
+
+
+class PermissionsBoundarySettings(Model):
+    """Exactly one of an AWS-managed policy ARN or a customer-managed policy reference."""
+
+    managed_policy_arn: str | None = Field(default=None, pattern=AWS_MANAGED_POLICY_ARN)
+    customer_managed_policy: PolicyReferenceSettings | None = None
+
+
+class PermissionSetSettings(Model):
+    """A permission set: the role Identity Center provisions in each account it is assigned to."""
+
+    name: str = Field(pattern=PERMISSION_SET_NAME)
+    description: str | None = Field(default=None, min_length=1, max_length=700)
+    session_duration: str = "PT1H"
+    relay_state: str | None = Field(default=None, pattern=r"^https?://\S+$", max_length=240)
+    inline_policy: str | None = Field(default=None, pattern=r"^[\w.-]+\.json$")  # policies/permission_sets/
+    managed_policies: tuple[str, ...] = ()
+    customer_managed_policies: tuple[PolicyReferenceSettings, ...] = ()
+    permissions_boundary: PermissionsBoundarySettings | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("session_duration")
+    @classmethod
+    def _session(cls, value: str) -> str:
+        match = SESSION_DURATION.match(value)
+        if not match or not any(match.groups()):
+            raise ValueError(f"'{value}' is not an ISO-8601 duration such as PT8H or PT1H30M")
+        minutes = int(match.group(1) or 0) * 60 + int(match.group(2) or 0)
+        low, high = SESSION_MINUTES
+        if not low <= minutes <= high:
+            raise ValueError(f"'{value}' is outside PT1H to PT12H")
+        return value
+
+    @field_validator("managed_policies")
+    @classmethod
+    def _managed(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for arn in value:
+            if not re.match(AWS_MANAGED_POLICY_ARN, arn):
+                raise ValueError(f"'{arn}' is not an AWS-managed policy ARN (arn:aws:iam::aws:policy/...)")
+        return value
+
+
+class AssignmentSettings(Model):
+    """Give a group or a user a permission set on accounts chosen by key, by OU path, or all of them.
+
+    ``ous`` selects the accounts in each OU and the OUs below it; ``allAccounts`` every member account.
+    Accounts in the Suspended OU are skipped by those two and are an error when named in ``accounts``.
+    """
+
+    permission_set: str
+    group: str | None = None
+    user: str | None = None
+    accounts: tuple[str, ...] = ()
+    ous: tuple[str, ...] = ()
+    all_accounts: bool = False
+
+
+def default_users() -> tuple[IdentityUserSettings, ...]:
+    return (
+        IdentityUserSettings(
+            user_name="sandbox",
+            given_name="User",
+            family_name="Sandbox",
+            display_name="Sandbox User",
+            email="aws-sso-sandbox@example.com",
+            locale="EN",
+            timezone="America/Guayaquil",
+        ),
+    )
+
+
+def default_groups() -> tuple[IdentityGroupSettings, ...]:
+    return (
+        IdentityGroupSettings(
+            name=SEED_GROUP,
+            description="Contains all the users that can provision infra for Hiperium Project.",
+            members=("sandbox",),
+        ),
+    )
+
+
+def default_permission_sets() -> tuple[PermissionSetSettings, ...]:
+    return (
+        PermissionSetSettings(
+            name=SEED_PERMISSION_SET,
+            description="Permission-set for Hiperium provisioners",
+            session_duration="PT8H",
+            relay_state="https://us-east-1.console.aws.amazon.com/console/home",
+            inline_policy="provisioners.json",
+        ),
+    )
+
+
+def default_assignments() -> tuple[AssignmentSettings, ...]:
+    return (AssignmentSettings(permission_set=SEED_PERMISSION_SET, group=SEED_GROUP, all_accounts=True),)
+
+
+class IdentityCenterSettings(Model):
+    """Identity Center users, groups, permission sets and assignments (see components/identity_center).
+
+    The defaults are the seed's: the provisioners group with the ``sandbox`` user in it, and the
+    provisioners permission set assigned to that group on every member account outside Suspended.
+    """
+
+    region: str | None = Field(default=None, pattern=REGION)  # default: the stack's
+    start_url: str | None = Field(default=None, pattern=r"^https://\S+$")
+    users: tuple[IdentityUserSettings, ...] = Field(default_factory=default_users)
+    groups: tuple[IdentityGroupSettings, ...] = Field(default_factory=default_groups)
+    permission_sets: tuple[PermissionSetSettings, ...] = Field(default_factory=default_permission_sets)
+    assignments: tuple[AssignmentSettings, ...] = Field(default_factory=default_assignments)
+    # IAM's default quota of managed policies per role (AWS and customer managed together); raise it
+    # here (up to 20) only after raising the quota in IAM.
+    max_managed_policies: int = Field(default=10, gt=0, le=20)
+
+
+@dataclass(frozen=True)
+class ResolvedAssignment:
+    """One account assignment: a principal gets a permission set on one member account."""
+
+    permission_set: str
+    principal_type: Literal["GROUP", "USER"]
+    principal: str  # group name or user name
+    account_key: str
+
+
+class OrgView(Protocol):
+    """What the checks below read of ``OrgConfig`` (components/config.py, which imports this module)."""
+
+    @property
+    def management_account_id(self) -> str: ...
+
+    @property
+    def organizational_units(self) -> tuple[str, ...]: ...
+
+    @property
+    def suspended_ou(self) -> str: ...
+
+    @property
+    def accounts(self) -> tuple[AccountSettings, ...]: ...
+
+    @property
+    def identity_center(self) -> IdentityCenterSettings: ...
+
+
+def check_identity_center(config: OrgView, source: str) -> None:
+    """Cross-field checks of ``identityCenter``; each raises ConfigError naming the offending key."""
+    settings = config.identity_center
+    base = f"{PROJECT}:identityCenter"
+
+    users: set[str] = set()
+    for index, user in enumerate(settings.users):
+        if user.user_name in users:
+            raise ConfigError(source, f"{base}.users[{index}].userName", f"duplicate user '{user.user_name}'")
+        users.add(user.user_name)
+
+    groups: set[str] = set()
+    for index, group in enumerate(settings.groups):
+        where = f"{base}.groups[{index}]"
+        if group.name in groups:
+            raise ConfigError(source, f"{where}.name", f"duplicate group '{group.name}'")
+        groups.add(group.name)
+        members: set[str] = set()
+        for member_index, member in enumerate(group.members):
+            if member not in users:
+                raise ConfigError(
+                    source,
+                    f"{where}.members[{member_index}]",
+                    f"unknown user '{member}' (not in identityCenter.users)",
+                )
+            if member in members:
+                raise ConfigError(source, f"{where}.members[{member_index}]", f"duplicate member '{member}'")
+            members.add(member)
+
+    names: set[str] = set()
+    for index, permission_set in enumerate(settings.permission_sets):
+        where = f"{base}.permissionSets[{index}]"
+        if permission_set.name in names:
+            raise ConfigError(source, f"{where}.name", f"duplicate permission set '{permission_set.name}'")
+        names.add(permission_set.name)
+        for arn in duplicates(permission_set.managed_policies):
+            raise ConfigError(source, f"{where}.managedPolicies", f"duplicate policy '{arn}'")
+        references = [f"{ref.path}{ref.name}" for ref in permission_set.customer_managed_policies]
+        for reference in duplicates(references):
+            raise ConfigError(source, f"{where}.customerManagedPolicies", f"duplicate policy '{reference}'")
+        count = len(permission_set.managed_policies) + len(permission_set.customer_managed_policies)
+        if count > settings.max_managed_policies:
+            raise ConfigError(
+                source,
+                f"{where}.managedPolicies",
+                f"{count} managed policies (AWS and customer managed); the limit is "
+                f"{settings.max_managed_policies} (identityCenter.maxManagedPolicies)",
+            )
+        boundary = permission_set.permissions_boundary
+        if boundary is not None and (boundary.managed_policy_arn is None) == (
+            boundary.customer_managed_policy is None
+        ):
+            raise ConfigError(
+                source,
+                f"{where}.permissionsBoundary",
+                "needs exactly one of managedPolicyArn or customerManagedPolicy",
+            )
+
+    resolve_assignments(config, source)
+    load_permission_set_policies(config, source)
+
+
+def resolve_assignments(config: OrgView, source: str | None = None) -> list[ResolvedAssignment]:
+    """The account assignments the config asks for, one per (principal, permission set, account).
+
+    Never targets the management account or an account in the Suspended OU: naming either is an error,
+    and OU and all-account selections skip the Suspended OU.
+    """
+    source = source or stack_file(ORG_STACK)
+    settings = config.identity_center
+    base = f"{PROJECT}:identityCenter.assignments"
+    accounts = {account.key: account for account in config.accounts}
+    ous = set(config.organizational_units)
+    suspended = config.suspended_ou
+    users = {user.user_name for user in settings.users}
+    groups = {group.name for group in settings.groups}
+    permission_sets = {permission_set.name for permission_set in settings.permission_sets}
+
+    resolved: dict[ResolvedAssignment, None] = {}  # ordered and without duplicates
+    for index, assignment in enumerate(settings.assignments):
+        where = f"{base}[{index}]"
+        if assignment.permission_set not in permission_sets:
+            raise ConfigError(
+                source, f"{where}.permissionSet", f"unknown permission set '{assignment.permission_set}'"
+            )
+        principal_type: Literal["GROUP", "USER"]
+        if (assignment.group is None) == (assignment.user is None):
+            raise ConfigError(source, where, "needs exactly one of group or user")
+        if assignment.group is not None:
+            principal_type, principal = "GROUP", assignment.group
+            if principal not in groups:
+                raise ConfigError(source, f"{where}.group", f"unknown group '{principal}'")
+        else:
+            assert assignment.user is not None
+            principal_type, principal = "USER", assignment.user
+            if principal not in users:
+                raise ConfigError(source, f"{where}.user", f"unknown user '{principal}'")
+        if not (assignment.accounts or assignment.ous or assignment.all_accounts):
+            raise ConfigError(source, where, "selects no account: set accounts, ous or allAccounts")
+
+        keys: list[str] = []
+        for key_index, key in enumerate(assignment.accounts):
+            at = f"{where}.accounts[{key_index}]"
+            if key == config.management_account_id:
+                raise ConfigError(source, at, "is the management account; it is never an assignment target")
+            account = accounts.get(key)
+            if account is None:
+                raise ConfigError(source, at, f"unknown account key '{key}' (not in landing-zone:accounts)")
+            if in_ou(account.ou, suspended):
+                raise ConfigError(
+                    source, at, f"account '{key}' is in the Suspended OU '{suspended}'; it is never a target"
+                )
+            keys.append(key)
+        for ou_index, path in enumerate(assignment.ous):
+            at = f"{where}.ous[{ou_index}]"
+            if path not in ous:
+                raise ConfigError(source, at, f"unknown OU path '{path}'")
+            if in_ou(path, suspended):
+                raise ConfigError(
+                    source, at, f"'{path}' is the Suspended OU '{suspended}'; it is never a target"
+                )
+            keys.extend(a.key for a in config.accounts if in_ou(a.ou, path) and not in_ou(a.ou, suspended))
+        if assignment.all_accounts:
+            keys.extend(a.key for a in config.accounts if not in_ou(a.ou, suspended))
+
+        for key in keys:
+            resolved[ResolvedAssignment(assignment.permission_set, principal_type, principal, key)] = None
+    return list(resolved)
+
+
+def load_permission_set_policies(
+    config: OrgView, source: str | None = None
+) -> dict[str, documents.PolicyDocument]:
+    """Each permission set's inline policy (name -> validated document), as an identity-based policy."""
+    source = source or stack_file(ORG_STACK)
+    loaded: dict[str, documents.PolicyDocument] = {}
+    for index, permission_set in enumerate(config.identity_center.permission_sets):
+        if permission_set.inline_policy is None:
+            continue
+        try:
+            loaded[permission_set.name] = documents.load(
+                documents.PERMISSION_SET_DIR / permission_set.inline_policy,
+                "identity",
+                max_chars=INLINE_POLICY_MAX_CHARS,
+            )
+        except documents.PolicyDocumentError as error:
+            raise ConfigError(
+                source, f"{PROJECT}:identityCenter.permissionSets[{index}].inlinePolicy", str(error)
+            ) from None
+    return loaded

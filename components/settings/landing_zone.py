@@ -1,0 +1,116 @@
+"""Settings of the landing zone (stack ``org``): the organization, OUs, member accounts, budgets, SCPs."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import Field
+
+from components.settings.base import ACCOUNT_ID, ACCOUNT_KEY, Email, Model
+
+OU_NAME = re.compile(r"^[\w .+=,@-]{1,128}$")
+MAX_OU_DEPTH = 5
+
+DEFAULT_OUS = (
+    "Security",
+    "Sandbox",
+    "Deployments",
+    "Deployments/SDLC",
+    "Deployments/Prod",
+    "Workloads",
+    "Workloads/SDLC",
+    "Workloads/Prod",
+    "Suspended",
+)
+
+
+PolicyType = Literal[
+    "SERVICE_CONTROL_POLICY",
+    "RESOURCE_CONTROL_POLICY",
+    "TAG_POLICY",
+    "BACKUP_POLICY",
+    "AISERVICES_OPT_OUT_POLICY",
+    "CHATBOT_POLICY",
+    "DECLARATIVE_POLICY_EC2",
+]
+
+
+class OrganizationSettings(Model):
+    """The AWS Organization itself. ``import_id`` adopts an existing organization (``o-...``).
+
+    Both lists are managed exactly: a service or policy type enabled in AWS but missing here is disabled
+    on the next ``up``. When adopting an organization, list what it has enabled now.
+    """
+
+    import_id: str | None = Field(default=None, pattern=r"^o-[a-z0-9]{10,32}$")
+    aws_service_access_principals: tuple[str, ...] = ("sso.amazonaws.com",)
+    enabled_policy_types: tuple[PolicyType, ...] = ("SERVICE_CONTROL_POLICY",)
+
+
+class BudgetSettings(Model):
+    """A monthly cost budget (spend cap alert) for one member account."""
+
+    monthly_limit_usd: Decimal = Field(gt=0)
+    notify: tuple[Email, ...] = Field(min_length=1)
+
+
+class SuspensionSettings(Model):
+    """Who moved an account to Suspended, when and why; written to the account's tags."""
+
+    by: str = Field(min_length=1)
+    date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    reason: str = Field(min_length=1)
+
+
+class AccountSettings(Model):
+    """A member account. ``key`` is the stable name other stacks and config refer to."""
+
+    key: str = Field(pattern=ACCOUNT_KEY)
+    name: str = Field(min_length=1, max_length=50)
+    email: Email
+    ou: str
+    tags: dict[str, str] = Field(default_factory=dict)
+    close_on_deletion: bool = False
+    import_id: str | None = Field(default=None, pattern=ACCOUNT_ID)
+    budget: BudgetSettings | None = None
+    suspension: SuspensionSettings | None = None
+
+
+class ScpSettings(Model):
+    """A service control policy: a JSON file under policies/scp and the OU paths it is attached to."""
+
+    name: str = Field(pattern=r"^[\w+=,.@-]{1,128}$")
+    description: str = ""
+    file: str
+    targets: tuple[str, ...] = ()
+
+
+class ScpLimits(Model):
+    """AWS quotas checked before deploy; raise them here if your organization's quotas are higher."""
+
+    max_document_chars: int = Field(default=5120, gt=0)
+    max_policies_per_target: int = Field(default=5, gt=0)
+
+
+def default_scps() -> tuple[ScpSettings, ...]:
+    return (
+        ScpSettings(
+            name="landing-zone-guardrails",
+            description="Deny list of services for the organization.",
+            file="guardrails.json",
+            targets=("Security", "Sandbox", "Deployments", "Workloads"),
+        ),
+        ScpSettings(
+            name="landing-zone-quarantine",
+            description="Quarantine: denies everything except the organization access role.",
+            file="quarantine.json",
+            targets=("Suspended",),
+        ),
+    )
+
+
+def in_ou(ou: str, path: str) -> bool:
+    """True when OU path ``ou`` is ``path`` or nested below it."""
+    return ou == path or ou.startswith(path + "/")

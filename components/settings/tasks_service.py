@@ -1,0 +1,433 @@
+"""Settings of the Tasks Service in an environment stack (``pre``, ``prod``).
+
+Keys `network`, `service`, `loadBalancer`, `database`, `api` and `frontend` of an environment stack.
+Values that differ by environment default to None here; `tasks_service_plan` resolves them for a
+production or non-production environment, checks what spans keys, and returns a `TasksServicePlan`
+of concrete values that the components take.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Literal, Protocol
+
+from pydantic import Field, field_validator
+
+from components.settings.base import PROJECT, ConfigError, LogRetentionDays, Model
+
+NatMode = Literal["none", "single", "per-az"]
+LoadBalancerMode = Literal["private", "public"]
+DatabaseCredentials = Literal["cluster-secret", "datasource-env"]
+
+DEFAULT_TASKS_IMAGE = "hiperium/hiperium-city-tasks-api:1.5.0-arm64"
+# Fargate's task sizes (FACTS.md section 6): cpu units -> allowed memory in MiB.
+FARGATE_TASK_SIZES: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4096 + 1, 1024)),
+    1024: tuple(range(2048, 8192 + 1, 1024)),
+    2048: tuple(range(4096, 16384 + 1, 1024)),
+    4096: tuple(range(8192, 30720 + 1, 1024)),
+}
+# Aurora PostgreSQL: first minor version of each major that runs Serverless v2, and that can scale to
+# 0 ACU (auto-pause). Majors above the last listed one support both.
+SERVERLESS_V2_SINCE = {13: 6, 14: 3, 15: 2, 16: 1}
+AUTO_PAUSE_SINCE = {13: 15, 14: 12, 15: 7, 16: 3}
+# A version known to exist and to support auto-pause; check `aws rds describe-db-engine-versions
+# --engine aurora-postgresql` for newer ones in your region.
+DEFAULT_AURORA_POSTGRES_VERSION = "16.6"
+MAX_ACU = Decimal(256)
+AUTO_PAUSE_SECONDS = (300, 86_400)
+CIDR_PREFIXES = (16, 22)  # /22 still leaves /26 public subnets, more than an ALB's minimum of /27
+HTTP_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "*")
+CERTIFICATE_ARN = r"^arn:aws[\w-]*:acm:[a-z0-9-]+:\d{12}:certificate/[\w-]+$"
+HOST_NAME = r"^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+ORIGIN = re.compile(r"^https?://[^/\s?#]+$")
+
+
+class NetworkSettings(Model):
+    """The environment's VPC: two AZs of public, private and isolated subnets."""
+
+    cidr_block: str = "10.0.0.0/16"
+    # none: no NAT gateway; tasks run in public subnets with a public IP (see components/network.py).
+    nat_gateways: NatMode | None = None  # default: per-az in production, none elsewhere
+
+    @field_validator("cidr_block")
+    @classmethod
+    def _cidr(cls, value: str) -> str:
+        import ipaddress
+
+        try:
+            network = ipaddress.IPv4Network(value, strict=True)
+        except ValueError as error:
+            raise ValueError(f"'{value}' is not an IPv4 network in CIDR notation ({error})") from None
+        low, high = CIDR_PREFIXES
+        if not low <= network.prefixlen <= high:
+            raise ValueError(f"'{value}' must be a /{low} to /{high} network")
+        if not network.is_private:
+            raise ValueError(f"'{value}' is not a private (RFC 1918) range")
+        return value
+
+
+class ServiceSettings(Model):
+    """The Fargate service and its task (FACTS.md section 5 for the defaults)."""
+
+    image: str = Field(default=DEFAULT_TASKS_IMAGE, pattern=r"^[\w.\-/:@]+$")
+    container_port: int = Field(default=8080, ge=1, le=65535)
+    cpu: int = 256
+    memory: int = 512
+    min_count: int | None = Field(default=None, ge=1)  # default: 2 in production, 1 elsewhere
+    max_count: int | None = Field(default=None, ge=1)  # default: 6 in production, 2 elsewhere
+    desired_count: int | None = Field(default=None, ge=1)  # default: min_count
+    cpu_target_percent: int = Field(default=70, ge=10, le=95)
+    memory_target_percent: int = Field(default=80, ge=10, le=95)
+    requests_per_target: int = Field(default=1000, ge=1)
+    health_check_path: str = Field(default="/q/health/live", pattern=r"^/\S*$")
+    time_zone_id: str = Field(default="-05:00", pattern=r"^[\w/+:-]{1,64}$")
+    log_retention_days: LogRetentionDays | None = None  # default: 90 in production, 14 elsewhere
+    container_insights: bool | None = None  # default: on in production
+    # cluster-secret: the RDS-managed secret as HIPERIUM_CITY_TASKS_DB_CLUSTER_SECRET (see README);
+    # datasource-env: Quarkus' own QUARKUS_DATASOURCE_* variables, the password still from the secret.
+    database_credentials: DatabaseCredentials = "cluster-secret"
+
+
+class LoadBalancerSettings(Model):
+    """The ALB: `private` (internal, reached only through the HTTP API's VPC link) or `public`."""
+
+    mode: LoadBalancerMode = "private"
+    certificate_arn: str | None = Field(default=None, pattern=CERTIFICATE_ARN)
+    domain_name: str | None = Field(default=None, max_length=253, pattern=HOST_NAME)  # on the certificate
+    deletion_protection: bool | None = None  # default: on in production
+    idle_timeout_seconds: int = Field(default=60, ge=1, le=4000)
+
+
+class DatabaseSettings(Model):
+    """Aurora Serverless v2 PostgreSQL."""
+
+    engine_version: str = Field(default=DEFAULT_AURORA_POSTGRES_VERSION, pattern=r"^\d+\.\d+$")
+    min_capacity: Decimal | None = None  # ACU; default: 0.5 in production, 0 (auto-pause) elsewhere
+    max_capacity: Decimal | None = None  # ACU; default: 8
+    seconds_until_auto_pause: int | None = Field(default=None, ge=AUTO_PAUSE_SECONDS[0],
+                                                 le=AUTO_PAUSE_SECONDS[1])  # default: 300
+    reader_instance: bool | None = None  # default: in production
+    backup_retention_days: int | None = Field(default=None, ge=1, le=35)  # default: 14 prod, 1 elsewhere
+    deletion_protection: bool | None = None  # default and only value in production: on
+    final_snapshot: bool | None = None  # default and only value in production: on
+    database_name: str = Field(default="HiperiumCityTasksDB", pattern=r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
+    master_username: str = Field(default="postgres", pattern=r"^[A-Za-z][A-Za-z0-9_]{0,15}$")
+
+    @field_validator("min_capacity", "max_capacity")
+    @classmethod
+    def _acu(cls, value: Decimal | None) -> Decimal | None:
+        if value is None:
+            return value
+        if value != 0 and not (Decimal("0.5") <= value <= MAX_ACU and value % Decimal("0.5") == 0):
+            raise ValueError(f"{value} ACU is out of range: 0, or 0.5 to {MAX_ACU} in steps of 0.5")
+        return value
+
+
+class ApiSettings(Model):
+    """The HTTP API in front of the service (CORS values from FACTS.md section 5)."""
+
+    cors_allow_headers: tuple[str, ...] = ("Content-Type", "Authorization", "Accept")
+    cors_allow_methods: tuple[str, ...] = ("GET", "POST", "PUT", "DELETE")
+    cors_max_age: int = Field(default=172_800, ge=0)
+    additional_cors_origins: tuple[str, ...] = ()  # e.g. http://localhost:8100 for local development
+    access_log_retention_days: LogRetentionDays = 7
+    throttling_burst_limit: int = Field(default=200, ge=0, le=5000)
+    throttling_rate_limit: float = Field(default=100, ge=0, le=10000)
+
+    @field_validator("cors_allow_methods")
+    @classmethod
+    def _methods(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for method in value:
+            if method not in HTTP_METHODS:
+                raise ValueError(f"'{method}' is not one of {', '.join(HTTP_METHODS)}")
+        return value
+
+    @field_validator("additional_cors_origins")
+    @classmethod
+    def _origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in value:
+            if not ORIGIN.match(origin):
+                raise ValueError(f"'{origin}' is not an origin (scheme://host[:port], no path or slash)")
+        return value
+
+
+class FrontendSettings(Model):
+    """Amplify Hosting app and the environment's branch (build settings from FACTS.md section 5)."""
+
+    app_name: str = Field(default="HiperiumCityTasksPWA", min_length=1, max_length=255, pattern=r"^[\w .-]+$")
+    # Without a repository the app is deployed manually (zip upload / `aws amplify start-deployment`).
+    repository: str | None = Field(default=None, pattern=r"^https://[^\s]+$")
+    # Name or ARN of a Secrets Manager secret in the workload account holding the GitHub access token.
+    access_token_secret: str | None = Field(default=None, max_length=2048, pattern=r"^[\w/+=.@:-]+$")
+    app_root: str = Field(default="src/hiperium-city-tasks-pwa", pattern=r"^[\w./-]+$")
+    artifacts_dir: str = Field(default="www", pattern=r"^[\w./-]+$")
+    build_command: str | None = None  # default: npm run build-<branch>
+    scopes: tuple[str, ...] = ("phone", "email", "openid", "profile")
+
+
+class NetworkPlan(Model):
+    cidr_block: str
+    nat_gateways: NatMode
+
+
+class ServicePlan(Model):
+    image: str
+    container_port: int
+    cpu: int
+    memory: int
+    min_count: int
+    max_count: int
+    desired_count: int
+    cpu_target_percent: int
+    memory_target_percent: int
+    requests_per_target: int
+    health_check_path: str
+    time_zone_id: str
+    log_retention_days: int
+    container_insights: bool
+    database_credentials: DatabaseCredentials
+
+
+class LoadBalancerPlan(Model):
+    mode: LoadBalancerMode
+    certificate_arn: str | None
+    domain_name: str | None
+    deletion_protection: bool
+    idle_timeout_seconds: int
+
+
+class DatabasePlan(Model):
+    engine_version: str
+    min_capacity: float
+    max_capacity: float
+    seconds_until_auto_pause: int | None  # set only when min_capacity is 0
+    reader_instance: bool
+    backup_retention_days: int
+    deletion_protection: bool
+    final_snapshot: bool
+    database_name: str
+    master_username: str
+    protect: bool  # Pulumi `protect` on the cluster and its instances (production)
+
+
+class ApiPlan(Model):
+    cors_allow_headers: tuple[str, ...]
+    cors_allow_methods: tuple[str, ...]
+    cors_max_age: int
+    additional_cors_origins: tuple[str, ...]
+    access_log_retention_days: int
+    throttling_burst_limit: int
+    throttling_rate_limit: float
+
+
+class FrontendPlan(Model):
+    app_name: str
+    branch: str
+    production: bool
+    repository: str | None
+    access_token_secret: str | None
+    app_root: str
+    artifacts_dir: str
+    build_command: str
+    scopes: tuple[str, ...]
+
+
+class TasksServicePlan(Model):
+    """Every Tasks Service setting of one environment, defaults resolved and cross-checked."""
+
+    environment: str
+    production: bool
+    network: NetworkPlan
+    service: ServicePlan
+    load_balancer: LoadBalancerPlan
+    database: DatabasePlan
+    api: ApiPlan
+    frontend: FrontendPlan
+
+
+def _version(text: str) -> tuple[int, int]:
+    major, minor = text.split(".")
+    return int(major), int(minor)
+
+
+def _engine_supports(version: tuple[int, int], since: Mapping[int, int]) -> bool:
+    major, minor = version
+    if major > max(since):
+        return True
+    return major in since and minor >= since[major]
+
+
+def resolve_tasks_service(
+    *,
+    environment: str,
+    production: bool,
+    source: str,
+    network: NetworkSettings,
+    service: ServiceSettings,
+    load_balancer: LoadBalancerSettings,
+    database: DatabaseSettings,
+    api: ApiSettings,
+    frontend: FrontendSettings,
+) -> TasksServicePlan:
+    """Resolve the environment defaults and check what spans keys; errors name the stack file and key."""
+
+    def fail(key: str, message: str) -> ConfigError:
+        return ConfigError(source, f"{PROJECT}:{key}", message)
+
+    allowed = FARGATE_TASK_SIZES.get(service.cpu)
+    if allowed is None:
+        raise fail("service.cpu", f"{service.cpu} is not a Fargate cpu value ({sorted(FARGATE_TASK_SIZES)})")
+    if service.memory not in allowed:
+        raise fail(
+            "service.memory",
+            f"{service.memory} MiB is not allowed with cpu {service.cpu} on Fargate"
+            f" ({allowed[0]}-{allowed[-1]} MiB{' in 1024 MiB steps' if len(allowed) > 3 else ''})",
+        )
+    min_count = service.min_count or (2 if production else 1)
+    max_count = service.max_count or max(min_count, 6 if production else 2)
+    if min_count > max_count:
+        raise fail("service.minCount", f"{min_count} is above service.maxCount ({max_count})")
+    desired_count = service.desired_count or min_count
+    if not min_count <= desired_count <= max_count:
+        raise fail(
+            "service.desiredCount", f"{desired_count} is outside minCount-maxCount ({min_count}-{max_count})"
+        )
+
+    if (load_balancer.certificate_arn is None) != (load_balancer.domain_name is None):
+        missing = "domainName" if load_balancer.domain_name is None else "certificateArn"
+        raise fail(
+            f"loadBalancer.{missing}",
+            "is required together with loadBalancer.certificateArn/domainName (the HTTPS listener's"
+            " certificate and the host name API Gateway verifies it against)",
+        )
+
+    version = _version(database.engine_version)
+    if not _engine_supports(version, SERVERLESS_V2_SINCE):
+        raise fail(
+            "database.engineVersion",
+            f"aurora-postgresql {database.engine_version} does not run Serverless v2"
+            " (13.6, 14.3, 15.2, 16.1 or newer)",
+        )
+    min_acu = database.min_capacity if database.min_capacity is not None else Decimal(
+        "0.5" if production else "0"
+    )
+    max_acu = database.max_capacity if database.max_capacity is not None else Decimal(8)
+    if max_acu < 1:
+        raise fail("database.maxCapacity", f"{max_acu} ACU is too low: the maximum must be at least 1 ACU")
+    if min_acu > max_acu:
+        raise fail("database.minCapacity", f"{min_acu} ACU is above database.maxCapacity ({max_acu} ACU)")
+    if min_acu == 0 and not _engine_supports(version, AUTO_PAUSE_SINCE):
+        raise fail(
+            "database.minCapacity",
+            f"0 ACU (auto-pause) needs aurora-postgresql 13.15, 14.12, 15.7, 16.3 or newer;"
+            f" database.engineVersion is {database.engine_version}",
+        )
+    if min_acu != 0 and database.seconds_until_auto_pause is not None:
+        raise fail("database.secondsUntilAutoPause", "applies only when database.minCapacity is 0")
+    if production and database.deletion_protection is False:
+        raise fail("database.deletionProtection", "cannot be turned off in a production environment")
+    if production and database.final_snapshot is False:
+        raise fail("database.finalSnapshot", "cannot be turned off in a production environment")
+
+    if frontend.access_token_secret is not None and frontend.repository is None:
+        raise fail("frontend.accessTokenSecret", "needs frontend.repository (the repository it opens)")
+
+    return TasksServicePlan(
+        environment=environment,
+        production=production,
+        network=NetworkPlan(
+            cidr_block=network.cidr_block,
+            nat_gateways=network.nat_gateways or ("per-az" if production else "none"),
+        ),
+        service=ServicePlan(
+            **service.model_dump(
+                exclude={"min_count", "max_count", "desired_count", "log_retention_days",
+                         "container_insights"}
+            ),
+            min_count=min_count,
+            max_count=max_count,
+            desired_count=desired_count,
+            log_retention_days=service.log_retention_days or (90 if production else 14),
+            container_insights=(
+                service.container_insights if service.container_insights is not None else production
+            ),
+        ),
+        load_balancer=LoadBalancerPlan(
+            **load_balancer.model_dump(exclude={"deletion_protection"}),
+            deletion_protection=(
+                load_balancer.deletion_protection if load_balancer.deletion_protection is not None
+                else production
+            ),
+        ),
+        database=DatabasePlan(
+            engine_version=database.engine_version,
+            min_capacity=float(min_acu),
+            max_capacity=float(max_acu),
+            seconds_until_auto_pause=(
+                (database.seconds_until_auto_pause or AUTO_PAUSE_SECONDS[0]) if min_acu == 0 else None
+            ),
+            reader_instance=database.reader_instance if database.reader_instance is not None else production,
+            backup_retention_days=database.backup_retention_days or (14 if production else 1),
+            deletion_protection=(
+                database.deletion_protection if database.deletion_protection is not None else production
+            ),
+            final_snapshot=database.final_snapshot if database.final_snapshot is not None else production,
+            database_name=database.database_name,
+            master_username=database.master_username,
+            protect=production,
+        ),
+        api=ApiPlan(**api.model_dump()),
+        frontend=FrontendPlan(
+            **frontend.model_dump(exclude={"build_command"}),
+            branch=environment,
+            production=production,
+            build_command=frontend.build_command or f"npm run build-{environment}",
+        ),
+    )
+
+
+class TasksServiceConfig(Protocol):
+    """What `tasks_service_plan` reads of ``EnvConfig`` (components/config.py, which imports this module)."""
+
+    @property
+    def environment(self) -> str: ...
+
+    @property
+    def is_production(self) -> bool: ...
+
+    @property
+    def network(self) -> NetworkSettings: ...
+
+    @property
+    def service(self) -> ServiceSettings: ...
+
+    @property
+    def load_balancer(self) -> LoadBalancerSettings: ...
+
+    @property
+    def database(self) -> DatabaseSettings: ...
+
+    @property
+    def api(self) -> ApiSettings: ...
+
+    @property
+    def frontend(self) -> FrontendSettings: ...
+
+
+def tasks_service_plan(config: TasksServiceConfig, source: str) -> TasksServicePlan:
+    """The Tasks Service settings of an environment stack, resolved; errors name ``source`` and the key."""
+    return resolve_tasks_service(
+        environment=config.environment,
+        production=config.is_production,
+        source=source,
+        network=config.network,
+        service=config.service,
+        load_balancer=config.load_balancer,
+        database=config.database,
+        api=config.api,
+        frontend=config.frontend,
+    )
