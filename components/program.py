@@ -103,7 +103,7 @@ def environment_program(config: EnvConfig) -> dict[str, Any]:
     identity_provider = _identity_provider(config, providers.identity, frontend_url)
     outputs = _identity_outputs(identity_provider)
 
-    # --- Tasks Service (issue 5) ---
+    # --- Tasks Service ---
     # Network, ALB, Aurora, Fargate service, HTTP API and the Amplify branch on `providers.workload`;
     # the API's JWT authorizer and the branch's build variables take the issuer URL and the web client id.
     tasks = declare_tasks_service(
