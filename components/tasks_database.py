@@ -1,7 +1,7 @@
 """TasksDatabase: the Tasks Service's Aurora Serverless v2 PostgreSQL cluster.
 
 - Writer (and, when configured, a reader) of class ``db.serverless``; capacity from config, down to 0
-  ACU with auto-pause where the engine version supports it (validated in components/settings/tasks_service.py).
+  ACU with auto-pause where the engine version supports it (checked in components/settings/tasks_service.py).
 - The master password is generated and kept by RDS in Secrets Manager
   (``manage_master_user_password``): no password exists in code, config or Pulumi state. That secret
   holds only ``username`` and ``password``; how the service gets the host, port and database name is
