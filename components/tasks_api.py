@@ -6,13 +6,14 @@
 - One public route, ``GET <health check path>`` (``/q/health/live``), to the same integration: the
   liveness answer holds no data, and it is the only way to see the service's health from outside when
   the ALB is internal (the deploy driver's smoke check uses it, exported as ``health_url``).
-- CORS for the frontend's origin (FACTS.md section 5 values); API Gateway answers the browsers'
+- CORS for the frontend's origin (the seed's values); API Gateway answers the browsers'
   preflight requests itself, without the authorizer.
 - ``$default`` stage, deployed automatically, throttled, with JSON access logs kept 7 days.
 - Integration by load balancer mode:
   - ``private``: a VPC link in the private subnets with its own security group; the ALB's security
     group admits that group (and nothing else) on the listener port, and the integration URI is the
-    listener's ARN (FACTS.md section 8). With HTTPS, API Gateway verifies the certificate's name.
+    listener's ARN (what AWS requires of an ALB integration). With HTTPS, API Gateway verifies the
+    certificate's name.
   - ``public``: HTTP proxy to the internet-facing ALB's URL, forwarding the request path.
 """
 

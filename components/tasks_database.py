@@ -12,7 +12,7 @@
 - Production: deletion protection, a final snapshot on deletion, Pulumi ``protect`` on the cluster and
   its instances, and a reader in the other AZ.
 
-Note (FACTS.md section 8): Aurora pauses only when no connection is open; a service that keeps a
+Note: Aurora pauses only when no connection is open; a service that keeps a
 connection pool open (this one does, and runs Quartz on JDBC) keeps it awake while a task runs.
 """
 

@@ -31,7 +31,7 @@ from components.settings.tasks_service import LoadBalancerPlan
 HTTP_PORT = 80
 HTTPS_PORT = 443
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-# The seed's health check of the service (FACTS.md section 5).
+# The seed's health check of the service.
 HEALTH_CHECK = {"healthy_threshold": 3, "unhealthy_threshold": 2, "interval": 15, "timeout": 10}
 DEREGISTRATION_DELAY_SECONDS = 30
 ANYWHERE_IPV4 = "0.0.0.0/0"

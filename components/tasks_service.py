@@ -9,11 +9,11 @@ Network access (security groups; every rule names its peer):
 
 Database credentials
 --------------------
-The service (FACTS.md section 5) reads ``HIPERIUM_CITY_TASKS_DB_CLUSTER_SECRET``, a JSON string with
-``host``, ``port``, ``dbname``, ``username`` and ``password``. The cluster's password is generated and
-kept by RDS in its managed secret, which holds only ``username`` and ``password``. Composing the full
-JSON here would put the password into Pulumi state (and it would go stale at each rotation), so this
-program does not do it. Instead (``service.databaseCredentials``):
+The service (as the seed tutorial builds it) reads ``HIPERIUM_CITY_TASKS_DB_CLUSTER_SECRET``, a JSON
+string with ``host``, ``port``, ``dbname``, ``username`` and ``password``. The cluster's password is
+generated and kept by RDS in its managed secret, which holds only ``username`` and ``password``.
+Composing the full JSON here would put the password into Pulumi state (and it would go stale at each
+rotation), so this program does not do it. Instead (``service.databaseCredentials``):
 
 - ``cluster-secret`` (default): the managed secret is injected whole as
   ``HIPERIUM_CITY_TASKS_DB_CLUSTER_SECRET`` through the task definition's ``secrets`` (ECS reads it at
@@ -47,7 +47,7 @@ from components.settings.tasks_service import ServicePlan
 CONTAINER_NAME = "tasks-api"
 HTTPS_PORT = 443
 ANYWHERE_IPV4 = "0.0.0.0/0"
-HEALTH_CHECK_GRACE_SECONDS = 30  # FACTS.md section 5
+HEALTH_CHECK_GRACE_SECONDS = 30  # the seed's value
 SECRET_VARIABLE = "HIPERIUM_CITY_TASKS_DB_CLUSTER_SECRET"
 SCALE_IN_COOLDOWN_SECONDS = 300
 SCALE_OUT_COOLDOWN_SECONDS = 60

@@ -22,7 +22,7 @@ LoadBalancerMode = Literal["private", "public"]
 DatabaseCredentials = Literal["cluster-secret", "datasource-env"]
 
 DEFAULT_TASKS_IMAGE = "hiperium/hiperium-city-tasks-api:1.5.0-arm64"
-# Fargate's task sizes (FACTS.md section 6): cpu units -> allowed memory in MiB.
+# Fargate's allowed task sizes: cpu units -> allowed memory in MiB.
 FARGATE_TASK_SIZES: dict[int, tuple[int, ...]] = {
     256: (512, 1024, 2048),
     512: tuple(range(1024, 4096 + 1, 1024)),
@@ -71,7 +71,7 @@ class NetworkSettings(Model):
 
 
 class ServiceSettings(Model):
-    """The Fargate service and its task (FACTS.md section 5 for the defaults)."""
+    """The Fargate service and its task (defaults: the seed tutorial's values)."""
 
     image: str = Field(default=DEFAULT_TASKS_IMAGE, pattern=r"^[\w.\-/:@]+$")
     container_port: int = Field(default=8080, ge=1, le=65535)
@@ -128,7 +128,7 @@ class DatabaseSettings(Model):
 
 
 class ApiSettings(Model):
-    """The HTTP API in front of the service (CORS values from FACTS.md section 5)."""
+    """The HTTP API in front of the service (CORS values from the seed tutorial)."""
 
     cors_allow_headers: tuple[str, ...] = ("Content-Type", "Authorization", "Accept")
     cors_allow_methods: tuple[str, ...] = ("GET", "POST", "PUT", "DELETE")
@@ -156,7 +156,7 @@ class ApiSettings(Model):
 
 
 class FrontendSettings(Model):
-    """Amplify Hosting app and the environment's branch (build settings from FACTS.md section 5)."""
+    """Amplify Hosting app and the environment's branch (build settings from the seed tutorial)."""
 
     app_name: str = Field(default="HiperiumCityTasksPWA", min_length=1, max_length=255, pattern=r"^[\w .-]+$")
     # Without a repository the app is deployed manually (zip upload / `aws amplify start-deployment`).
