@@ -355,6 +355,12 @@ def test_pre_also_allows_the_development_server_origin(pre: Recording) -> None:
             "environment",
         ),
         (
+            "prod",
+            raw("prod", loadBalancer={"deletionProtection": False}),
+            "Pulumi.prod.yaml: landing-zone:loadBalancer.deletionProtection: cannot be turned off in a "
+            "production environment",
+        ),
+        (
             "pre",
             raw("pre", service={"minCount": 3}),
             "Pulumi.pre.yaml: landing-zone:service.minCount: 3 is above service.maxCount (2)",

@@ -332,6 +332,8 @@ def resolve_tasks_service(
         raise fail("database.deletionProtection", "cannot be turned off in a production environment")
     if production and database.final_snapshot is False:
         raise fail("database.finalSnapshot", "cannot be turned off in a production environment")
+    if production and load_balancer.deletion_protection is False:
+        raise fail("loadBalancer.deletionProtection", "cannot be turned off in a production environment")
 
     if frontend.access_token_secret is not None and frontend.repository is None:
         raise fail("frontend.accessTokenSecret", "needs frontend.repository (the repository it opens)")
