@@ -223,18 +223,9 @@ def read_pulumi_config() -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key, value in {**get_config_env(), **CONFIG.get()}.items():
         if key.startswith(prefix):
-            values[key[len(prefix) :]] = _decode(value)
+            # Structured config arrives as JSON text; scalars stay strings (pydantic coerces them).
+            values[key[len(prefix) :]] = documents.parse_json_text(value)
     return values
-
-
-def _decode(value: Any) -> Any:
-    """Structured config arrives as JSON text; scalars stay strings (pydantic coerces them)."""
-    if isinstance(value, str) and value[:1] in "[{":
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
 
 
 def config_env(stack: str, raw: Mapping[str, Any]) -> dict[str, str]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +24,7 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_pulumi_func
 
 from components import config as stack_config
+from policies import documents
 
 PROVIDER_TYPE_PREFIX = "pulumi:providers:"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
@@ -58,10 +58,7 @@ class RecordedResource:
 
     def provider_setting(self, key: str) -> Any:
         """A provider input, decoded: the SDK sends structured provider settings as JSON text."""
-        value = self.inputs.get(key)
-        if isinstance(value, str) and value[:1] in "[{":
-            return json.loads(value)
-        return value
+        return documents.parse_json_text(self.inputs.get(key))
 
 
 @dataclass

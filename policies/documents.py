@@ -62,6 +62,17 @@ def statements(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [raw] if isinstance(raw, dict) else list(raw)
 
 
+def parse_json_text(value: Any) -> Any:
+    """Structured values the engine hands over as JSON text (config objects, provider settings) parsed;
+    anything else, or text that is not JSON, returned as it is."""
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
 def as_list(value: Any) -> list[Any]:
     """IAM lets Action, Resource and condition values be a string or a list of strings."""
     if value is None:

@@ -157,13 +157,7 @@ def _number(value: Any) -> float | None:
 
 def _setting(props: Props, key: str) -> Any:
     """A provider setting; the SDK sends structured ones (lists, objects) as JSON text."""
-    value = props.get(key)
-    if isinstance(value, str) and value[:1] in "[{":
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
+    return documents.parse_json_text(props.get(key))
 
 
 def _document(value: Any) -> tuple[Any, str | None]:
