@@ -195,8 +195,8 @@ def _message(error: Mapping[str, Any]) -> str:
     return message.removeprefix("Value error, ")
 
 
-def read_stack_file(stack: str, root: Path = PROJECT_ROOT) -> dict[str, Any]:
-    """Raw values of this project's namespace from ``Pulumi.<stack>.yaml`` (other namespaces dropped)."""
+def read_stack_file_config(stack: str, root: Path = PROJECT_ROOT) -> dict[str, Any]:
+    """Every key of the ``config:`` block of ``Pulumi.<stack>.yaml``, namespaces included."""
     path = root / stack_file(stack)
     if not path.is_file():
         raise ConfigError(stack_file(stack), "config", f"stack file not found in {root}")
@@ -207,8 +207,18 @@ def read_stack_file(stack: str, root: Path = PROJECT_ROOT) -> dict[str, Any]:
     values = data.get("config") or {}
     if not isinstance(values, dict):
         raise ConfigError(stack_file(stack), "config", "must be a mapping of keys to values")
+    return dict(values)
+
+
+def project_values(file_config: Mapping[str, Any]) -> dict[str, Any]:
+    """The values of this project's namespace, keys without the ``landing-zone:`` prefix."""
     prefix = f"{PROJECT}:"
-    return {key[len(prefix) :]: value for key, value in values.items() if key.startswith(prefix)}
+    return {key[len(prefix) :]: value for key, value in file_config.items() if key.startswith(prefix)}
+
+
+def read_stack_file(stack: str, root: Path = PROJECT_ROOT) -> dict[str, Any]:
+    """Raw values of this project's namespace from ``Pulumi.<stack>.yaml`` (other namespaces dropped)."""
+    return project_values(read_stack_file_config(stack, root))
 
 
 def load_stack_file(stack: str, root: Path = PROJECT_ROOT) -> OrgConfig | EnvConfig:

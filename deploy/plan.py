@@ -24,6 +24,7 @@ from components import config as stack_config
 from deploy import stacks
 from deploy.runner import EXIT_FAILED, EXIT_OK
 from deploy.simulate import RecordedResource, Recording, simulate
+from deploy.stack_checks import Finding, StackContext, run_checks
 
 OK = "ok"
 INVALID = "invalid"  # config or validation errors
@@ -78,10 +79,16 @@ class StackPlan:
     message: str = ""
     idle_cost: str | None = None  # the guardrails' estimate of what the stack costs with no traffic
     program_ran: bool = False  # the program completed under mocks, so its outputs are known
+    settings: stack_config.OrgConfig | stack_config.EnvConfig | None = None  # the validated config
+    findings: list[Finding] = field(default_factory=list)  # from deploy/stack_checks.py
 
     @property
     def ok(self) -> bool:
-        return self.status == OK and not any(v.mandatory for v in self.violations)
+        return (
+            self.status == OK
+            and not any(v.mandatory for v in self.violations)
+            and not any(f.is_error for f in self.findings)
+        )
 
     def account_of(self, resource: RecordedResource) -> str:
         """Label of the account a resource is created in: ``key (id)``, or why it is unknown."""
@@ -122,6 +129,7 @@ class StackPlan:
             "idle_cost": self.idle_cost,
             "checks": [check.to_json() for check in self.checks],
             "violations": [violation.to_json() for violation in self.violations],
+            "findings": [finding.to_json() for finding in self.findings],
             "resource_count": len(recording.resources) if recording else 0,
             "by_account": {
                 account: dict(sorted(counts.items())) for account, counts in sorted(self.by_account().items())
@@ -220,17 +228,54 @@ def account_names(org_outputs: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _plan_stack(stack: str, root: Path, org_outputs: Mapping[str, Any] | None) -> StackPlan:
-    """Validate the stack's config, run its program under mocks and check its providers."""
+    """Read the stack file, plan the stack and run the stack checks on it."""
     plan = StackPlan(stack)
     started = time.perf_counter()
     try:
-        raw = stack_config.read_stack_file(stack, root)
-        settings = stack_config.load(stack, raw)
+        file_config = stack_config.read_stack_file_config(stack, root)
     except stack_config.ConfigError as error:
         plan.status, plan.message = INVALID, str(error)
         plan.checks.append(Check("config", False, str(error)))
         plan.duration = time.perf_counter() - started
         return plan
+    _simulate_checked(plan, stack, file_config, org_outputs)
+    _run_stack_checks(plan, file_config)
+    plan.duration = time.perf_counter() - started
+    return plan
+
+
+def _run_stack_checks(plan: StackPlan, file_config: Mapping[str, Any]) -> None:
+    """The checks of deploy/stack_checks.py; a check that crashes is reported, not raised."""
+    context = StackContext(
+        stack=plan.stack,
+        source=stack_config.stack_file(plan.stack),
+        file_config=file_config,
+        settings=plan.settings,
+        recording=plan.recording if plan.program_ran else None,
+    )
+    try:
+        plan.findings = run_checks(context)
+    except Exception as error:
+        plan.checks.append(Check("stack checks", False, f"a check failed: {_one_line(error)}"))
+        plan.status, plan.message = FAILED, f"a stack check failed: {_one_line(error)}"
+        return
+    errors = [finding for finding in plan.findings if finding.is_error]
+    if errors and not plan.message:
+        plan.message = f"{len(errors)} error(s), e.g. {errors[0]}"
+
+
+def _simulate_checked(
+    plan: StackPlan, stack: str, file_config: Mapping[str, Any], org_outputs: Mapping[str, Any] | None
+) -> None:
+    """Validate the stack's config, run its program under mocks and check its providers."""
+    try:
+        raw = stack_config.project_values(file_config)
+        settings = stack_config.load(stack, raw)
+    except stack_config.ConfigError as error:
+        plan.status, plan.message = INVALID, str(error)
+        plan.checks.append(Check("config", False, str(error)))
+        return
+    plan.settings = settings
     plan.checks.append(Check("config", True, f"{stack_config.stack_file(stack)} is valid"))
     stack_outputs: dict[str, Mapping[str, Any]] = {}
     if isinstance(settings, stack_config.EnvConfig):
@@ -238,12 +283,10 @@ def _plan_stack(stack: str, root: Path, org_outputs: Mapping[str, Any] | None) -
         plan.checks.append(reference)
         if not reference.ok:
             plan.status, plan.message = INVALID, reference.detail
-            plan.duration = time.perf_counter() - started
-            return plan
+            return
         if org_outputs is None:
             plan.status, plan.message = BLOCKED, f"not run: the {stacks.ORG} stack could not be planned"
-            plan.duration = time.perf_counter() - started
-            return plan
+            return
         stack_outputs = {settings.org_stack: org_outputs}
     plan.recording = Recording(stack=stack)
     try:
@@ -264,8 +307,6 @@ def _plan_stack(stack: str, root: Path, org_outputs: Mapping[str, Any] | None) -
         if any(check.ok is False for check in plan.checks):
             plan.status = INVALID
             plan.message = next(c.detail for c in plan.checks if c.ok is False)
-    plan.duration = time.perf_counter() - started
-    return plan
 
 
 def _check_policies(
@@ -488,6 +529,9 @@ def render_stack(plan: StackPlan, *, tree: bool = True) -> list[str]:
     for check in plan.checks:
         mark = {True: "ok  ", False: "FAIL", None: "skip"}[check.ok]
         lines.append(f"  {mark}  {check.name}: {check.detail}")
+    for finding in plan.findings:
+        mark = "FAIL" if finding.is_error else "warn"
+        lines.append(f"  {mark}  {finding.check}: {finding}")
     for violation in plan.violations:
         mark = "FAIL" if violation.mandatory else "warn"
         where = f" ({violation.urn.rsplit('::', 1)[-1]})" if violation.urn else ""

@@ -272,3 +272,33 @@ def test_without_a_runnable_program_the_wait_covers_every_member_account(
         ("sandbox", "222222222222", "arn:aws:iam::222222222222:role/Ops"),
         ("idp-pre", "333333333333", "arn:aws:iam::333333333333:role/Ops"),
     ]
+
+
+def test_a_stack_check_error_fails_the_plan_and_a_warning_does_not(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], no_policies: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from deploy import stack_checks
+
+    seen: list[stack_checks.StackContext] = []
+
+    def check(context: stack_checks.StackContext) -> list[stack_checks.Finding]:
+        seen.append(context)
+        severity = stack_checks.ERROR if context.stack == "pre" else stack_checks.WARNING
+        return [stack_checks.Finding("demo", severity, f"{context.source}: landing-zone:x", "is wrong")]
+
+    monkeypatch.setattr(stack_checks, "all_checks", lambda: [check])
+    report = tmp_path / "plan.json"
+    code, out, _ = run(["plan", "--json", str(report)], capsys)
+    assert code == 1
+    assert "  FAIL  demo: Pulumi.pre.yaml: landing-zone:x: is wrong" in out
+    assert "  warn  demo: Pulumi.org.yaml: landing-zone:x: is wrong" in out
+    by_stack = {entry["stack"]: entry for entry in json.loads(report.read_text())["stacks"]}
+    assert by_stack["org"]["ok"] and by_stack["prod"]["ok"] and not by_stack["pre"]["ok"]
+    assert by_stack["pre"]["findings"] == [
+        {"check": "demo", "severity": "error", "where": "Pulumi.pre.yaml: landing-zone:x",
+         "message": "is wrong"}
+    ]
+    # Each check sees the whole stack file and what the program declared.
+    contexts = {context.stack: context for context in seen}
+    assert contexts["pre"].file_config["pulumi:disable-default-providers"] == ["*"]
+    assert contexts["pre"].recording is not None and contexts["pre"].recording.resources

@@ -1,0 +1,69 @@
+"""Checks that ``plan`` runs on each stack beyond config validation: what the mock runtime skips.
+
+Pulumi's mock runtime accepts things that the real engine or AWS refuse (see DESIGN.md, "How it is
+verified without a cloud"). Each check here looks at one stack, its stack file and what its program
+declared under mocks, and returns :class:`Finding` objects. An ``error`` finding fails ``plan``; a
+``warning`` is shown and kept in the JSON report.
+
+To add a check, write a function ``(StackContext) -> list[Finding]`` in its own module and list it in
+:func:`all_checks`. A check must not assume the program ran: ``context.recording`` is None when config
+validation or the program failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from components import config as stack_config
+from deploy.simulate import Recording
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem in a stack, found before deploy: which check, where, and what is wrong."""
+
+    check: str  # the check that found it, e.g. "engine", "placeholders"
+    severity: str  # ERROR fails the plan, WARNING is shown
+    where: str  # "<stack file>: <key>" or "<resource name> (<type>)"
+    message: str
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"check": self.check, "severity": self.severity, "where": self.where, "message": self.message}
+
+
+@dataclass(frozen=True)
+class StackContext:
+    """What a check sees of one stack."""
+
+    stack: str
+    source: str  # the stack file's name, for messages
+    file_config: Mapping[str, Any]  # the stack file's whole ``config:`` block, namespaces included
+    settings: stack_config.OrgConfig | stack_config.EnvConfig | None  # None: config is invalid
+    recording: Recording | None  # None: the program did not run to completion
+
+
+StackCheck = Callable[[StackContext], list[Finding]]
+
+
+def all_checks() -> list[StackCheck]:
+    """The checks ``plan`` runs on every stack, in order."""
+    return []
+
+
+def run_checks(context: StackContext, checks: list[StackCheck] | None = None) -> list[Finding]:
+    findings: list[Finding] = []
+    for check in all_checks() if checks is None else checks:
+        findings.extend(check(context))
+    return findings
