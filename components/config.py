@@ -195,19 +195,68 @@ def _message(error: Mapping[str, Any]) -> str:
     return message.removeprefix("Value error, ")
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key repeated in one mapping is an error.
+
+    PyYAML keeps the last of duplicate keys silently; the Pulumi CLI (Go's yaml.v3) refuses the file
+    ("mapping key ... already defined"). Refusing here too means plan and the engine agree.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None,
+                    f"duplicate key '{key}' (line {key_node.start_mark.line + 1}; first on line {seen[key]})",
+                )
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_stack_file_config(stack: str, root: Path = PROJECT_ROOT) -> dict[str, Any]:
-    """Every key of the ``config:`` block of ``Pulumi.<stack>.yaml``, namespaces included."""
-    path = root / stack_file(stack)
+    """Every key of the ``config:`` block of ``Pulumi.<stack>.yaml``, namespaces included.
+
+    Parsed strictly: bad encoding, bad YAML, duplicate keys or a top level that is not a mapping each
+    raise one ConfigError naming the file (and the line, where known).
+    """
+    source = stack_file(stack)
+    path = root / source
     if not path.is_file():
-        raise ConfigError(stack_file(stack), "config", f"stack file not found in {root}")
+        raise ConfigError(source, "config", f"stack file not found in {root}")
+    content = path.read_bytes()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = content[: error.start].count(b"\n") + 1
+        raise ConfigError(source, "config", f"is not UTF-8 text (line {line})") from None
+    try:
+        data = yaml.load(text, Loader=_StrictLoader) or {}  # a SafeLoader subclass: no arbitrary objects
     except yaml.YAMLError as error:
-        raise ConfigError(stack_file(stack), "config", f"invalid YAML: {error}".splitlines()[0]) from None
+        raise ConfigError(source, "config", _yaml_problem(error)) from None
+    if not isinstance(data, dict):
+        raise ConfigError(
+            source, "config", f"the file must be a mapping with a 'config:' key, not a {_kind(data)}"
+        )
     values = data.get("config") or {}
     if not isinstance(values, dict):
-        raise ConfigError(stack_file(stack), "config", "must be a mapping of keys to values")
+        raise ConfigError(source, "config", "must be a mapping of keys to values")
     return dict(values)
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    if isinstance(error, yaml.MarkedYAMLError):
+        mark = error.problem_mark or error.context_mark
+        where = f" (line {mark.line + 1})" if mark is not None and "line" not in str(error.problem) else ""
+        return f"invalid YAML: {error.problem}{where}"
+    return "invalid YAML: " + str(error).splitlines()[0]
+
+
+def _kind(value: Any) -> str:
+    return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(
+        type(value), type(value).__name__
+    )
 
 
 def project_values(file_config: Mapping[str, Any]) -> dict[str, Any]:
