@@ -2,7 +2,9 @@
 
 ``up``: ``org`` → wait until the accounts each environment needs accept role assumption → ``pre`` →
 smoke check → ``prod`` → smoke check. ``destroy`` runs in reverse and leaves ``org`` alone unless it
-is named. A failure stops everything after it and the summary says which stack failed and why.
+is named. A failure stops everything after it and the summary says which stack failed and why; that
+holds for an unexpected exception and for Ctrl-C too, so the summary (and ``--json``) always shows
+each stack's outcome, including the stacks that had already succeeded.
 
 The orchestrator only talks to a :class:`~deploy.runner.StackRunner` and two gate callables, so it is
 tested with fakes; ``deploy.automation``, ``deploy.readiness`` and ``deploy.smoke`` are the real ones.
@@ -20,6 +22,7 @@ from typing import Any, Literal, Protocol
 from deploy import stacks
 from deploy.runner import (
     EXIT_FAILED,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     DeployError,
     OperationResult,
@@ -171,12 +174,14 @@ class Orchestrator:
                 for name in group:
                     outcomes[name] = StackOutcome(name, NOT_RUN, message=f"not run: {failed} failed")
                 continue
-            if len(group) == 1:
-                results = [self._run_one(operation, group[0], policy_packs)]
-            else:
-                self.emit(f"== {operation}: {', '.join(group)} in parallel")
-                with ThreadPoolExecutor(max_workers=len(group)) as pool:
-                    results = list(pool.map(lambda name: self._run_one(operation, name, policy_packs), group))
+            try:
+                results = self._run_group(operation, group, policy_packs)
+            except KeyboardInterrupt:
+                # Whatever Pulumi was doing is cut short: the stack may be partly updated (and locked).
+                message = "interrupted (Ctrl-C): check it with preview; `pulumi cancel` if it stays locked"
+                self.emit(f"!! {', '.join(group)}: {message}")
+                results = [StackOutcome(name, FAILED, message=message, exit_code=EXIT_INTERRUPTED)
+                           for name in group]
             for outcome in results:
                 outcomes[outcome.stack] = outcome
                 if outcome.result == FAILED and failed is None:
@@ -184,6 +189,15 @@ class Orchestrator:
         order = stacks.ordered(None, reverse=reverse)
         summary = Summary(operation, [outcomes[name] for name in order if name in outcomes])
         return summary
+
+    def _run_group(
+        self, operation: Operation, group: Sequence[str], policy_packs: Sequence[str]
+    ) -> list[StackOutcome]:
+        if len(group) == 1:
+            return [self._run_one(operation, group[0], policy_packs)]
+        self.emit(f"== {operation}: {', '.join(group)} in parallel")
+        with ThreadPoolExecutor(max_workers=len(group)) as pool:
+            return list(pool.map(lambda name: self._run_one(operation, name, policy_packs), group))
 
     def _run_one(self, operation: Operation, name: str, policy_packs: Sequence[str]) -> StackOutcome:
         spec = stacks.spec(name)
@@ -208,6 +222,13 @@ class Orchestrator:
             message = str(error) if step == operation else f"{step} failed: {error}"
             self.emit(f"!! {name}: {message}")
             return StackOutcome(name, FAILED, result.changes, duration, message, error.exit_code)
+        except Exception as error:  # a defect or an unforeseen failure: still one outcome, not a traceback
+            duration = self.clock() - started
+            text = str(error).strip()
+            detail = f": {text.splitlines()[0]}" if text else ""
+            message = f"{step} failed unexpectedly: {type(error).__name__}{detail}"
+            self.emit(f"!! {name}: {message}")
+            return StackOutcome(name, FAILED, result.changes, duration, message, EXIT_FAILED)
         duration = self.clock() - started
         changes = format_changes(result.changes)
         self.emit(f"== {name}: {operation} succeeded in {format_duration(duration)} ({changes})")

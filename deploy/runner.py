@@ -19,6 +19,7 @@ EXIT_FAILED = 1  # a stack operation, readiness wait, smoke check or plan valida
 EXIT_USAGE = 2  # bad arguments, or confirmation refused / impossible
 EXIT_SETUP = 3  # the machine is not set up: no Pulumi CLI, no passphrase, no AWS credentials
 EXIT_CONCURRENT = 4  # another update holds a stack's lock: retry later
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from deploy.orchestrator import FAILED, NOT_RUN, SKIPPED, SUCCEEDED, Orchestrato
 from deploy.runner import (
     EXIT_CONCURRENT,
     EXIT_FAILED,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     ConcurrentUpdateError,
     OperationResult,
@@ -31,7 +32,7 @@ class FakeRunner:
     def __init__(
         self,
         events: list[tuple[str, str]],
-        fail: Mapping[tuple[str, str], Exception] | None = None,
+        fail: Mapping[tuple[str, str], BaseException] | None = None,
         barrier: threading.Barrier | None = None,
     ) -> None:
         self.events = events
@@ -310,3 +311,27 @@ def test_waves_follow_the_order_table(
     names: list[str] | None, reverse: bool, parallel: bool, expected: list[list[str]]
 ) -> None:
     assert stacks.waves(stacks.ordered(names), reverse=reverse, parallel=parallel) == expected
+
+
+def test_an_unexpected_exception_is_a_failed_stack_in_the_summary_not_a_lost_run() -> None:
+    events: list[tuple[str, str]] = []
+    runner = FakeRunner(events, fail={("up", "pre"): KeyError("api_url")})
+    summary = Orchestrator(runner, emit=lambda line: None).run("up")
+    by_stack = {o.stack: o for o in summary.outcomes}
+    assert by_stack["org"].result == SUCCEEDED  # what had succeeded stays reported
+    assert by_stack["pre"].result == FAILED
+    assert by_stack["pre"].message == "up failed unexpectedly: KeyError: 'api_url'"
+    assert by_stack["prod"].result == NOT_RUN
+    assert summary.exit_code == EXIT_FAILED
+    assert json.loads(json.dumps(summary.to_json()))["stacks"][1]["result"] == FAILED
+    assert ("up", "prod") not in events
+
+
+def test_ctrl_c_marks_the_running_stack_interrupted_and_the_rest_not_run() -> None:
+    events: list[tuple[str, str]] = []
+    runner = FakeRunner(events, fail={("up", "pre"): KeyboardInterrupt()})
+    summary = Orchestrator(runner, emit=lambda line: None).run("up")
+    by_stack = {o.stack: o for o in summary.outcomes}
+    assert [by_stack[name].result for name in ("org", "pre", "prod")] == [SUCCEEDED, FAILED, NOT_RUN]
+    assert by_stack["pre"].message.startswith("interrupted (Ctrl-C)")
+    assert summary.exit_code == EXIT_INTERRUPTED
