@@ -45,7 +45,7 @@ HELP = {
     "preview": "pulumi preview of each stack, in order",
     "up": "deploy in order: org, wait for the accounts, pre, smoke check, prod, smoke check",
     "refresh": "pulumi refresh of each stack (read real state back), in order",
-    "destroy": "destroy in reverse order (prod, pre); org only when named with --stack org",
+    "destroy": "destroy in reverse order; org and prod only when named with --stack",
     "outputs": "print the stack outputs of deployed stacks",
     "profiles": "AWS CLI profiles for the Identity Center assignments (see its --help)",
 }
@@ -331,7 +331,7 @@ def _check_credentials(names: Sequence[str], services: Services) -> None:
 def _confirm(operation: str, names: Sequence[str] | None, runner: StackRunner, services: Services) -> None:
     selected = stacks.ordered(names, reverse=operation == "destroy")
     if operation == "destroy" and names is None:
-        selected = [name for name in selected if name != stacks.ORG]
+        selected = [name for name in selected if name not in stacks.kept_from_destroy()]
     backend = getattr(runner, "backend_url", "the configured backend")
     if not services.stdin.isatty():
         raise _UsageError(

@@ -161,11 +161,12 @@ class Orchestrator:
         reverse = operation == "destroy"
         selected = stacks.ordered(names, reverse=reverse)
         outcomes: dict[str, StackOutcome] = {}
-        if reverse and names is None and stacks.ORG in selected:
-            # destroy never touches org unless it is named explicitly.
-            selected.remove(stacks.ORG)
-            message = f"destroy touches {stacks.ORG} only when named: --stack {stacks.ORG}"
-            outcomes[stacks.ORG] = StackOutcome(stacks.ORG, SKIPPED, message=message)
+        if reverse and names is None:
+            # destroy never touches org or a production stack unless it is named explicitly.
+            for kept in stacks.kept_from_destroy():
+                selected.remove(kept)
+                message = f"destroy touches {kept} only when named: --stack {kept}"
+                outcomes[kept] = StackOutcome(kept, SKIPPED, message=message)
         groups = stacks.waves(selected, reverse=reverse, parallel=parallel)
         self._org_outputs = None
         failed: str | None = None

@@ -19,7 +19,8 @@ class StackSpec:
 
     ``needs``: stacks whose outputs this one reads; they must exist before it and are destroyed after
     it. ``gated_by``: stacks that, in a sequential run, must pass their smoke check before this one
-    starts (pre gates prod). ``--parallel`` drops the gates but never the needs.
+    starts (pre gates prod). ``--parallel`` drops the gates but never the needs. ``production``: a
+    stack that ``destroy`` selects only when it is named, like ``org``.
     """
 
     name: str
@@ -27,6 +28,7 @@ class StackSpec:
     description: str
     needs: tuple[str, ...] = ()
     gated_by: tuple[str, ...] = ()
+    production: bool = False
 
     @property
     def is_environment(self) -> bool:
@@ -36,7 +38,8 @@ class StackSpec:
 STACKS: tuple[StackSpec, ...] = (
     StackSpec(ORG, "org", "landing zone and Identity Center (management account)"),
     StackSpec("pre", "environment", "pre-production environment", needs=(ORG,)),
-    StackSpec("prod", "environment", "production environment", needs=(ORG,), gated_by=("pre",)),
+    StackSpec("prod", "environment", "production environment", needs=(ORG,), gated_by=("pre",),
+              production=True),
 )
 ORDER: tuple[str, ...] = tuple(spec.name for spec in STACKS)
 _BY_NAME = {spec.name: spec for spec in STACKS}
@@ -44,6 +47,11 @@ _BY_NAME = {spec.name: spec for spec in STACKS}
 
 def spec(name: str) -> StackSpec:
     return _BY_NAME[name]
+
+
+def kept_from_destroy() -> list[str]:
+    """Stacks that ``destroy`` leaves alone unless named: org and every production stack."""
+    return [spec.name for spec in STACKS if spec.name == ORG or spec.production]
 
 
 def ordered(names: Iterable[str] | None, *, reverse: bool = False) -> list[str]:
@@ -81,7 +89,8 @@ def waves(names: Sequence[str], *, reverse: bool = False, parallel: bool = False
 def describe_order(*, reverse: bool = False) -> str:
     """Human-readable order with its gates, e.g. for ``plan`` and ``--help``."""
     if reverse:
-        return " → ".join(ordered(None, reverse=True)) + f" ({ORG} only when named with --stack {ORG})"
+        kept = " and ".join(kept_from_destroy())
+        return " → ".join(ordered(None, reverse=True)) + f" ({kept} only when named with --stack)"
     parts = []
     for name in ORDER:
         stack = spec(name)

@@ -140,9 +140,9 @@ def test_a_terminal_user_confirms_or_cancels(aws: None, capsys: pytest.CaptureFi
     assert capsys.readouterr().err.strip() == "error: destroy cancelled"
     assert main(["destroy"], services(events, stdin=Terminal("y\n"))) == EXIT_OK
     out = capsys.readouterr().out
-    assert out.startswith("destroy stacks prod, pre (state in the configured backend)? [y/N] ")
-    assert events == [("destroy", "prod"), ("destroy", "pre")]
-    assert "org    skipped" in out
+    assert out.startswith("destroy stacks pre (state in the configured backend)? [y/N] ")
+    assert events == [("destroy", "pre")]  # production, like org, only when named
+    assert "org    skipped" in out and "prod   skipped" in out
 
 
 def test_preview_needs_no_confirmation_and_passes_the_policy_pack(

@@ -201,17 +201,21 @@ def test_preview_and_refresh_have_no_gates_and_preview_gets_the_policy_pack() ->
     assert runner.policy_packs == [["/project/policies"]] * 3
 
 
-def test_destroy_runs_in_reverse_and_leaves_org_alone_unless_named() -> None:
+def test_destroy_runs_in_reverse_and_leaves_org_and_production_alone_unless_named() -> None:
     orchestrator, _, _, events, _ = make()
     summary = orchestrator.run("destroy")
-    assert events == [("destroy", "prod"), ("destroy", "pre")]
+    assert events == [("destroy", "pre")]
     assert [(o.stack, o.result) for o in summary.outcomes] == [
-        ("prod", SUCCEEDED),
+        ("prod", SKIPPED),
         ("pre", SUCCEEDED),
         ("org", SKIPPED),
     ]
+    assert summary.outcomes[0].message == "destroy touches prod only when named: --stack prod"
     assert summary.outcomes[2].message == "destroy touches org only when named: --stack org"
     assert summary.exit_code == EXIT_OK
+    events.clear()
+    orchestrator.run("destroy", ["pre", "prod"])
+    assert events == [("destroy", "prod"), ("destroy", "pre")]
 
 
 def test_destroy_touches_org_when_it_is_named_and_always_last() -> None:

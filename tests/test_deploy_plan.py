@@ -59,7 +59,7 @@ def test_plan_of_org_shows_what_is_created_where_and_in_which_order(
         "Deploy order:  org → pre's accounts accept role assumption → pre → smoke check pre → "
         "prod's accounts accept role assumption → prod → smoke check prod"
     )
-    assert lines[2] == "Destroy order: prod → pre → org (org only when named with --stack org)"
+    assert lines[2] == "Destroy order: prod → pre → org (org and prod only when named with --stack)"
     org_accounts = config.load_stack_file("org").accounts  # type: ignore[union-attr]
     # Everything of org lands in the management account, pinned by its provider.
     assert "  in management (111111111111): " in out
