@@ -42,6 +42,7 @@ from components.settings.base import (
     ROLE_NAME,
     ConfigError,
     Model,
+    Tags,
     duplicates,
     stack_file,
 )
@@ -112,7 +113,7 @@ class EnvConfig(Model):
     production: bool | None = None  # default: environment is one of PRODUCTION_ENVIRONMENTS
     identity_account: AccountAccess
     workload_account: AccountAccess
-    tags: dict[str, str] = Field(default_factory=dict)
+    tags: Tags = Field(default_factory=dict)
     cognito: CognitoSettings
     # Tasks Service (see components/settings/tasks_service.py; resolved by `tasks_service_plan`)
     network: NetworkSettings = NetworkSettings()

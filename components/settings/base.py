@@ -32,6 +32,26 @@ def _email(value: str) -> str:
 
 Email = Annotated[str, AfterValidator(_email)]
 
+# A policy file name inside its folder (policies/scp/, policies/permission_sets/): no path separator,
+# so a configured file can never resolve outside the folder.
+POLICY_FILE = r"^[\w.-]+\.json$"
+
+
+def _tags(value: dict[str, str]) -> dict[str, str]:
+    # Tag rules of the AWS tagging APIs: the `aws:` prefix is reserved for AWS (any case), keys are
+    # 1-128 characters, values 0-256 (https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html).
+    for key, text in value.items():
+        if key.lower().startswith("aws:"):
+            raise ValueError(f"tag key '{key}': the 'aws:' prefix is reserved for AWS")
+        if not 1 <= len(key) <= 128:
+            raise ValueError(f"tag key '{key[:20]}...' is longer than 128 characters")
+        if len(text) > 256:
+            raise ValueError(f"tag '{key}': the value is longer than 256 characters")
+    return value
+
+
+Tags = Annotated[dict[str, str], AfterValidator(_tags)]
+
 # Retention periods CloudWatch Logs accepts, in days.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
                       2557, 2922, 3288, 3653)

@@ -14,11 +14,13 @@ from pydantic import Field, field_validator
 
 from components.settings.base import (
     ORG_STACK,
+    POLICY_FILE,
     PROJECT,
     REGION,
     ConfigError,
     Email,
     Model,
+    Tags,
     duplicates,
     stack_file,
 )
@@ -77,11 +79,11 @@ class PermissionSetSettings(Model):
     description: str | None = Field(default=None, min_length=1, max_length=700)
     session_duration: str = "PT1H"
     relay_state: str | None = Field(default=None, pattern=r"^https?://\S+$", max_length=240)
-    inline_policy: str | None = Field(default=None, pattern=r"^[\w.-]+\.json$")  # policies/permission_sets/
+    inline_policy: str | None = Field(default=None, pattern=POLICY_FILE)  # policies/permission_sets/
     managed_policies: tuple[str, ...] = ()
     customer_managed_policies: tuple[PolicyReferenceSettings, ...] = ()
     permissions_boundary: PermissionsBoundarySettings | None = None
-    tags: dict[str, str] = Field(default_factory=dict)
+    tags: Tags = Field(default_factory=dict)
 
     @field_validator("session_duration")
     @classmethod

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from components.settings.base import ACCOUNT_ID, ACCOUNT_KEY, Email, Model
+from components.settings.base import ACCOUNT_ID, ACCOUNT_KEY, POLICY_FILE, Email, Model, Tags
 
 OU_NAME = re.compile(r"^[\w .+=,@-]{1,128}$")
 MAX_OU_DEPTH = 5
@@ -63,6 +64,15 @@ class SuspensionSettings(Model):
     date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
     reason: str = Field(min_length=1)
 
+    @field_validator("date")
+    @classmethod
+    def _real_date(cls, value: str) -> str:
+        try:
+            datetime.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"'{value}' is not a calendar date (YYYY-MM-DD)") from None
+        return value
+
 
 class AccountSettings(Model):
     """A member account. ``key`` is the stable name other stacks and config refer to."""
@@ -71,7 +81,7 @@ class AccountSettings(Model):
     name: str = Field(min_length=1, max_length=50)
     email: Email
     ou: str
-    tags: dict[str, str] = Field(default_factory=dict)
+    tags: Tags = Field(default_factory=dict)
     close_on_deletion: bool = False
     import_id: str | None = Field(default=None, pattern=ACCOUNT_ID)
     budget: BudgetSettings | None = None
@@ -83,15 +93,17 @@ class ScpSettings(Model):
 
     name: str = Field(pattern=r"^[\w+=,.@-]{1,128}$")
     description: str = ""
-    file: str
+    file: str = Field(pattern=POLICY_FILE)  # in policies/scp/
     targets: tuple[str, ...] = ()
 
 
 class ScpLimits(Model):
-    """AWS quotas checked before deploy; raise them here if your organization's quotas are higher."""
+    """AWS quotas checked before deploy. Both are fixed by AWS (not adjustable), so config can only
+    lower them: https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html
+    """
 
-    max_document_chars: int = Field(default=5120, gt=0)
-    max_policies_per_target: int = Field(default=5, gt=0)
+    max_document_chars: int = Field(default=5120, gt=0, le=5120)
+    max_policies_per_target: int = Field(default=5, gt=0, le=5)
 
 
 def default_scps() -> tuple[ScpSettings, ...]:
