@@ -57,6 +57,7 @@ from components.settings.environment import (
 from components.settings.identity_center import IdentityCenterSettings, check_identity_center
 from components.settings.landing_zone import (
     DEFAULT_OUS,
+    IDENTITY_CENTER_PRINCIPAL,
     MAX_OU_DEPTH,
     OU_NAME,
     AccountSettings,
@@ -351,6 +352,17 @@ def check_org(config: OrgConfig, source: str) -> None:
             f"{PROJECT}:accounts",
             f"{len(config.accounts)} member accounts and the management account exceed the organization's"
             f" account quota of {config.account_quota} (raise it with AWS, then set accountQuota)",
+        )
+
+    # The org program always manages Identity Center, which needs the organization's trusted access for
+    # sso.amazonaws.com; the principals list is managed exactly, so leaving it out would disable that
+    # access on the next `up` and break Identity Center for the whole organization.
+    if IDENTITY_CENTER_PRINCIPAL not in config.organization.aws_service_access_principals:
+        raise ConfigError(
+            source,
+            f"{PROJECT}:organization.awsServiceAccessPrincipals",
+            f"must include {IDENTITY_CENTER_PRINCIPAL}: "
+            "Identity Center needs the organization's trusted access",
         )
 
     key = f"{PROJECT}:serviceControlPolicies"

@@ -98,3 +98,13 @@ def test_an_inline_policy_file_cannot_walk_out_of_its_folder() -> None:
         "Pulumi.org.yaml: landing-zone:identityCenter.permissionSets[0].inlinePolicy: "
         "String should match pattern"
     )
+
+
+@pytest.mark.parametrize("principals", [[], ["config.amazonaws.com"]])
+def test_identity_center_keeps_the_organizations_trusted_access(principals: list[str]) -> None:
+    assert error_of("org", minimal_org(organization={"awsServiceAccessPrincipals": principals})) == (
+        "Pulumi.org.yaml: landing-zone:organization.awsServiceAccessPrincipals: must include "
+        "sso.amazonaws.com: Identity Center needs the organization's trusted access"
+    )
+    kept = ["config.amazonaws.com", "sso.amazonaws.com"]
+    assert config.load("org", minimal_org(organization={"awsServiceAccessPrincipals": kept}))

@@ -13,6 +13,7 @@ from components.settings.base import ACCOUNT_ID, ACCOUNT_KEY, POLICY_FILE, Email
 
 OU_NAME = re.compile(r"^[\w .+=,@-]{1,128}$")
 MAX_OU_DEPTH = 5
+IDENTITY_CENTER_PRINCIPAL = "sso.amazonaws.com"  # trusted access Identity Center needs
 
 DEFAULT_OUS = (
     "Security",
@@ -46,7 +47,7 @@ class OrganizationSettings(Model):
     """
 
     import_id: str | None = Field(default=None, pattern=r"^o-[a-z0-9]{10,32}$")
-    aws_service_access_principals: tuple[str, ...] = ("sso.amazonaws.com",)
+    aws_service_access_principals: tuple[str, ...] = (IDENTITY_CENTER_PRINCIPAL,)
     enabled_policy_types: tuple[PolicyType, ...] = ("SERVICE_CONTROL_POLICY",)
 
 
