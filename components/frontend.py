@@ -1,25 +1,31 @@
 """Frontend: the Tasks PWA on Amplify Hosting, in two components so the environment has no cycle.
 
-1. ``FrontendApp``: the Amplify app with the seed's build settings. Its default domain gives the
+1. ``FrontendApp``: the Amplify app and its build specification. Its default domain gives the
    frontend URL ``https://<branch>.<default domain>/`` before any branch exists.
 2. The Cognito client registers that URL as callback and sign-out URL (components/cognito_idp.py).
-3. ``FrontendBranch``: the branch named after the environment, with the variables the build needs:
-   the API URL, the issuer, the client id and the redirect URI (the frontend URL itself).
+3. ``FrontendBranch``: the branch named after the environment, with the build variables below.
 
 The repository connection is optional: without it the app serves manual deployments (a zip of
 ``www`` through ``aws amplify create-deployment`` / ``start-deployment``, or the console). With it,
 the GitHub access token is read at deploy time from a Secrets Manager secret in the workload account;
 Pulumi keeps it as a secret (encrypted) in state, never in config or code.
 
-Build variables (read by the PWA's build script, ``npm run build-<branch>``):
+The seed's PWA reads no environment variables: it compiles in ``src/environments/environment.<x>.ts``
+of its build configuration (components/settings/pwa_contract.py). So the build spec's preBuild first
+writes that file whole from the branch's variables (nothing is committed to the app's repository),
+then runs ``npm ci`` and ``npm run build-<configuration>`` (``frontend.buildConfiguration``: ``dev``
+outside production, ``prod`` in it). ``plan`` checks the recorded spec and branch against the
+contract (deploy/frontend_contract_check.py).
 
 ==========================  ===========================================================
-``TASKS_API_URL``           the HTTP API's URL
-``OIDC_ISSUER``             the user pool's issuer URL
-``OIDC_CLIENT_ID``          the web client id
-``OIDC_REDIRECT_URI``       the frontend URL (registered in Cognito as callback/sign-out)
-``OIDC_SCOPE``              ``phone email openid profile``
-``OIDC_RESPONSE_TYPE``      ``code`` (authorization code flow with PKCE)
+``PWA_API_URL``             ``environment.apiUrl``: the HTTP API's URL
+``PWA_OIDC_ISSUER``         ``authConfig.issuer``: the user pool's issuer URL
+``PWA_OIDC_CLIENT_ID``      ``authConfig.clientId``: the web client id
+``PWA_OIDC_REDIRECT_URI``   ``authConfig.redirectUri``: the frontend URL (a Cognito callback)
+``PWA_OIDC_SCOPE``          ``authConfig.scope``: ``phone email openid profile``
+``PWA_TIME_ZONE``           ``environment.timeZone`` (``frontend.timeZone``)
+``PWA_PRODUCTION``          ``environment.production``: true for the prod configuration
+``PWA_REGION``              the region of ``src/aws-exports.js``, written only if the checkout lacks it
 ==========================  ===========================================================
 """
 
@@ -31,6 +37,7 @@ import pulumi
 import pulumi_aws as aws
 import yaml
 
+from components.settings import pwa_contract
 from components.settings.tasks_service import FrontendPlan
 
 # Single-page app: every path without a file extension is served index.html (Angular's router).
@@ -42,7 +49,12 @@ SPA_REWRITE = aws.amplify.AppCustomRuleArgs(
 
 
 def build_spec(settings: FrontendPlan) -> str:
-    """The Amplify build specification (monorepo form: the app lives under ``app_root``)."""
+    """The Amplify build specification (monorepo form: the app lives under ``app_root``).
+
+    preBuild renders the environment file of the build configuration, then installs; build runs the
+    configuration's npm script.
+    """
+    configuration = pwa_contract.BUILD_CONFIGURATIONS[settings.build_configuration]
     spec = {
         "version": 1,
         "applications": [
@@ -50,8 +62,10 @@ def build_spec(settings: FrontendPlan) -> str:
                 "appRoot": settings.app_root,
                 "frontend": {
                     "phases": {
-                        "preBuild": {"commands": ["npm ci"]},
-                        "build": {"commands": [settings.build_command]},
+                        "preBuild": {
+                            "commands": [pwa_contract.render_command(configuration), "npm ci"]
+                        },
+                        "build": {"commands": [configuration.command]},
                     },
                     "artifacts": {"baseDirectory": settings.artifacts_dir, "files": ["**/*"]},
                     "cache": {"paths": ["node_modules/**/*"]},
@@ -59,7 +73,8 @@ def build_spec(settings: FrontendPlan) -> str:
             }
         ],
     }
-    return yaml.safe_dump(spec, sort_keys=False)
+    # No line folding: each command stays one line of YAML, as written.
+    return yaml.safe_dump(spec, sort_keys=False, width=float("inf"))
 
 
 def frontend_url(branch: str, default_domain: pulumi.Input[str]) -> pulumi.Output[str]:
@@ -122,6 +137,7 @@ class FrontendBranchArgs:
     issuer_url: pulumi.Input[str]
     client_id: pulumi.Input[str]
     redirect_uri: pulumi.Input[str]  # the frontend URL, as registered with the Cognito client
+    region: str  # the workload region, for a generated aws-exports.js
 
 
 class FrontendBranch(pulumi.ComponentResource):
@@ -147,11 +163,15 @@ class FrontendBranch(pulumi.ComponentResource):
 
 
 def build_variables(args: FrontendBranchArgs) -> dict[str, pulumi.Input[str]]:
+    """The values the build spec's render step writes into the PWA's environment file."""
+    configuration = pwa_contract.BUILD_CONFIGURATIONS[args.settings.build_configuration]
     return {
-        "TASKS_API_URL": args.api_url,
-        "OIDC_ISSUER": args.issuer_url,
-        "OIDC_CLIENT_ID": args.client_id,
-        "OIDC_REDIRECT_URI": args.redirect_uri,
-        "OIDC_SCOPE": " ".join(args.settings.scopes),
-        "OIDC_RESPONSE_TYPE": "code",
+        pwa_contract.API_URL: args.api_url,
+        pwa_contract.OIDC_ISSUER: args.issuer_url,
+        pwa_contract.OIDC_CLIENT_ID: args.client_id,
+        pwa_contract.OIDC_REDIRECT_URI: args.redirect_uri,
+        pwa_contract.OIDC_SCOPE: " ".join(args.settings.scopes),
+        pwa_contract.TIME_ZONE: args.settings.time_zone,
+        pwa_contract.PRODUCTION: "true" if configuration.production else "false",
+        pwa_contract.REGION: args.region,
     }

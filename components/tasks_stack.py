@@ -153,6 +153,7 @@ def declare_tasks_service(
             issuer_url=issuer_url,
             client_id=client_id,
             redirect_uri=url,
+            region=region,
         ),
         opts=on_workload,
     )

@@ -59,7 +59,9 @@ StackCheck = Callable[[StackContext], list[Finding]]
 
 def all_checks() -> list[StackCheck]:
     """The checks ``plan`` runs on every stack, in order."""
-    return []
+    from deploy.frontend_contract_check import frontend_contract_check  # imports this module
+
+    return [frontend_contract_check]
 
 
 def run_checks(context: StackContext, checks: list[StackCheck] | None = None) -> list[Finding]:

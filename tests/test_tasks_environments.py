@@ -252,10 +252,10 @@ def test_frontend_url_is_a_cognito_callback_and_the_branch_gets_its_variables(
     assert branch["branchName"] == stack
     assert branch["appId"] == recording.one(APP).id
     variables = branch["environmentVariables"]
-    assert variables["TASKS_API_URL"] == recording.outputs["api_url"]
-    assert variables["OIDC_ISSUER"] == recording.outputs["issuer_url"]
-    assert variables["OIDC_CLIENT_ID"] == recording.outputs["user_pool_client_id"]
-    assert variables["OIDC_REDIRECT_URI"] == url
+    assert variables["PWA_API_URL"] == recording.outputs["api_url"]
+    assert variables["PWA_OIDC_ISSUER"] == recording.outputs["issuer_url"]
+    assert variables["PWA_OIDC_CLIENT_ID"] == recording.outputs["user_pool_client_id"]
+    assert variables["PWA_OIDC_REDIRECT_URI"] == url
     cors = recording.one(API).inputs["corsConfiguration"]
     assert cors["allowOrigins"][0] == url.rstrip("/")
 

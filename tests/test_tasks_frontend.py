@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import yaml
 from pulumi.runtime import rpc
 
+from components.config import ConfigError
 from components.frontend import FrontendApp, FrontendAppArgs, FrontendBranch, FrontendBranchArgs
+from components.settings import pwa_contract
 from deploy.simulate import Recording
-from tests.tasks_support import PROVIDER, assert_all_on_provider, opts, plan, run_with_provider
+from tests.tasks_support import PROVIDER, REGION, assert_all_on_provider, opts, plan, run_with_provider
 
 APP = "aws:amplify/app:App"
 BRANCH = "aws:amplify/branch:Branch"
@@ -29,7 +32,7 @@ def _run(raw: dict[str, Any] | None = None, *, production: bool = False) -> Reco
             f"{environment}-frontend",
             FrontendBranchArgs(
                 settings=settings, app_id=app.app_id, api_url=API_URL, issuer_url=ISSUER,
-                client_id=CLIENT_ID, redirect_uri=app.url,
+                client_id=CLIENT_ID, redirect_uri=app.url, region=REGION,
             ),
             opts(provider),
         )
@@ -38,18 +41,63 @@ def _run(raw: dict[str, Any] | None = None, *, production: bool = False) -> Reco
     return run_with_provider(program, stack=environment)
 
 
+def _phases(recording: Recording) -> dict[str, Any]:
+    (application,) = yaml.safe_load(recording.one(APP).inputs["buildSpec"])["applications"]
+    return application["frontend"]["phases"]
+
+
 def test_app_uses_the_seed_build_settings() -> None:
     app = _run().one(APP).inputs
     assert app["name"] == "HiperiumCityTasksPWA"
     assert app["platform"] == "WEB"
     (application,) = yaml.safe_load(app["buildSpec"])["applications"]
     assert application["appRoot"] == "src/hiperium-city-tasks-pwa"
-    phases = application["frontend"]["phases"]
-    assert phases["preBuild"]["commands"] == ["npm ci"]
-    assert phases["build"]["commands"] == ["npm run build-pre"]
     assert application["frontend"]["artifacts"]["baseDirectory"] == "www"
     # Deep links of the single-page app are served index.html.
     assert app["customRules"][0]["target"] == "/index.html"
+
+
+@pytest.mark.parametrize(
+    ("configured", "production", "built"),
+    [(None, False, "dev"), (None, True, "prod"), ("test", False, "test"), ("prod", False, "prod")],
+)
+def test_prebuild_renders_the_configurations_environment_file_then_installs_and_builds_it(
+    configured: str | None, production: bool, built: str
+) -> None:
+    raw = {"frontend": {"buildConfiguration": configured}} if configured else None
+    # angular.json: configuration <built> replaces environment.ts with environment.<built>.ts.
+    script, environment_file = f"build-{built}", f"src/environments/environment.{built}.ts"
+    phases = _phases(_run(raw, production=production))
+    render, install = phases["preBuild"]["commands"]
+    assert render.startswith("node -e '") and f'"{environment_file}"' in render
+    assert install == "npm ci"
+    # One of the PWA's package.json scripts (the seed has no build-pre).
+    assert phases["build"]["commands"] == [f"npm run {script}"]
+    assert script in pwa_contract.PACKAGE_SCRIPTS
+
+
+def test_the_spec_keeps_the_render_command_on_one_line() -> None:
+    spec = _run().one(APP).inputs["buildSpec"]
+    (line,) = [line for line in spec.splitlines() if "node -e" in line]
+    assert yaml.safe_load(line.strip().removeprefix("- ")).startswith("node -e '")
+
+
+@pytest.mark.parametrize(
+    ("raw", "production", "message"),
+    [
+        ({"frontend": {"buildConfiguration": "pre"}}, False, "'pre' is not one of the PWA's build"),
+        ({"frontend": {"buildConfiguration": "dev"}}, True, "a production environment builds the PWA's prod"),
+        ({"frontend": {"timeZone": "America/Guayaquil'"}}, False, "String should match pattern"),
+    ],
+)
+def test_bad_frontend_build_settings_are_config_errors_naming_the_key(
+    raw: dict[str, Any], production: bool, message: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        plan(raw, environment="prod" if production else "pre", production=production)
+    key = next(iter(raw["frontend"]))
+    assert caught.value.key == f"landing-zone:frontend.{key}"
+    assert message in caught.value.message
 
 
 def test_without_repository_the_app_takes_manual_deployments_and_no_token() -> None:
@@ -91,12 +139,17 @@ def test_branch_is_named_after_the_environment_with_the_build_variables() -> Non
     assert branch["appId"] == recording.one(APP).id
     assert branch["stage"] == "DEVELOPMENT"
     assert branch["environmentVariables"] == {
-        "TASKS_API_URL": API_URL,
-        "OIDC_ISSUER": ISSUER,
-        "OIDC_CLIENT_ID": CLIENT_ID,
-        "OIDC_REDIRECT_URI": recording.outputs["url"],
-        "OIDC_SCOPE": "phone email openid profile",
-        "OIDC_RESPONSE_TYPE": "code",
+        "PWA_API_URL": API_URL,
+        "PWA_OIDC_ISSUER": ISSUER,
+        "PWA_OIDC_CLIENT_ID": CLIENT_ID,
+        "PWA_OIDC_REDIRECT_URI": recording.outputs["url"],
+        "PWA_OIDC_SCOPE": "phone email openid profile",
+        "PWA_TIME_ZONE": "America/Guayaquil",
+        "PWA_PRODUCTION": "false",
+        "PWA_REGION": REGION,
     }
+    # Exactly the variables the render step reads: none that reach nothing.
+    assert set(branch["environmentVariables"]) == set(pwa_contract.render_variables())
     prod = _run(production=True).one(BRANCH).inputs
     assert (prod["branchName"], prod["stage"]) == ("prod", "PRODUCTION")
+    assert prod["environmentVariables"]["PWA_PRODUCTION"] == "true"

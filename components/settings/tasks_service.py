@@ -16,6 +16,7 @@ from typing import Literal, Protocol
 from pydantic import Field, field_validator
 
 from components.settings.base import PROJECT, ConfigError, LogRetentionDays, Model
+from components.settings.pwa_contract import BUILD_CONFIGURATIONS
 
 NatMode = Literal["none", "single", "per-az"]
 LoadBalancerMode = Literal["private", "public"]
@@ -165,7 +166,10 @@ class FrontendSettings(Model):
     access_token_secret: str | None = Field(default=None, max_length=2048, pattern=r"^[\w/+=.@:-]+$")
     app_root: str = Field(default="src/hiperium-city-tasks-pwa", pattern=r"^[\w./-]+$")
     artifacts_dir: str = Field(default="www", pattern=r"^[\w./-]+$")
-    build_command: str | None = None  # default: npm run build-<branch>
+    # The PWA's build configuration (components/settings/pwa_contract.py): dev | test | prod.
+    build_configuration: str | None = None  # default: prod in production, dev elsewhere
+    # IANA zone (or offset) the PWA shows task times in: `environment.timeZone`.
+    time_zone: str = Field(default="America/Guayaquil", pattern=r"^[A-Za-z0-9_+:/-]{1,64}$")
     scopes: tuple[str, ...] = ("phone", "email", "openid", "profile")
 
 
@@ -232,7 +236,8 @@ class FrontendPlan(Model):
     access_token_secret: str | None
     app_root: str
     artifacts_dir: str
-    build_command: str
+    build_configuration: str  # a key of pwa_contract.BUILD_CONFIGURATIONS
+    time_zone: str
     scopes: tuple[str, ...]
 
 
@@ -337,6 +342,19 @@ def resolve_tasks_service(
 
     if frontend.access_token_secret is not None and frontend.repository is None:
         raise fail("frontend.accessTokenSecret", "needs frontend.repository (the repository it opens)")
+    build_configuration = frontend.build_configuration or ("prod" if production else "dev")
+    if build_configuration not in BUILD_CONFIGURATIONS:
+        raise fail(
+            "frontend.buildConfiguration",
+            f"'{build_configuration}' is not one of the PWA's build configurations"
+            f" ({', '.join(BUILD_CONFIGURATIONS)}: npm run build-<configuration>)",
+        )
+    if production and not BUILD_CONFIGURATIONS[build_configuration].production:
+        raise fail(
+            "frontend.buildConfiguration",
+            f"a production environment builds the PWA's prod configuration, not '{build_configuration}'"
+            " (the others ship source maps and debug output)",
+        )
 
     return TasksServicePlan(
         environment=environment,
@@ -384,10 +402,10 @@ def resolve_tasks_service(
         ),
         api=ApiPlan(**api.model_dump()),
         frontend=FrontendPlan(
-            **frontend.model_dump(exclude={"build_command"}),
+            **frontend.model_dump(exclude={"build_configuration"}),
             branch=environment,
             production=production,
-            build_command=frontend.build_command or f"npm run build-{environment}",
+            build_configuration=build_configuration,
         ),
     )
 
