@@ -59,9 +59,10 @@ StackCheck = Callable[[StackContext], list[Finding]]
 
 def all_checks() -> list[StackCheck]:
     """The checks ``plan`` runs on every stack, in order."""
-    from deploy import placeholders  # late: each check module imports this one
+    from deploy import config_namespaces, placeholders  # late: each check module imports this one
 
     return [
+        config_namespaces.check,
         placeholders.check,
     ]
 
