@@ -268,21 +268,39 @@ def project_values(file_config: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def read_stack_file(stack: str, root: Path = PROJECT_ROOT) -> dict[str, Any]:
-    """Raw values of this project's namespace from ``Pulumi.<stack>.yaml`` (other namespaces dropped)."""
-    return project_values(read_stack_file_config(stack, root))
+    """Raw values of this project's namespace from ``Pulumi.<stack>.yaml``.
+
+    A key of another namespace than ``landing-zone:``, ``aws:`` or ``pulumi:`` (or an unknown key of
+    the latter two) raises ConfigError: its value would be silently ignored (components/config_keys.py).
+    """
+    from components import config_keys
+
+    file_config = read_stack_file_config(stack, root)
+    config_keys.check(stack_file(stack), file_config)
+    return project_values(file_config)
 
 
 def load_stack_file(stack: str, root: Path = PROJECT_ROOT) -> OrgConfig | EnvConfig:
     return load(stack, read_stack_file(stack, root))
 
 
-def read_pulumi_config() -> dict[str, Any]:
-    """Raw values of this project's namespace as the Pulumi engine passes them to the program."""
+def read_pulumi_config(stack: str | None = None) -> dict[str, Any]:
+    """Raw values of this project's namespace as the Pulumi engine passes them to the program.
+
+    The engine passes the stack's whole config, every namespace included (pkg/resource/deploy/
+    source_eval.go in pulumi/pulumi: ``Target.Config`` goes to the language host as is), so a key
+    outside the allowed namespaces raises ConfigError naming ``Pulumi.<stack>.yaml`` here too.
+    """
+    import pulumi
     from pulumi.runtime.config import CONFIG, get_config_env
 
+    from components import config_keys
+
+    engine_config = {**get_config_env(), **CONFIG.get()}
+    config_keys.check(stack_file(stack or pulumi.get_stack()), engine_config)
     prefix = f"{PROJECT}:"
     values: dict[str, Any] = {}
-    for key, value in {**get_config_env(), **CONFIG.get()}.items():
+    for key, value in engine_config.items():
         if key.startswith(prefix):
             # Structured config arrives as JSON text; scalars stay strings (pydantic coerces them).
             values[key[len(prefix) :]] = documents.parse_json_text(value)

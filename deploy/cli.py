@@ -35,8 +35,9 @@ order:   {order}
 destroy: {destroy}
 
 exit codes: 0 success; 1 a stack, readiness wait, smoke check or plan validation failed;
-2 usage error or no confirmation; 3 the machine is not set up (Pulumi CLI, passphrase, AWS
-credentials); 4 another update holds a stack's lock (retry later).
+2 usage error, example values left in the stack files (preview, up), or no confirmation; 3 the
+machine is not set up (Pulumi CLI, passphrase, AWS credentials); 4 another update holds a stack's
+lock (retry later).
 """
 
 HELP = {
@@ -257,6 +258,7 @@ def cmd_operation(args: argparse.Namespace, services: Services) -> int:
     policy_packs = _policy_packs(services.root) if getattr(args, "policy_pack", False) else []
     if operation in ("preview", "up"):  # refresh and destroy do not run the program
         _check_config(stacks.ordered(names), services.root)
+        _check_placeholders(operation, stacks.ordered(names), services.root)
     runner = _runner(services)
     if services.check_credentials:
         _check_credentials(stacks.ordered(names), services)
@@ -311,6 +313,15 @@ def _check_config(names: Sequence[str], root: Path) -> None:
     """Bad config stops everything before any Pulumi command: one line naming the file and key."""
     for name in names:
         stack_config.load_stack_file(name, root)
+
+
+def _check_placeholders(operation: str, names: Sequence[str], root: Path) -> None:
+    """Example values (deploy/placeholders.py) must not reach AWS: refuse, naming each one."""
+    from deploy import placeholders
+
+    found = placeholders.scan_stacks(names, root)
+    if found:
+        raise _UsageError(placeholders.refusal(operation, found))
 
 
 def _check_credentials(names: Sequence[str], services: Services) -> None:

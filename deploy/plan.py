@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from components import config as stack_config
-from deploy import stacks
+from deploy import checklist, stacks
 from deploy.runner import EXIT_FAILED, EXIT_OK
 from deploy.simulate import RecordedResource, Recording, simulate
 from deploy.stack_checks import Finding, StackContext, run_checks
@@ -153,6 +153,7 @@ class StackPlan:
 class PlanReport:
     plans: list[StackPlan]
     policies: str  # how the CrossGuard policies were run, or why not
+    checklist: list[checklist.StepState] = field(default_factory=list)  # the manual steps and their state
 
     @property
     def ok(self) -> bool:
@@ -172,6 +173,7 @@ class PlanReport:
             "destroy_order": stacks.describe_order(reverse=True),
             "policies": self.policies,
             "stacks": [plan.to_json() for plan in self.plans],
+            "checklist": [state.to_json() for state in self.checklist],
         }
 
 
@@ -465,7 +467,8 @@ def run_plan(
     if stacks.ORG not in selected and org_outputs is None:
         # The environments' failure message already names org; show why org failed too.
         selected = [stacks.ORG, *selected]
-    return PlanReport([plans[name] for name in selected], policy_note)
+    manual_steps = checklist.evaluate(checklist.gather(root))
+    return PlanReport([plans[name] for name in selected], policy_note, manual_steps)
 
 
 def target_accounts(stack: str, org_outputs: Mapping[str, Any], root: Path = stack_config.PROJECT_ROOT
@@ -519,6 +522,8 @@ def render(report: PlanReport, *, tree: bool = True) -> str:
         lines.extend(render_stack(plan, tree=tree))
     lines.append("")
     lines.append(render_summary(report))
+    if report.checklist:
+        lines += ["", *checklist.render(report.checklist)]
     return "\n".join(lines)
 
 

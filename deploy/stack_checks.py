@@ -59,9 +59,15 @@ StackCheck = Callable[[StackContext], list[Finding]]
 
 def all_checks() -> list[StackCheck]:
     """The checks ``plan`` runs on every stack, in order."""
-    from deploy.frontend_contract_check import frontend_contract_check  # imports this module
+    # Late imports: each check module imports this one.
+    from deploy import config_namespaces, placeholders
+    from deploy.frontend_contract_check import frontend_contract_check
 
-    return [frontend_contract_check]
+    return [
+        config_namespaces.check,
+        placeholders.check,
+        frontend_contract_check,
+    ]
 
 
 def run_checks(context: StackContext, checks: list[StackCheck] | None = None) -> list[Finding]:

@@ -25,6 +25,7 @@ from deploy.runner import (
     StackNotFoundError,
     StackOperationError,
 )
+from tests.stack_file_support import copy_with_real_values
 
 PASSPHRASE = {"PULUMI_CONFIG_PASSPHRASE": "correct horse"}
 HISTORY = [
@@ -291,7 +292,8 @@ def test_cli_up_through_the_automation_runner_streams_and_writes_the_summary(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     command = FakePulumiCommand()
-    services = Services(runner=lambda: runner(tmp_path, command), check_credentials=False)
+    real_root = copy_with_real_values(tmp_path / "real")  # preview and up refuse example values
+    services = Services(runner=lambda: runner(tmp_path, command), check_credentials=False, root=real_root)
     summary = tmp_path / "summary.json"
     code = main(["up", "--stack", "org", "--yes", "--json", str(summary)], services)
     out = capsys.readouterr().out

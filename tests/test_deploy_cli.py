@@ -19,6 +19,7 @@ from moto import mock_aws
 from components import config
 from deploy.cli import HELP, Services, build_parser, main
 from deploy.runner import EXIT_FAILED, EXIT_OK, EXIT_SETUP, EXIT_USAGE
+from tests.stack_file_support import REAL_ACCOUNT_ID, copy_with_real_values
 from tests.test_deploy_orchestrator import FakeRunner
 
 ROOT = config.PROJECT_ROOT
@@ -30,10 +31,11 @@ class Terminal(io.StringIO):
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("MOTO_ACCOUNT_ID", "111111111111")  # the management account of Pulumi.org.yaml
+def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """Moto, and a copy of the stack files with real values (preview and up refuse example values)."""
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", REAL_ACCOUNT_ID)  # the management account of that copy
     with mock_aws():
-        yield
+        yield copy_with_real_values(tmp_path / "real")
 
 
 def services(events: list[tuple[str, str]], **options: Any) -> Services:
@@ -80,9 +82,9 @@ def test_stacks_are_named_with_one_or_more_stack_options() -> None:
         parser.parse_args(["up", "--stack", "staging"])
 
 
-def test_up_deploys_in_order_through_the_real_gates(aws: None, capsys: pytest.CaptureFixture[str]) -> None:
+def test_up_deploys_in_order_through_the_real_gates(aws: Path, capsys: pytest.CaptureFixture[str]) -> None:
     events: list[tuple[str, str]] = []
-    code = main(["up", "--yes"], services(events))
+    code = main(["up", "--yes"], services(events, root=aws))
     out = capsys.readouterr().out
     assert code == EXIT_OK
     assert events == [("up", "org"), ("up", "pre"), ("up", "prod")]
@@ -95,10 +97,10 @@ def test_up_deploys_in_order_through_the_real_gates(aws: None, capsys: pytest.Ca
 
 
 def test_a_failed_smoke_check_stops_prod_and_says_so_on_stderr(
-    aws: None, capsys: pytest.CaptureFixture[str]
+    aws: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     events: list[tuple[str, str]] = []
-    open_api = services(events, fetch=lambda url, timeout: 200)
+    open_api = services(events, fetch=lambda url, timeout: 200, root=aws)
     code = main(["up", "--yes", "--smoke-timeout", "0"], open_api)
     captured = capsys.readouterr()
     assert code == EXIT_FAILED
@@ -111,34 +113,33 @@ def test_a_failed_smoke_check_stops_prod_and_says_so_on_stderr(
 
 
 def test_credentials_of_another_account_than_the_management_account_are_refused(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    aws: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("MOTO_ACCOUNT_ID", "999999999999")
     events: list[tuple[str, str]] = []
-    with mock_aws():
-        code = main(["up", "--stack", "org", "--yes"], services(events))
+    code = main(["up", "--stack", "org", "--yes"], services(events, root=aws))
     assert code == EXIT_SETUP and events == []
     assert capsys.readouterr().err.strip() == (
-        "error: The AWS credentials belong to account 999999999999, but Pulumi.org.yaml names 111111111111 "
-        "as the management account; use the management account's credentials."
+        f"error: The AWS credentials belong to account 999999999999, but Pulumi.org.yaml names "
+        f"{REAL_ACCOUNT_ID} as the management account; use the management account's credentials."
     )
 
 
-def test_changes_need_yes_when_there_is_no_terminal(aws: None, capsys: pytest.CaptureFixture[str]) -> None:
+def test_changes_need_yes_when_there_is_no_terminal(aws: Path, capsys: pytest.CaptureFixture[str]) -> None:
     events: list[tuple[str, str]] = []
-    code = main(["destroy"], services(events))
+    code = main(["destroy"], services(events, root=aws))
     assert code == EXIT_USAGE and events == []
     assert capsys.readouterr().err.strip() == (
         "error: destroy changes real infrastructure; pass --yes to run it without a terminal"
     )
 
 
-def test_a_terminal_user_confirms_or_cancels(aws: None, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_terminal_user_confirms_or_cancels(aws: Path, capsys: pytest.CaptureFixture[str]) -> None:
     events: list[tuple[str, str]] = []
-    assert main(["destroy"], services(events, stdin=Terminal("n\n"))) == EXIT_USAGE
+    assert main(["destroy"], services(events, stdin=Terminal("n\n"), root=aws)) == EXIT_USAGE
     assert events == []
     assert capsys.readouterr().err.strip() == "error: destroy cancelled"
-    assert main(["destroy"], services(events, stdin=Terminal("y\n"))) == EXIT_OK
+    assert main(["destroy"], services(events, stdin=Terminal("y\n"), root=aws)) == EXIT_OK
     out = capsys.readouterr().out
     assert out.startswith("destroy stacks pre (state in the configured backend)? [y/N] ")
     assert events == [("destroy", "pre")]  # production, like org, only when named
@@ -146,10 +147,9 @@ def test_a_terminal_user_confirms_or_cancels(aws: None, capsys: pytest.CaptureFi
 
 
 def test_preview_needs_no_confirmation_and_passes_the_policy_pack(
-    aws: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    aws: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for stack in ("org", "pre", "prod"):
-        shutil.copy(ROOT / config.stack_file(stack), tmp_path)
+    tmp_path = aws
     events: list[tuple[str, str]] = []
     runner = FakeRunner(events)
     options = services(events, runner=lambda: runner, root=tmp_path)
@@ -163,7 +163,7 @@ def test_preview_needs_no_confirmation_and_passes_the_policy_pack(
 
 
 def test_bad_config_stops_up_before_any_pulumi_command(
-    aws: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    aws: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     for stack in ("org", "pre", "prod"):
         shutil.copy(ROOT / config.stack_file(stack), tmp_path)

@@ -116,7 +116,7 @@ def test_a_config_error_is_one_line_and_stops_the_environments(
     assert code == 1
     error = "Pulumi.org.yaml: landing-zone:accounts[0].email: 'not-an-address' is not a valid e-mail address"
     assert f"  FAIL  config: {error}" in out
-    summary = out[out.index("summary:") :].splitlines()
+    summary = out[out.index("summary:") :].split("\n\n")[0].splitlines()  # the checklist follows it
     assert summary[2].split()[:2] == ["org", "invalid"] and summary[2].endswith(error)
     assert summary[3].split()[:3] == ["pre", "not", "run"]
     assert summary[-1] == "plan FAILED: fix the errors above before deploying"
