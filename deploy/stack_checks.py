@@ -59,7 +59,9 @@ StackCheck = Callable[[StackContext], list[Finding]]
 
 def all_checks() -> list[StackCheck]:
     """The checks ``plan`` runs on every stack, in order."""
-    return []
+    from deploy.app_contract_check import check_app_contract  # imports this module
+
+    return [check_app_contract]
 
 
 def run_checks(context: StackContext, checks: list[StackCheck] | None = None) -> list[Finding]:
