@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.app_contract import TASKS_IMAGE
 from components.settings.tasks_service import ApiPlan, LoadBalancerMode
 
 IDENTITY_SOURCE = "$request.header.Authorization"
@@ -62,7 +63,7 @@ class TasksApiArgs:
     alb_url: pulumi.Input[str]  # public mode: where the HTTP proxy integration sends requests
     vpc_id: pulumi.Input[str]
     vpc_link_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]  # the ALB's (private) subnets
-    health_check_path: str = "/q/health/live"  # served without a token (see the module docstring)
+    health_check_path: str = TASKS_IMAGE.health_check_path  # served without a token (module docstring)
     tls_server_name: str | None = None  # the certificate's host name when the listener is HTTPS
 
 

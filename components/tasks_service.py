@@ -7,25 +7,18 @@ Network access (security groups; every rule names its peer):
                            Cognito's JWKS; through NAT, or a public IP without NAT (components/network.py);
 - tasks  -> database       5432, with the database's matching ingress rule; nothing else reaches it.
 
-Database credentials
---------------------
-The service (as the seed tutorial builds it) reads ``HIPERIUM_CITY_TASKS_DB_CLUSTER_SECRET``, a JSON
-string with ``host``, ``port``, ``dbname``, ``username`` and ``password``. The cluster's password is
-generated and kept by RDS in its managed secret, which holds only ``username`` and ``password``.
-Composing the full JSON here would put the password into Pulumi state (and it would go stale at each
-rotation), so this program does not do it. Instead (``service.databaseCredentials``):
-
-- ``cluster-secret`` (default): the managed secret is injected whole as
-  ``HIPERIUM_CITY_TASKS_DB_CLUSTER_SECRET`` through the task definition's ``secrets`` (ECS reads it at
-  task start with the execution role; it never appears in the task definition or in state), and the
-  non-secret connection details come as plain variables ``HIPERIUM_CITY_TASKS_DB_HOST``,
-  ``HIPERIUM_CITY_TASKS_DB_PORT`` and ``HIPERIUM_CITY_TASKS_DB_NAME``. The published image 1.5.0 reads
-  host, port and dbname only from the JSON, so it needs a small change to fall back to these variables;
-  until then it cannot build its JDBC URL (see README, Tasks Service).
-- ``datasource-env``: for the image as published. ``HIPERIUM_CITY_TASKS_DB_CLUSTER_SECRET`` is not set,
-  so the service uses Quarkus' own configuration: ``QUARKUS_DATASOURCE_JDBC_URL`` (plain) and
-  ``QUARKUS_DATASOURCE_USERNAME`` / ``QUARKUS_DATASOURCE_PASSWORD`` injected from the managed secret's
-  JSON keys through ``secrets``.
+Start-up contract and database credentials
+------------------------------------------
+The container is built from the image's contract (components/tasks_image_contract.json): its port,
+the plain variables ``TIME_ZONE_ID`` (the configured time zone) and ``QUARKUS_OIDC_AUTH_SERVER_URL``
+(the environment's issuer), and ``HIPERIUM_CITY_TASKS_DB_CLUSTER_SECRET``, the database connection
+JSON, injected whole from the project-managed secret (components/tasks_database.py) through the task
+definition's ``secrets``: ECS reads it with the execution role when a task starts, so its value is
+never in the task definition. The reference names the secret's version
+(``<arn>:::<version-id>``, https://docs.aws.amazon.com/AmazonECS/latest/developerguide/
+secrets-envvar-secrets-manager.html; Fargate platform 1.4.0 or later): when the program writes a new
+version (a new password or cluster), the task definition changes with it and ECS replaces the running
+tasks, which would otherwise keep the old value until they stop.
 
 Roles: the execution role may read exactly that secret and write to exactly the service's log group;
 it has no ECR permissions (the image is public on Docker Hub). The task role has no permissions: the
@@ -42,13 +35,13 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.app_contract import ISSUER_URL, TASKS_IMAGE, TIME_ZONE_ID
 from components.settings.tasks_service import ServicePlan
 
 CONTAINER_NAME = "tasks-api"
 HTTPS_PORT = 443
 ANYWHERE_IPV4 = "0.0.0.0/0"
 HEALTH_CHECK_GRACE_SECONDS = 30  # the seed's value
-SECRET_VARIABLE = "HIPERIUM_CITY_TASKS_DB_CLUSTER_SECRET"
 SCALE_IN_COOLDOWN_SECONDS = 300
 SCALE_OUT_COOLDOWN_SECONDS = 60
 
@@ -69,10 +62,9 @@ class TasksServiceArgs:
     target_group_arn_suffix: pulumi.Input[str]
     # The database (components/tasks_database.py)
     db_security_group_id: pulumi.Input[str]
-    db_secret_arn: pulumi.Input[str]
-    db_host: pulumi.Input[str]
     db_port: int
-    db_name: str
+    db_secret_arn: pulumi.Input[str]  # the connection secret (JSON, see the contract)
+    db_secret_version_id: pulumi.Input[str]  # the version the tasks read
     # Resources the service must wait for: the listener that attaches the target group to the ALB.
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
 
@@ -151,20 +143,17 @@ class TasksService(pulumi.ComponentResource):
             network_mode="awsvpc",
             requires_compatibilities=["FARGATE"],
             runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
-                operating_system_family="LINUX", cpu_architecture="ARM64"
+                operating_system_family=TASKS_IMAGE.operating_system_family,
+                cpu_architecture=TASKS_IMAGE.cpu_architecture,
             ),
             execution_role_arn=self.execution_role.arn,
             task_role_arn=self.task_role.arn,
             container_definitions=pulumi.Output.all(
                 issuer=args.issuer_url,
                 secret_arn=args.db_secret_arn,
-                db_host=args.db_host,
+                secret_version_id=args.db_secret_version_id,
                 log_group=self.log_group.name,
-            ).apply(
-                lambda values: json.dumps(
-                    [container_definition(settings, args.region, args.db_port, args.db_name, **values)]
-                )
-            ),
+            ).apply(lambda values: json.dumps([container_definition(settings, args.region, **values)])),
             # The execution policy must exist before a task starts, or it cannot read its secret.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.execution_policy]),
         )
@@ -184,7 +173,7 @@ class TasksService(pulumi.ComponentResource):
                 aws.ecs.ServiceLoadBalancerArgs(
                     target_group_arn=args.target_group_arn,
                     container_name=CONTAINER_NAME,
-                    container_port=settings.container_port,
+                    container_port=TASKS_IMAGE.container_port,
                 )
             ],
             health_check_grace_period_seconds=HEALTH_CHECK_GRACE_SECONDS,
@@ -254,7 +243,7 @@ class TasksService(pulumi.ComponentResource):
     def _network_rules(
         self, name: str, args: TasksServiceArgs, child: pulumi.ResourceOptions
     ) -> dict[str, aws.vpc.SecurityGroupIngressRule | aws.vpc.SecurityGroupEgressRule]:
-        port = args.settings.container_port
+        port = TASKS_IMAGE.container_port
         tasks = self.security_group.id
         return {
             "alb-to-tasks": aws.vpc.SecurityGroupEgressRule(
@@ -303,35 +292,24 @@ class TasksService(pulumi.ComponentResource):
 def container_definition(
     settings: ServicePlan,
     region: str,
-    db_port: int,
-    db_name: str,
     *,
     issuer: str,
     secret_arn: str,
-    db_host: str,
+    secret_version_id: str,
     log_group: str,
 ) -> dict[str, Any]:
-    """The one container of the task (ECS's JSON shape). Secrets only as ``valueFrom`` references."""
-    environment = {"TIME_ZONE_ID": settings.time_zone_id, "QUARKUS_OIDC_AUTH_SERVER_URL": issuer}
-    if settings.database_credentials == "cluster-secret":
-        environment |= {
-            "HIPERIUM_CITY_TASKS_DB_HOST": db_host,
-            "HIPERIUM_CITY_TASKS_DB_PORT": str(db_port),
-            "HIPERIUM_CITY_TASKS_DB_NAME": db_name,
-        }
-        secrets = {SECRET_VARIABLE: secret_arn}
-    else:
-        environment["QUARKUS_DATASOURCE_JDBC_URL"] = f"jdbc:postgresql://{db_host}:{db_port}/{db_name}"
-        # ECS extracts one JSON key of the secret: <arn>:<json-key>:<version-stage>:<version-id>
-        secrets = {
-            "QUARKUS_DATASOURCE_USERNAME": f"{secret_arn}:username::",
-            "QUARKUS_DATASOURCE_PASSWORD": f"{secret_arn}:password::",
-        }
+    """The one container of the task (ECS's JSON shape), as the image's contract asks.
+
+    The database secret only as a ``valueFrom`` reference: ``<arn>:<json-key>:<version-stage>:<version-id>``
+    with the key and stage empty, so ECS injects the whole JSON of exactly that version.
+    """
+    environment = TASKS_IMAGE.environment_values({TIME_ZONE_ID: settings.time_zone_id, ISSUER_URL: issuer})
+    secrets = {TASKS_IMAGE.database_secret.variable: f"{secret_arn}:::{secret_version_id}"}
     return {
         "name": CONTAINER_NAME,
         "image": settings.image,
         "essential": True,
-        "portMappings": [{"containerPort": settings.container_port, "protocol": "tcp", "name": "http"}],
+        "portMappings": [{"containerPort": TASKS_IMAGE.container_port, "protocol": "tcp", "name": "http"}],
         "environment": [{"name": key, "value": value} for key, value in environment.items()],
         "secrets": [{"name": key, "valueFrom": value} for key, value in secrets.items()],
         "logConfiguration": {

@@ -15,7 +15,9 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
+from components.app_contract import TASKS_IMAGE
 from components.frontend import FrontendApp, FrontendAppArgs, FrontendBranch, FrontendBranchArgs, origin_of
 from components.network import Network, NetworkArgs
 from components.settings.tasks_service import TasksServicePlan
@@ -74,6 +76,8 @@ def declare_tasks_service(
     on_workload = pulumi.ResourceOptions(providers={"aws": provider})
     # The account the provider is pinned to (roles trust ECS only on its behalf).
     account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider)).account_id
+    # The environment's one random provider (default providers are disabled): the database password.
+    random_provider = random.Provider(f"{env}-random")
 
     network = Network(
         f"{env}-network",
@@ -87,15 +91,18 @@ def declare_tasks_service(
             settings=plan.load_balancer,
             vpc_id=network.vpc_id,
             subnet_ids=network.private_subnet_ids if private else network.public_subnet_ids,
-            container_port=plan.service.container_port,
-            health_check_path=plan.service.health_check_path,
+            container_port=TASKS_IMAGE.container_port,
+            health_check_path=TASKS_IMAGE.health_check_path,
         ),
         opts=on_workload,
     )
     database = TasksDatabase(
         f"{env}-tasks-db",
         TasksDatabaseArgs(
-            settings=plan.database, vpc_id=network.vpc_id, subnet_ids=network.isolated_subnet_ids
+            settings=plan.database,
+            vpc_id=network.vpc_id,
+            subnet_ids=network.isolated_subnet_ids,
+            random_provider=random_provider,
         ),
         opts=on_workload,
     )
@@ -114,10 +121,9 @@ def declare_tasks_service(
             target_group_arn=load_balancer.target_group.arn,
             target_group_arn_suffix=load_balancer.target_group.arn_suffix,
             db_security_group_id=database.security_group.id,
-            db_secret_arn=database.secret_arn,
-            db_host=database.endpoint,
             db_port=database.port,
-            db_name=database.database_name,
+            db_secret_arn=database.secret_arn,
+            db_secret_version_id=database.secret_version_id,
             depends_on=[
                 load_balancer.listener,
                 *([load_balancer.redirect_listener] if load_balancer.redirect_listener else []),
@@ -139,7 +145,7 @@ def declare_tasks_service(
             alb_url=load_balancer.url,
             vpc_id=network.vpc_id,
             vpc_link_subnet_ids=network.private_subnet_ids,
-            health_check_path=plan.service.health_check_path,
+            health_check_path=TASKS_IMAGE.health_check_path,
             tls_server_name=plan.load_balancer.domain_name if private else None,
         ),
         opts=on_workload,

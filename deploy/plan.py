@@ -23,7 +23,7 @@ from typing import Any
 from components import config as stack_config
 from deploy import checklist, stacks
 from deploy.runner import EXIT_FAILED, EXIT_OK
-from deploy.simulate import RecordedResource, Recording, simulate
+from deploy.simulate import PROVIDER_TYPE_PREFIX, RecordedResource, Recording, simulate
 from deploy.stack_checks import Finding, StackContext, run_checks
 
 OK = "ok"
@@ -33,6 +33,9 @@ BLOCKED = "not run"  # the org stack could not be planned, so the environment ca
 
 MANAGEMENT = "management"
 DEFAULT_PROVIDER = "default provider"
+# Packages whose resources live only in the stack's state, in no account (the database password).
+STATE_ONLY_PACKAGES = ("random:",)
+STATE_ONLY = "stack state only"
 
 # The mock runtime is process-global: one simulation at a time.
 _SIMULATE_LOCK = threading.Lock()
@@ -93,6 +96,8 @@ class StackPlan:
     def account_of(self, resource: RecordedResource) -> str:
         """Label of the account a resource is created in: ``key (id)``, or why it is unknown."""
         assert self.recording is not None
+        if resource.type.startswith(STATE_ONLY_PACKAGES):
+            return STATE_ONLY
         urn = resource.provider or resource.providers.get("aws")
         if not urn:
             return DEFAULT_PROVIDER
@@ -110,7 +115,10 @@ class StackPlan:
         """Resources that land in an account: custom resources and remote (multi-language) components."""
         if self.recording is None:
             return []
-        return [r for r in self.recording.resources if not r.is_provider and (r.custom or r.remote)]
+        return [
+            r for r in self.recording.resources
+            if not r.is_provider and (r.custom or r.remote) and not r.type.startswith(STATE_ONLY_PACKAGES)
+        ]
 
     def by_account(self) -> dict[str, Counter[str]]:
         result: dict[str, Counter[str]] = defaultdict(Counter)
@@ -582,6 +590,9 @@ def render_tree(plan: StackPlan) -> list[str]:
 
     def label(resource: RecordedResource) -> str:
         text = f"{resource.name}  ({resource.type})"
+        package = resource.type.removeprefix(PROVIDER_TYPE_PREFIX) + ":"
+        if resource.is_provider and package in STATE_ONLY_PACKAGES:
+            return text + f"  ({STATE_ONLY})"
         if resource.is_provider:
             allowed = resource.provider_setting("allowedAccountIds") or []
             return text + f"  pinned to {', '.join(map(str, allowed)) or 'nothing'}"

@@ -217,6 +217,10 @@ _SYNTHESIZED: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
     "aws:apigatewayv2/integration:Integration": lambda inputs, name: {"id": fake_id("integ", name, length=7)},
     "aws:apigatewayv2/authorizer:Authorizer": lambda inputs, name: {"id": fake_id("authz", name, length=6)},
     "aws:amplify/app:App": lambda inputs, name: _amplify_app_outputs(name),
+    # The database connection secret (components/tasks_database.py). The provider's Secret id is its ARN.
+    "aws:secretsmanager/secret:Secret": lambda inputs, name: _secret_outputs(name),
+    "aws:secretsmanager/secretVersion:SecretVersion": lambda inputs, name: _secret_version(inputs, name),
+    "random:index/randomPassword:RandomPassword": lambda inputs, name: _random_password(inputs, name),
 }
 
 
@@ -289,6 +293,30 @@ def _amplify_app_outputs(name: str) -> dict[str, Any]:
         "defaultDomain": f"{app_id}.amplifyapp.com",
         "arn": f"arn:aws:amplify:{_REGION}:{_WORKLOAD}:apps/{app_id}",
     }
+
+
+def _secret_outputs(name: str) -> dict[str, Any]:
+    # Secrets Manager appends a hyphen and 6 random characters to the secret's name in its ARN.
+    arn = f"arn:aws:secretsmanager:{_REGION}:{_WORKLOAD}:secret:{name}-{fake_id('secret', name, length=6)}"
+    return {"id": arn, "arn": arn}
+
+
+def _secret_version(inputs: dict[str, Any], name: str) -> dict[str, Any]:
+    secret_id = str(inputs.get("secretId"))
+    version_id = _uuid("secret-version", name)
+    return {"id": f"{secret_id}|{version_id}", "arn": secret_id, "secretArn": secret_id,
+            "versionId": version_id, "versionStages": ["AWSCURRENT"]}
+
+
+def _random_password(inputs: dict[str, Any], name: str) -> dict[str, Any]:
+    """A fixed password per resource name, from the character classes the inputs allow (no special)."""
+    classes = {"lower": "abcdefghijkmnopqrstuvwxyz", "upper": "ABCDEFGHJKLMNPQRSTUVWXYZ",
+               "numeric": "23456789", "special": "!#$%&*()-_=+[]{}<>:?"}
+    alphabet = "".join(chars for key, chars in classes.items() if inputs.get(key, True) is not False)
+    digest = int(fake_id("password", name, length=64), 16)
+    length = int(inputs.get("length") or 16)
+    result = "".join(alphabet[(digest >> (6 * index)) % len(alphabet)] for index in range(length))
+    return {"id": "none", "result": result, "bcryptHash": f"$2a$10${fake_id('bcrypt', name, length=53)}"}
 
 
 def _synthesize(type_: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:

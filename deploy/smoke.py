@@ -16,9 +16,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from components.app_contract import TASKS_IMAGE
 from deploy.runner import SmokeCheckError
 
-HEALTH_PATH = "/q/health/live"
+HEALTH_PATH = TASKS_IMAGE.health_check_path
 API_PROBE_PATH = "/api/tasks"
 
 Emit = Callable[[str], None]

@@ -61,11 +61,13 @@ def all_checks() -> list[StackCheck]:
     """The checks ``plan`` runs on every stack, in order."""
     # Late imports: each check module imports this one.
     from deploy import config_namespaces, placeholders
+    from deploy.app_contract_check import check_app_contract
     from deploy.frontend_contract_check import frontend_contract_check
 
     return [
         config_namespaces.check,
         placeholders.check,
+        check_app_contract,
         frontend_contract_check,
     ]
 

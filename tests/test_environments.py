@@ -83,11 +83,14 @@ def test_identity_and_workload_accounts_differ_from_the_management_account(
 
 def test_no_resource_uses_the_default_provider(env: tuple[str, Recording]) -> None:
     _, recording = env
-    providers = {p.urn for p in recording.of_type(PROVIDER)}
     resources = [r for r in recording.custom_resources if r.type != STACK_REFERENCE]
     assert resources
     for resource in resources:
-        assert resource.provider in providers, f"{resource.type} {resource.name} uses the default provider"
+        provider = recording.provider_of(resource)
+        assert provider is not None, f"{resource.type} {resource.name} uses the default provider"
+        # An explicit provider of the resource's own package (aws, or random for the database password).
+        package = resource.type.split(":")[0]
+        assert provider.type == f"pulumi:providers:{package}", (resource.type, provider.type)
 
 
 def test_cognito_is_in_the_identity_account(env: tuple[str, Recording]) -> None:

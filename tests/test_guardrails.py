@@ -113,9 +113,10 @@ AURORA = {
         ({"engineMode": "serverless"}, "engineMode"),
         ({"storageEncrypted": False}, "storageEncrypted"),
         ({"storageEncrypted": None}, "storageEncrypted"),
-        ({"manageMasterUserPassword": None}, "manageMasterUserPassword is not true"),
-        ({"masterPassword": "hunter2"}, "masterPassword is set"),
-        ({"masterPasswordWo": "hunter2"}, "masterPasswordWo is set"),
+        ({"manageMasterUserPassword": None}, "no master password"),
+        ({"manageMasterUserPassword": None, "masterPassword": "generated0000000"}, None),
+        ({"masterPassword": "generated0000000"}, "masterPassword is set: RDS accepts only one"),
+        ({"masterPasswordWo": "generated0000000"}, "masterPasswordWo is set: RDS accepts only one"),
     ],
 )
 def test_aurora_baseline(change: dict[str, Any], problem: str | None) -> None:
@@ -1013,7 +1014,7 @@ FAULTS: list[tuple[str, str, Callable[[Recording], RecordedResource | None]]] = 
             ),
             (
                 "aurora-serverless-v2-baseline",
-                lambda r: _edit(r, g.RDS_CLUSTER, _set(masterPassword="secret")),
+                lambda r: _edit(r, g.RDS_CLUSTER, _set(masterPassword=None)),
             ),
             (
                 "aurora-serverless-v2-baseline",

@@ -1,16 +1,24 @@
-"""TasksDatabase: Aurora Serverless v2 PostgreSQL per environment, secret managed by RDS."""
+"""TasksDatabase: Aurora Serverless v2 PostgreSQL and the connection secret the image reads."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import pulumi_random as random
+
+from components.app_contract import TASKS_IMAGE
 from components.tasks_database import TasksDatabase, TasksDatabaseArgs
+from deploy.app_contract_check import plain
 from deploy.simulate import Recording
 from tests.tasks_support import SG, assert_all_on_provider, opts, plan, run_with_provider
 
 CLUSTER = "aws:rds/cluster:Cluster"
 INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
 SUBNET_GROUP = "aws:rds/subnetGroup:SubnetGroup"
+PASSWORD = "random:index/randomPassword:RandomPassword"
+SECRET = "aws:secretsmanager/secret:Secret"
+SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
 ISOLATED = ["subnet-iso-a", "subnet-iso-b"]
 
 
@@ -21,15 +29,28 @@ def _run(raw: dict[str, Any] | None = None, *, production: bool = False) -> Reco
     def program(provider):
         database = TasksDatabase(
             f"{environment}-tasks-db",
-            TasksDatabaseArgs(settings=settings, vpc_id="vpc-1", subnet_ids=ISOLATED),
+            TasksDatabaseArgs(
+                settings=settings, vpc_id="vpc-1", subnet_ids=ISOLATED,
+                random_provider=random.Provider("random"),
+            ),
             opts(provider),
         )
-        return {"endpoint": database.endpoint, "secret_arn": database.secret_arn, "port": database.port}
+        return {
+            "endpoint": database.endpoint,
+            "secret_arn": database.secret_arn,
+            "secret_version_id": database.secret_version_id,
+            "port": database.port,
+        }
 
     return run_with_provider(program, stack=environment)
 
 
-def test_cluster_is_serverless_v2_postgres_with_a_managed_secret_and_encrypted_storage() -> None:
+def _secret_document(recording: Recording) -> dict[str, Any]:
+    value = recording.one(SECRET_VERSION).inputs["secretString"]
+    return json.loads(plain(value))
+
+
+def test_cluster_is_serverless_v2_postgres_with_encrypted_storage() -> None:
     recording = _run()
     cluster = recording.one(CLUSTER).inputs
     assert cluster["engine"] == "aurora-postgresql"
@@ -37,14 +58,60 @@ def test_cluster_is_serverless_v2_postgres_with_a_managed_secret_and_encrypted_s
     assert cluster["engineVersion"] == "16.6"
     assert cluster["databaseName"] == "HiperiumCityTasksDB"
     assert cluster["masterUsername"] == "postgres"
-    assert cluster["manageMasterUserPassword"] is True
-    assert "masterPassword" not in cluster and "masterPasswordWo" not in cluster
     assert cluster["storageEncrypted"] is True
     assert cluster["port"] == 5432
-    # The stack exports the secret RDS created, and the cluster's endpoint.
-    secrets = recording.one(CLUSTER).outputs["masterUserSecrets"]
-    assert recording.outputs["secret_arn"] == secrets[0]["secretArn"]
     assert recording.outputs["endpoint"] == recording.one(CLUSTER).outputs["endpoint"]
+
+
+def test_master_password_is_generated_and_kept_as_a_pulumi_secret() -> None:
+    recording = _run()
+    password = recording.one(PASSWORD)
+    # Copilot's addon: 16 characters without punctuation (RDS forbids / ' " @ and spaces).
+    assert password.inputs["length"] == 16 and password.inputs["special"] is False
+    # With default providers disabled, the random resource must name an explicit random provider.
+    provider = recording.provider_of(password)
+    assert provider is not None and provider.type == "pulumi:providers:random"
+    cluster = recording.one(CLUSTER).inputs
+    # Not RDS's managed secret (username and password only, rotated every 7 days): the generated one,
+    # sent to the engine as a secret so the state holds it encrypted.
+    assert "manageMasterUserPassword" not in cluster
+    assert cluster["masterPassword"] != plain(cluster["masterPassword"]), "masterPassword is not a secret"
+    assert plain(cluster["masterPassword"]) == password.outputs["result"]
+
+
+def test_connection_secret_holds_the_json_the_image_reads() -> None:
+    recording = _run()
+    cluster = recording.one(CLUSTER)
+    version = recording.one(SECRET_VERSION)
+    secret = recording.one(SECRET)
+    assert version.inputs["secretId"] == secret.id
+    secret_string = version.inputs["secretString"]
+    assert secret_string != plain(secret_string), "secretString is not a secret"
+    document = _secret_document(recording)
+    assert TASKS_IMAGE.database_secret.problems(document) == []
+    assert document == {
+        "host": cluster.outputs["endpoint"],
+        "port": "5432",  # AuroraDBSecretVO declares it a String
+        "dbname": "HiperiumCityTasksDB",
+        "username": "postgres",
+        "password": recording.one(PASSWORD).outputs["result"],
+        "engine": "postgres",
+        "dbClusterIdentifier": cluster.outputs["clusterIdentifier"],
+    }
+    assert "rotationRules" not in secret.inputs and "rotationLambdaArn" not in secret.inputs
+    # The component hands the service the secret's ARN and the version its tasks read, never the value.
+    assert recording.outputs["secret_arn"] == secret.outputs["arn"]
+    assert recording.outputs["secret_version_id"] == version.outputs["versionId"]
+    assert document["password"] not in json.dumps(recording.outputs)
+
+
+def test_pre_secret_is_deleted_at_once_prod_secret_is_protected_with_a_recovery_window() -> None:
+    pre = _run()
+    assert pre.one(SECRET).inputs["recoveryWindowInDays"] == 0
+    assert not pre.one(SECRET).protect and not pre.one(PASSWORD).protect
+    prod = _run(production=True)
+    assert prod.one(SECRET).inputs["recoveryWindowInDays"] == 30
+    assert prod.one(SECRET).protect and prod.one(PASSWORD).protect
 
 
 def test_cluster_lives_in_the_isolated_subnets_behind_its_own_security_group() -> None:

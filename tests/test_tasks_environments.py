@@ -27,6 +27,8 @@ EXPORTS = {"api_url", "alb_dns_name", "frontend_url", "db_cluster_endpoint", "db
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
 SERVICE = "aws:ecs/service:Service"
 CLUSTER = "aws:rds/cluster:Cluster"
+SECRET = "aws:secretsmanager/secret:Secret"
+SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
 INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
 SCALING_TARGET = "aws:appautoscaling/target:Target"
 AUTHORIZER = "aws:apigatewayv2/authorizer:Authorizer"
@@ -80,6 +82,10 @@ def test_everything_of_the_service_is_in_the_workload_account(
     for resource in recording.resources:
         if resource.is_provider or resource.type.startswith(IDP_TYPES):
             continue
+        if resource.type.startswith("random:"):  # the database password: state only, its own provider
+            random_provider = recording.provider_of(resource)
+            assert random_provider is not None and random_provider.type == "pulumi:providers:random"
+            continue
         if resource.custom:
             provider = recording.provider_of(resource)
         elif resource.remote:
@@ -101,7 +107,9 @@ def test_stack_exports_the_service_endpoints(stack: str, request: pytest.Fixture
     assert outputs["health_url"] == outputs["api_url"] + "/q/health/live"
     assert outputs["alb_dns_name"] == recording.one(LB).outputs["dnsName"]
     assert outputs["db_cluster_endpoint"] == recording.one(CLUSTER).outputs["endpoint"]
-    assert outputs["db_secret_arn"] == recording.one(CLUSTER).outputs["masterUserSecrets"][0]["secretArn"]
+    # The project-managed connection secret (its ARN only), not RDS's managed master secret.
+    assert outputs["db_secret_arn"] == recording.one(SECRET).outputs["arn"]
+    assert "masterUserSecrets" not in recording.one(CLUSTER).outputs
     domain = recording.one(APP).outputs["defaultDomain"]
     assert outputs["frontend_url"] == f"https://{stack}.{domain}/"
 
@@ -118,15 +126,21 @@ def test_service_runs_arm64_with_the_issuer_and_the_secret_by_reference(
     assert task["runtimePlatform"] == {"operatingSystemFamily": "LINUX", "cpuArchitecture": "ARM64"}
     container = _container(recording)
     environment = {item["name"]: item["value"] for item in container["environment"]}
-    assert environment["QUARKUS_OIDC_AUTH_SERVER_URL"] == recording.outputs["issuer_url"]
-    assert environment["TIME_ZONE_ID"] == "-05:00"
-    assert environment["HIPERIUM_CITY_TASKS_DB_HOST"] == recording.outputs["db_cluster_endpoint"]
+    assert environment == {
+        "QUARKUS_OIDC_AUTH_SERVER_URL": recording.outputs["issuer_url"], "TIME_ZONE_ID": "-05:00"
+    }
+    version = recording.one(SECRET_VERSION).outputs["versionId"]
     assert container["secrets"] == [
-        {"name": "HIPERIUM_CITY_TASKS_DB_CLUSTER_SECRET", "valueFrom": recording.outputs["db_secret_arn"]}
+        {"name": "HIPERIUM_CITY_TASKS_DB_CLUSTER_SECRET",
+         "valueFrom": f"{recording.outputs['db_secret_arn']}:::{version}"}
     ]
+    # The execution role (ECS reads the secret with it at task start) may read that secret and no other.
     policy = json.loads(recording.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])
-    secret_grants = [s["Resource"] for s in policy["Statement"] if "secretsmanager" in str(s["Action"])]
-    assert secret_grants == [recording.outputs["db_secret_arn"]]
+    secret_grants = [
+        (s["Action"], s["Resource"]) for s in policy["Statement"] if "secretsmanager" in str(s["Action"])
+    ]
+    assert secret_grants == [("secretsmanager:GetSecretValue", recording.outputs["db_secret_arn"])]
+    assert not any(s["Resource"] == "*" for s in policy["Statement"])
 
 
 def test_pre_without_nat_runs_tasks_in_public_subnets_reachable_only_from_the_alb(pre: Recording) -> None:
@@ -201,6 +215,9 @@ def test_prod_database_is_protected_with_a_reader(prod: Recording) -> None:
     instances = prod.of_type(INSTANCE)
     assert sorted(i.name for i in instances) == ["prod-tasks-db-reader", "prod-tasks-db-writer"]
     assert all(i.inputs["instanceClass"] == "db.serverless" and i.protect for i in instances)
+    # The password and the secret holding it are kept like the database they open.
+    assert prod.one("random:index/randomPassword:RandomPassword").protect
+    assert prod.one(SECRET).protect and prod.one(SECRET).inputs["recoveryWindowInDays"] == 30
 
 
 # --- API and frontend ------------------------------------------------------------------------------

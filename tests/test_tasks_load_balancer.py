@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.app_contract import TASKS_IMAGE
 from components.tasks_load_balancer import TLS_POLICY, TasksLoadBalancer, TasksLoadBalancerArgs
 from deploy.simulate import Recording
 from tests.tasks_support import INGRESS, SG, assert_all_on_provider, opts, plan, run_with_provider
@@ -27,8 +28,8 @@ def _run(raw: dict[str, Any] | None = None, *, production: bool = False) -> tupl
                 settings=resolved.load_balancer,
                 vpc_id="vpc-1",
                 subnet_ids=SUBNETS,
-                container_port=resolved.service.container_port,
-                health_check_path=resolved.service.health_check_path,
+                container_port=TASKS_IMAGE.container_port,
+                health_check_path=TASKS_IMAGE.health_check_path,
             ),
             opts(provider),
         )

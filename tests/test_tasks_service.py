@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from components import config
 from components.tasks_service import TasksService, TasksServiceArgs
 from deploy.simulate import Recording
 from policies import documents
@@ -30,8 +31,8 @@ SCALING_TARGET = "aws:appautoscaling/target:Target"
 SCALING_POLICY = "aws:appautoscaling/policy:Policy"
 
 ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example1"
-SECRET = "arn:aws:secretsmanager:us-east-1:222222222222:secret:rds!cluster-1234-AbCdEf"
-DB_HOST = "pre-tasks-db.cluster-abc.us-east-1.rds.amazonaws.com"
+SECRET = "arn:aws:secretsmanager:us-east-1:222222222222:secret:pre-tasks-db-connection-AbCdEf"
+SECRET_VERSION_ID = "8d3b8e43-2b6d-4c1c-9d6e-0f4b1b2a3c4d"
 ACCOUNT = "222222222222"
 
 
@@ -57,10 +58,9 @@ def _run(
                 target_group_arn="arn:aws:elasticloadbalancing:us-east-1:222222222222:targetgroup/tg/1",
                 target_group_arn_suffix="targetgroup/pre-tasks-tg/fedcba9876543210",
                 db_security_group_id="sg-db",
-                db_secret_arn=SECRET,
-                db_host=DB_HOST,
                 db_port=5432,
-                db_name="HiperiumCityTasksDB",
+                db_secret_arn=SECRET,
+                db_secret_version_id=SECRET_VERSION_ID,
             ),
             opts(provider),
         )
@@ -84,34 +84,30 @@ def test_task_runs_on_fargate_linux_arm64_with_the_configured_size() -> None:
 
 
 def test_container_has_the_seed_image_port_and_environment() -> None:
-    container = _container(_run())
+    container = _container(_run({"service": {"timeZoneId": "America/Guayaquil"}}))
     assert container["image"] == "hiperium/hiperium-city-tasks-api:1.5.0-arm64"
-    assert container["portMappings"][0]["containerPort"] == 8080
+    assert container["portMappings"] == [{"containerPort": 8080, "protocol": "tcp", "name": "http"}]
     environment = {item["name"]: item["value"] for item in container["environment"]}
-    assert environment["TIME_ZONE_ID"] == "-05:00"
-    assert environment["QUARKUS_OIDC_AUTH_SERVER_URL"] == ISSUER
-    assert environment["HIPERIUM_CITY_TASKS_DB_HOST"] == DB_HOST
-    assert environment["HIPERIUM_CITY_TASKS_DB_PORT"] == "5432"
-    assert environment["HIPERIUM_CITY_TASKS_DB_NAME"] == "HiperiumCityTasksDB"
+    # Exactly the variables the image reads besides its secret (Main.java), with their values.
+    assert environment == {"TIME_ZONE_ID": "America/Guayaquil", "QUARKUS_OIDC_AUTH_SERVER_URL": ISSUER}
 
 
-def test_database_secret_is_injected_by_reference_never_as_plain_environment() -> None:
+def test_database_secret_is_injected_whole_by_reference_to_its_version() -> None:
     container = _container(_run())
-    assert container["secrets"] == [{"name": "HIPERIUM_CITY_TASKS_DB_CLUSTER_SECRET", "valueFrom": SECRET}]
+    # <arn>:<json-key>:<version-stage>:<version-id>: the whole JSON of exactly the version the program
+    # wrote, so a new version changes the task definition and ECS replaces the running tasks.
+    assert container["secrets"] == [
+        {"name": "HIPERIUM_CITY_TASKS_DB_CLUSTER_SECRET", "valueFrom": f"{SECRET}:::{SECRET_VERSION_ID}"}
+    ]
     names = {item["name"] for item in container["environment"]}
     assert "HIPERIUM_CITY_TASKS_DB_CLUSTER_SECRET" not in names
     assert all(SECRET not in str(item["value"]) for item in container["environment"])
 
 
-def test_datasource_mode_injects_the_secret_keys_and_no_cluster_secret() -> None:
-    container = _container(_run({"service": {"databaseCredentials": "datasource-env"}}))
-    assert container["secrets"] == [
-        {"name": "QUARKUS_DATASOURCE_USERNAME", "valueFrom": f"{SECRET}:username::"},
-        {"name": "QUARKUS_DATASOURCE_PASSWORD", "valueFrom": f"{SECRET}:password::"},
-    ]
-    environment = {item["name"]: item["value"] for item in container["environment"]}
-    assert environment["QUARKUS_DATASOURCE_JDBC_URL"] == f"jdbc:postgresql://{DB_HOST}:5432/HiperiumCityTasksDB"
-    assert "HIPERIUM_CITY_TASKS_DB_CLUSTER_SECRET" not in environment
+def test_the_service_no_longer_offers_credential_modes_the_image_cannot_use() -> None:
+    with pytest.raises(config.ConfigError) as error:
+        plan({"service": {"databaseCredentials": "datasource-env"}})
+    assert "landing-zone:service.databaseCredentials: unknown key" in str(error.value)
 
 
 def test_logs_go_to_the_services_log_group_with_retention() -> None:

@@ -15,14 +15,14 @@ from typing import Literal, Protocol
 
 from pydantic import Field, field_validator
 
+from components.app_contract import TASKS_IMAGE
 from components.settings.base import PROJECT, ConfigError, LogRetentionDays, Model
 from components.settings.pwa_contract import BUILD_CONFIGURATIONS
 
 NatMode = Literal["none", "single", "per-az"]
 LoadBalancerMode = Literal["private", "public"]
-DatabaseCredentials = Literal["cluster-secret", "datasource-env"]
 
-DEFAULT_TASKS_IMAGE = "hiperium/hiperium-city-tasks-api:1.5.0-arm64"
+DEFAULT_TASKS_IMAGE = TASKS_IMAGE.image
 # Fargate's allowed task sizes: cpu units -> allowed memory in MiB.
 FARGATE_TASK_SIZES: dict[int, tuple[int, ...]] = {
     256: (512, 1024, 2048),
@@ -72,10 +72,13 @@ class NetworkSettings(Model):
 
 
 class ServiceSettings(Model):
-    """The Fargate service and its task (defaults: the seed tutorial's values)."""
+    """The Fargate service and its task (defaults: the seed tutorial's values).
+
+    The container port, health path and the variables the image reads are facts of the image, not
+    settings: components/tasks_image_contract.json.
+    """
 
     image: str = Field(default=DEFAULT_TASKS_IMAGE, pattern=r"^[\w.\-/:@]+$")
-    container_port: int = Field(default=8080, ge=1, le=65535)
     cpu: int = 256
     memory: int = 512
     min_count: int | None = Field(default=None, ge=1)  # default: 2 in production, 1 elsewhere
@@ -84,13 +87,9 @@ class ServiceSettings(Model):
     cpu_target_percent: int = Field(default=70, ge=10, le=95)
     memory_target_percent: int = Field(default=80, ge=10, le=95)
     requests_per_target: int = Field(default=1000, ge=1)
-    health_check_path: str = Field(default="/q/health/live", pattern=r"^/\S*$")
     time_zone_id: str = Field(default="-05:00", pattern=r"^[\w/+:-]{1,64}$")
     log_retention_days: LogRetentionDays | None = None  # default: 90 in production, 14 elsewhere
     container_insights: bool | None = None  # default: on in production
-    # cluster-secret: the RDS-managed secret as HIPERIUM_CITY_TASKS_DB_CLUSTER_SECRET (see README);
-    # datasource-env: Quarkus' own QUARKUS_DATASOURCE_* variables, the password still from the secret.
-    database_credentials: DatabaseCredentials = "cluster-secret"
 
 
 class LoadBalancerSettings(Model):
@@ -180,7 +179,6 @@ class NetworkPlan(Model):
 
 class ServicePlan(Model):
     image: str
-    container_port: int
     cpu: int
     memory: int
     min_count: int
@@ -189,11 +187,9 @@ class ServicePlan(Model):
     cpu_target_percent: int
     memory_target_percent: int
     requests_per_target: int
-    health_check_path: str
     time_zone_id: str
     log_retention_days: int
     container_insights: bool
-    database_credentials: DatabaseCredentials
 
 
 class LoadBalancerPlan(Model):
@@ -215,7 +211,7 @@ class DatabasePlan(Model):
     final_snapshot: bool
     database_name: str
     master_username: str
-    protect: bool  # Pulumi `protect` on the cluster and its instances (production)
+    protect: bool  # Pulumi `protect` on the cluster, its instances, password and secret (production)
 
 
 class ApiPlan(Model):
