@@ -1,9 +1,11 @@
 """The real :class:`~deploy.runner.StackRunner`: Pulumi's Automation API on this project directory.
 
 A local-program workspace (``Pulumi.yaml`` and the stack files at the project root, run by the Pulumi
-CLI). The state backend is ``PULUMI_BACKEND_URL`` when set (S3, Pulumi Cloud, ...), otherwise a file
-backend inside the project (``.pulumi-state/``), created on first use. The secrets passphrase comes from
-the environment. Every Automation API error is turned into one sentence (see :func:`explain`).
+CLI). The state backend is the one plain ``pulumi`` uses at the project root (``deploy.backend``):
+``PULUMI_BACKEND_URL`` when set (S3, Pulumi Cloud, ...), otherwise ``backend.url`` of ``Pulumi.yaml``
+(a file backend inside the project, ``.pulumi-state/``, created on first use). The secrets passphrase
+comes from the environment. With a policy pack, the policy config file the driver wrote goes with it
+(``--policy-pack-config``). Every Automation API error is turned into one sentence (see :func:`explain`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from pulumi import automation as auto
 
 from components.config import PROJECT_ROOT
+from deploy import backend as state_backend
 from deploy.runner import (
     ConcurrentUpdateError,
     OnOutput,
@@ -27,8 +30,7 @@ from deploy.runner import (
     plain_changes,
 )
 
-STATE_DIR = ".pulumi-state"
-BACKEND_VAR = "PULUMI_BACKEND_URL"
+BACKEND_VAR = state_backend.BACKEND_VAR
 PASSPHRASE_VARS = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")
 INSTALL_HINT = "install it from https://www.pulumi.com/docs/install/ (python -m deploy plan needs no CLI)"
 
@@ -41,16 +43,18 @@ _CREDENTIAL_ERRORS = re.compile(
 )
 
 
-def local_backend_url(root: Path) -> str:
-    return f"file://{(root / STATE_DIR).resolve()}"
-
-
-def workspace_env(root: Path, environ: Mapping[str, str]) -> dict[str, str]:
+def workspace_env(
+    root: Path, environ: Mapping[str, str], *, allow_local_backend: bool = False
+) -> dict[str, str]:
     """Environment variables every Pulumi command of the driver gets.
 
-    Raises SetupError when a passphrase-encrypted backend has no passphrase in the environment.
+    Raises SetupError when CI would keep its state in a local folder (unless allowed), or when a
+    passphrase-encrypted backend has no passphrase in the environment.
     """
-    backend = environ.get(BACKEND_VAR) or local_backend_url(root)
+    resolved = state_backend.resolve(root, environ)
+    state_backend.refuse_local_in_ci(resolved, environ, allow=allow_local_backend)
+    # Passed explicitly (absolute for a file backend): the same URL the CLI would compute in the root.
+    backend = resolved.url
     env = {BACKEND_VAR: backend, "PULUMI_SKIP_UPDATE_CHECK": "true"}
     passphrase = {name: environ[name] for name in PASSPHRASE_VARS if name in environ}
     if not passphrase and not backend.startswith(("https://", "http://")):
@@ -71,17 +75,28 @@ class AutomationRunner:
         *,
         environ: Mapping[str, str] | None = None,
         command_factory: Callable[[], auto.PulumiCommand] = auto.PulumiCommand,
+        allow_local_backend: bool = False,
+        policy_pack_config: Path | None = None,
     ) -> None:
         self.root = Path(root)
-        self.env_vars = workspace_env(self.root, os.environ if environ is None else environ)
+        self.env_vars = workspace_env(
+            self.root, os.environ if environ is None else environ, allow_local_backend=allow_local_backend
+        )
+        self.policy_pack_config = policy_pack_config
         self.command = _make_command(command_factory)
-        backend = self.env_vars[BACKEND_VAR]
-        if backend.startswith("file://"):
-            Path(backend.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
+        folder = state_backend.file_backend_folder(self.backend_url)
+        if folder is not None:  # the CLI refuses a file backend whose folder does not exist
+            folder.mkdir(parents=True, exist_ok=True)
 
     @property
     def backend_url(self) -> str:
         return self.env_vars[BACKEND_VAR]
+
+    def _pack_configs(self, policy_packs: Sequence[str]) -> list[str] | None:
+        """One ``--policy-pack-config`` per ``--policy-pack`` (the CLI pairs them by position)."""
+        if not policy_packs or self.policy_pack_config is None:
+            return None
+        return [str(self.policy_pack_config)] * len(policy_packs)
 
     def _options(self) -> auto.LocalWorkspaceOptions:
         return auto.LocalWorkspaceOptions(env_vars=dict(self.env_vars), pulumi_command=self.command)
@@ -106,7 +121,7 @@ class AutomationRunner:
         try:
             result = selected.preview(
                 on_output=on_output, on_error=on_output, policy_packs=list(policy_packs) or None,
-                color="never",
+                policy_pack_configs=self._pack_configs(policy_packs), color="never",
             )
         except auto.CommandError as error:
             raise explain(error, stack, "preview") from None
@@ -117,7 +132,7 @@ class AutomationRunner:
         try:
             result = selected.up(
                 on_output=on_output, on_error=on_output, policy_packs=list(policy_packs) or None,
-                color="never",
+                policy_pack_configs=self._pack_configs(policy_packs), color="never",
             )
         except auto.CommandError as error:
             raise explain(error, stack, "up") from None

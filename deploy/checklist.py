@@ -156,9 +156,9 @@ STEPS: tuple[Step, ...] = (
     ),
     Step(
         "state-backend", "Choose the state backend",
-        "`export PULUMI_BACKEND_URL=s3://<bucket>/<prefix>` (after `pulumi login` to the same URL), or "
-        "`https://api.pulumi.com` for Pulumi Cloud. Unset, the driver keeps the state in `.pulumi-state/` "
-        "of this checkout.",
+        "`export PULUMI_BACKEND_URL=s3://<bucket>/<prefix>`, or `https://api.pulumi.com` for Pulumi "
+        "Cloud. Unset, the driver and plain `pulumi` (run at the project root) both use `backend.url` "
+        "of `Pulumi.yaml`: `.pulumi-state/` of this checkout, which CI refuses.",
         _backend,
     ),
     Step(

@@ -58,6 +58,7 @@ class Services:
 
     root: Path = stack_config.PROJECT_ROOT
     runner: Callable[[], StackRunner] | None = None  # default: AutomationRunner(root)
+    command_factory: Callable[[], Any] | None = None  # the AutomationRunner's Pulumi CLI (tests: a fake)
     session_factory: Callable[[], Any] | None = None  # default: boto3.Session
     accounts_for: Callable[[str, Mapping[str, Any]], list[tuple[str, str, str]]] | None = None
     fetch: Callable[[str, float], int] | None = None  # smoke-check HTTP GET -> status
@@ -111,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plan.add_argument("--no-tree", action="store_true", help="leave out the resource trees")
     plan.add_argument("--no-policies", action="store_true", help="do not run the CrossGuard policies")
+    _add_policy_config(plan)
 
     for name in ("preview", "up", "refresh", "destroy"):
         sub = command(name)
@@ -126,8 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument(
                 "--policy-pack",
                 action="store_true",
-                help="run the project's CrossGuard pack (policies/) with the operation",
+                help="run the project's CrossGuard pack (policies/) with the operation, with the policy "
+                "config derived from the stack files (allowed regions)",
             )
+            _add_policy_config(sub, " (implies --policy-pack)")
+        _add_allow_local_backend(sub)
         if name == "up":
             sub.add_argument(
                 "--ready-timeout", type=float, default=900.0, metavar="SECONDS",
@@ -144,10 +149,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     outputs = command("outputs")
     outputs.add_argument("--show-secrets", action="store_true", help="print secret outputs in plain text")
+    _add_allow_local_backend(outputs)
 
     profiles = commands.add_parser("profiles", help=HELP["profiles"], description=HELP["profiles"])
     _add_profiles(profiles)
     return parser
+
+
+def _add_policy_config(parser: argparse.ArgumentParser, note: str = "") -> None:
+    parser.add_argument(
+        "--policy-config", type=Path, metavar="FILE",
+        help="your Pulumi policy config JSON, merged over the one derived from the stack files" + note,
+    )
+
+
+def _add_allow_local_backend(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-local-backend", action="store_true",
+        help="with CI set, use a local file state backend anyway (it dies with the runner); also "
+        "DEPLOY_ALLOW_LOCAL_BACKEND=1",
+    )
 
 
 def _add_profiles(parser: argparse.ArgumentParser) -> None:
@@ -204,23 +225,47 @@ def _dispatch(args: argparse.Namespace, services: Services) -> int:
 def cmd_plan(args: argparse.Namespace, services: Services) -> int:
     from deploy import plan
 
-    report = plan.run_plan(args.stacks, root=services.root, policies=not args.no_policies)
+    override = None
+    if args.policy_config and not args.no_policies:
+        from deploy import policy_config
+
+        override = policy_config.read_override(args.policy_config)
+        policy_config.build(services.root, override, source=f"--policy-config {args.policy_config}")
+    report = plan.run_plan(
+        args.stacks, root=services.root, policies=not args.no_policies, policy_override=override
+    )
     print(plan.render(report, tree=not args.no_tree), file=services.stdout)
     if args.json:
         plan.write_json(report, args.json)
     return report.exit_code
 
 
-def _runner(services: Services) -> StackRunner:
+def _check_backend(services: Services, args: argparse.Namespace) -> None:
+    """In CI, a local file state backend stops the command before anything else (deploy.backend)."""
+    from deploy import backend
+
+    allow = bool(args.allow_local_backend)
+    backend.refuse_local_in_ci(backend.resolve(services.root, os.environ), os.environ, allow=allow)
+
+
+def _runner(services: Services, args: argparse.Namespace, policy_config: Path | None = None) -> StackRunner:
     if services.runner is not None:
         return services.runner()
+    from pulumi import automation as auto
+
     from deploy.automation import AutomationRunner
 
-    return AutomationRunner(services.root)
+    return AutomationRunner(
+        services.root,
+        command_factory=services.command_factory or auto.PulumiCommand,
+        allow_local_backend=args.allow_local_backend,
+        policy_pack_config=policy_config,
+    )
 
 
 def cmd_outputs(args: argparse.Namespace, services: Services) -> int:
-    runner = _runner(services)
+    _check_backend(services, args)
+    runner = _runner(services, args)
     result: dict[str, Any] = {}
     code = EXIT_OK
     for name in stacks.ordered(args.stacks):
@@ -255,11 +300,15 @@ def cmd_operation(args: argparse.Namespace, services: Services) -> int:
 
     operation = args.command
     names = args.stacks
-    policy_packs = _policy_packs(services.root) if getattr(args, "policy_pack", False) else []
+    _check_backend(services, args)
+    override_file: Path | None = getattr(args, "policy_config", None)
+    with_pack = bool(getattr(args, "policy_pack", False) or override_file)
+    policy_packs = _policy_packs(services.root) if with_pack else []
     if operation in ("preview", "up"):  # refresh and destroy do not run the program
         _check_config(stacks.ordered(names), services.root)
         _check_placeholders(operation, stacks.ordered(names), services.root)
-    runner = _runner(services)
+    config_file = _write_policy_config(services.root, override_file) if with_pack else None
+    runner = _runner(services, args, config_file)
     if services.check_credentials:
         _check_credentials(stacks.ordered(names), services)
     if operation != "preview" and not args.yes:
@@ -307,6 +356,15 @@ def _policy_packs(root: Path) -> list[str]:
     if not (pack / "PulumiPolicy.yaml").is_file():
         raise SetupError(f"--policy-pack: {pack} holds no PulumiPolicy.yaml, so there is no pack to run")
     return [str(pack)]
+
+
+def _write_policy_config(root: Path, override_file: Path | None) -> Path:
+    """The pack's config for ``--policy-pack-config``: derived from the stack files, the user's on top."""
+    from deploy import policy_config
+
+    override = policy_config.read_override(override_file) if override_file else None
+    config = policy_config.build(root, override, source=f"--policy-config {override_file}")
+    return policy_config.write(root, config)
 
 
 def _check_config(names: Sequence[str], root: Path) -> None:

@@ -395,8 +395,14 @@ def _one_line(error: BaseException) -> str:
 PolicyRunner = Callable[[Recording], list[Violation]]
 
 
-def load_policies(root: Path) -> tuple[PolicyRunner | None, str]:
-    """The project's CrossGuard rules as a function over a recording, or None and why not."""
+def load_policies(
+    root: Path, override: Mapping[str, Any] | None = None
+) -> tuple[PolicyRunner | None, str]:
+    """The project's CrossGuard rules as a function over a recording, or None and why not.
+
+    They run with the policy config the driver also passes to ``--policy-pack``: derived from the
+    stack files (``deploy.policy_config``), ``override`` (the user's ``--policy-config``) on top.
+    """
     if not (root / "policies" / "guardrails.py").is_file():
         return None, "skipped: policies/guardrails.py is not there yet"
     try:
@@ -408,11 +414,19 @@ def load_policies(root: Path) -> tuple[PolicyRunner | None, str]:
     if run is None:
         return None, "skipped: policies/guardrails.py has no check_recording to run its POLICIES offline"
     count = len(getattr(guardrails, "POLICIES", ()))
+    from deploy import policy_config
+
+    derived = policy_config.stack_regions(root)
+    try:
+        config = policy_config.build(root, override, source="--policy-config", regions=derived)
+    except policy_config.PolicyConfigError as error:
+        return _broken(str(error)), f"FAILED: {error}"
 
     def runner(recording: Recording) -> list[Violation]:
-        return [_violation(item) for item in run(recording)]
+        return [_violation(item) for item in run(recording, config)]
 
-    return runner, f"{count} CrossGuard policies from policies/guardrails.py"
+    regions = policy_config.describe(derived, config)
+    return runner, f"{count} CrossGuard policies from policies/guardrails.py; {regions}"
 
 
 def load_cost_estimator() -> Callable[[Recording], str] | None:
@@ -457,10 +471,15 @@ def run_plan(
     *,
     root: Path = stack_config.PROJECT_ROOT,
     policies: bool = True,
+    policy_override: Mapping[str, Any] | None = None,
 ) -> PlanReport:
-    """Plan the selected stacks (default: all). The org stack is always run: it feeds the others."""
+    """Plan the selected stacks (default: all). The org stack is always run: it feeds the others.
+
+    ``policy_override``: the user's policy config (``--policy-config``), over the derived one.
+    """
     selected = stacks.ordered(names)
-    runner, policy_note = load_policies(root) if policies else (None, "skipped (--no-policies)")
+    override = {"override": policy_override} if policy_override is not None else {}
+    runner, policy_note = load_policies(root, **override) if policies else (None, "skipped (--no-policies)")
     cost = load_cost_estimator()
     plans: dict[str, StackPlan] = {}
     org_plan = _plan_stack(stacks.ORG, root, None)

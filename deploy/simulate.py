@@ -381,7 +381,18 @@ class _Mocks(pulumi_mocks.Mocks):
             if synthesized:
                 return f"{args.name}-component", synthesized(dict(args.inputs), args.name)
             return f"{args.name}-component", dict(args.inputs)
-        return _synthesize(args.typ, args.name, dict(args.inputs))
+        inputs = dict(args.inputs)
+        if args.typ == "aws:cognito/userPool:UserPool" and not inputs.get("region"):
+            # The pool's endpoint (its JWT issuer) names the region of the provider it is created with.
+            inputs["region"] = self._provider_region(args.provider)
+        return _synthesize(args.typ, args.name, inputs)
+
+    def _provider_region(self, reference: str | None) -> str | None:
+        urn = _provider_urn(reference or "")
+        for resource in self.recording.resources:
+            if resource.urn == urn:
+                return resource.inputs.get("region")
+        return None
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
         self.recording.invokes.append((args.token, dict(args.args)))

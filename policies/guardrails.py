@@ -581,7 +581,13 @@ def explicit_providers(resources: Sequence[PolicyResource], ctx: Context) -> Ite
 
 
 def allowed_regions(resources: Sequence[PolicyResource], ctx: Context) -> Iterator[StackFinding]:
-    """AWS providers pin a region, one of the allowed regions."""
+    """AWS providers pin a region, one of the allowed regions, and so does any resource that sets its
+    own ``region`` (pulumi-aws 7: "Region where this resource will be managed. Defaults to the Region
+    set in the provider configuration", e.g. Identity Center's resources outside the stack's region).
+
+    ``allowedRegions`` defaults to us-east-1; the driver passes the regions of the stack files
+    (``deploy/policy_config.py``).
+    """
     allowed = list(ctx.config["allowedRegions"])
     providers: dict[str, tuple[str, Props, str]] = {}  # urn -> (name, props, urn to report)
     for resource in resources:
@@ -596,6 +602,14 @@ def allowed_regions(resources: Sequence[PolicyResource], ctx: Context) -> Iterat
             yield f"AWS provider '{name}' sets no region; the ambient AWS_REGION would decide", urn
         elif region not in allowed:
             yield f"AWS provider '{name}' targets region {region}, not one of {allowed}", urn
+    for resource in resources:
+        if resource.resource_type == AWS_PROVIDER or not resource.resource_type.startswith("aws:"):
+            continue
+        region = _known(resource.props, "region")
+        inherited = _known(resource.provider.props, "region") if resource.provider is not None else None
+        # The same region as the provider's is the provider's finding, not one per resource.
+        if isinstance(region, str) and region and region != inherited and region not in allowed:
+            yield f"'{resource.name}' is managed in region {region}, not one of {allowed}", resource.urn
 
 
 # --- Cost --------------------------------------------------------------------------------------
@@ -920,10 +934,12 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         name="allowed-regions",
-        description="AWS providers pin a region, and only allowed regions are used.",
+        description="AWS providers pin a region, and only allowed regions are used (by providers and "
+                    "by resources that set their own region).",
         enforcement=MANDATORY,
         config={"allowedRegions": {**STACK_LIST, "default": ["us-east-1"],
-                                   "description": "Regions resources may be created in."}},
+                                   "description": "Regions resources may be created in (the driver "
+                                                  "passes the stack files' regions)."}},
         check_stack=allowed_regions,
     ),
     Rule(

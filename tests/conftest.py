@@ -71,3 +71,11 @@ def org_recording() -> Recording:
 
 
 RunStack = Callable[..., Recording]
+
+
+@pytest.fixture(autouse=True)
+def _outside_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The driver refuses a local state backend when CI is set (deploy/backend.py); the tests that use
+    one must not depend on whether the suite itself runs in CI. Tests of that rule set CI themselves."""
+    for name in ("CI", "DEPLOY_ALLOW_LOCAL_BACKEND", "PULUMI_BACKEND_URL"):
+        monkeypatch.delenv(name, raising=False)
