@@ -93,7 +93,8 @@ class StackPlan:
     def account_of(self, resource: RecordedResource) -> str:
         """Label of the account a resource is created in: ``key (id)``, or why it is unknown."""
         assert self.recording is not None
-        urn = resource.provider or resource.providers.get("aws")
+        # A remote (awsx) component's own provider is an awsx one; its account is its aws provider's.
+        urn = resource.providers.get("aws") if resource.remote else resource.provider
         if not urn:
             return DEFAULT_PROVIDER
         try:
@@ -578,6 +579,8 @@ def render_tree(plan: StackPlan) -> list[str]:
     def label(resource: RecordedResource) -> str:
         text = f"{resource.name}  ({resource.type})"
         if resource.is_provider:
+            if resource.type != "pulumi:providers:aws":
+                return text  # e.g. awsx: no account of its own; its components' children use the aws one
             allowed = resource.provider_setting("allowedAccountIds") or []
             return text + f"  pinned to {', '.join(map(str, allowed)) or 'nothing'}"
         if resource.custom or resource.remote:

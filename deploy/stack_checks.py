@@ -59,7 +59,9 @@ StackCheck = Callable[[StackContext], list[Finding]]
 
 def all_checks() -> list[StackCheck]:
     """The checks ``plan`` runs on every stack, in order."""
-    return []
+    from deploy import engine_rules
+
+    return [engine_rules.engine_rules]
 
 
 def run_checks(context: StackContext, checks: list[StackCheck] | None = None) -> list[Finding]:
