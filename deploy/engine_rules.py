@@ -24,6 +24,8 @@ from its source (pulumi/pulumi, ``pkg/resource/deploy``):
 - parents and dependencies: ``step_generator.go`` ``checkParent`` ("could not find parent
   resource") and ``snapshot.go`` ``VerifyIntegrity`` (parents and dependencies come first).
 - type tokens: ``resmon.RegisterResource`` parses custom and remote types as ``pkg:module:Name``.
+- imports: ``step_generator.go`` ``generateSteps`` imports only custom resources; the SDK sends
+  ``import_`` of a component too, and the engine drops it without a word.
 
 Also checked, because its effect is silently lost rather than refused: an ``ignoreChanges`` entry must
 name an input property of the resource's type (from the SDK's Args class); otherwise nothing is
@@ -184,6 +186,9 @@ def _check_registration(
     if engine_urn in state.engine_urns:
         yield error(f"the engine stops the update: Duplicate resource URN '{engine_urn}'; try giving it a "
                     "unique name (step_generator.go generateURN)")
+    if resource.import_id and not resource.custom:
+        yield error(f"the engine ignores import '{resource.import_id}' on a component: only a custom "
+                    "resource is imported (step_generator.go generateSteps, isImport), so nothing is adopted")
     for dependency in resource.dependencies:
         if dependency not in state.urns:
             yield error(f"the engine refuses the snapshot: its dependency {dependency} is not registered "

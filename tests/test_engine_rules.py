@@ -347,6 +347,15 @@ def test_a_custom_type_that_is_no_type_token_is_refused(shipped: Any) -> None:
     assert "is not a type token" in only_error(findings_of(shipped, "pre", bad)).message
 
 
+def test_an_import_on_a_component_is_dropped_by_the_engine(shipped: Any) -> None:
+    def misplaced(recording: Recording) -> None:
+        recording.one("landingzone:organization:LandingZone").import_id = "o-exampleorg1"
+
+    finding = only_error(findings_of(shipped, "org", misplaced))
+    assert finding.where == "landing-zone (landingzone:organization:LandingZone)"
+    assert "ignores import 'o-exampleorg1' on a component" in finding.message
+
+
 # --- ignoreChanges and reads -----------------------------------------------------------------------
 
 
