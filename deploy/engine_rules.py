@@ -37,7 +37,7 @@ from __future__ import annotations
 import importlib
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -46,6 +46,7 @@ from deploy.simulate import PROVIDER_TYPE_PREFIX, RecordedResource, Recording
 from deploy.stack_checks import ERROR, WARNING, Finding, StackContext
 
 CHECK = "engine"
+_Error = Callable[[str], Finding]  # makes an error finding about the resource being checked
 DISABLE_DEFAULT_PROVIDERS = "pulumi:disable-default-providers"
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 ALWAYS_ALLOWED = "pulumi"  # shouldDenyRequest never denies the pulumi package (StackReference, getResource)
@@ -155,7 +156,7 @@ def registration_findings(recording: Recording, disabled: DisabledProviders) -> 
     registrations = sorted([*recording.resources, *recording.reads], key=lambda r: r.sequence)
     all_urns = {resource.urn for resource in registrations}
     for position, resource in enumerate(registrations):
-        findings.extend(_check_registration(resource, position, state, all_urns, disabled))
+        findings.extend(_check_registration(resource, state, all_urns, disabled))
         _register(resource, position, state)
     for (token, _), provider in zip(recording.invokes, recording.invoke_providers, strict=True):
         findings.extend(_check_invoke(token, provider, state, disabled))
@@ -164,7 +165,6 @@ def registration_findings(recording: Recording, disabled: DisabledProviders) -> 
 
 def _check_registration(
     resource: RecordedResource,
-    position: int,
     state: _Registrations,
     all_urns: set[str],
     disabled: DisabledProviders,
@@ -202,7 +202,9 @@ def _check_registration(
         yield from _check_ignore_changes(resource, error)
 
 
-def _check_provider_refs(resource: RecordedResource, state: _Registrations, error: Any) -> Iterator[Finding]:
+def _check_provider_refs(
+    resource: RecordedResource, state: _Registrations, error: _Error
+) -> Iterator[Finding]:
     """The request's ``provider``: a registered provider of the resource's own package."""
     package = package_of(resource.type)
     if resource.provider:
@@ -211,13 +213,16 @@ def _check_provider_refs(resource: RecordedResource, state: _Registrations, erro
             yield error(problem)
         elif provider_package(resource.provider) != package:
             other = provider_package(resource.provider)
+            sdk = (f" (the SDK refuses it too, pulumi/resource.py: \"Attempted to register resource "
+                   f"{resource.type} with a provider for '{other}'\")") if resource.custom else ""
             yield error(f"the engine refuses it: its provider is a '{other}' provider, not one of package "
-                        f"'{package}' (the SDK refuses it too, pulumi/resource.py: \"Attempted to register "
-                        f"resource {resource.type} with a provider for '{other}'\")")
+                        f"'{package}'{sdk}")
     yield from _check_provider_map(resource, state, error)
 
 
-def _check_provider_map(resource: RecordedResource, state: _Registrations, error: Any) -> Iterator[Finding]:
+def _check_provider_map(
+    resource: RecordedResource, state: _Registrations, error: _Error
+) -> Iterator[Finding]:
     """Each ``providers`` entry: a registered provider whose package is the entry's key."""
     for key, urn in sorted(resource.providers.items()):
         problem = _reference_problem(urn, state)
@@ -249,7 +254,7 @@ def _resolved_provider(resource: RecordedResource, package: str, state: _Registr
 
 
 def _check_default_providers(
-    resource: RecordedResource, state: _Registrations, disabled: DisabledProviders, error: Any
+    resource: RecordedResource, state: _Registrations, disabled: DisabledProviders, error: _Error
 ) -> Iterator[Finding]:
     package = package_of(resource.type)
     if disabled.covers(package) and not _resolved_provider(resource, package, state):
@@ -323,7 +328,7 @@ def _is_type_token(token: str) -> bool:
 _PATH_HEAD = re.compile(r'^(?:\["(?P<quoted>[^"]+)"\]|(?P<plain>[^.\[\]]+))')
 
 
-def _check_ignore_changes(resource: RecordedResource, error: Any) -> Iterator[Finding]:
+def _check_ignore_changes(resource: RecordedResource, error: _Error) -> Iterator[Finding]:
     names = input_names(resource.type)
     if names is None:
         return  # a type the installed SDKs do not describe: nothing to compare with
