@@ -16,7 +16,8 @@ of each area, with their defaults and their own checks, live in ``components/set
 - ``landing_zone``: the organization, OUs, member accounts, budgets, suspension, SCPs;
 - ``identity_center``: users, groups, permission sets, assignments (resolved and checked);
 - ``environment``: an environment's accounts and how they are reached, Cognito;
-- ``tasks_service``: network, service, load balancer, database, API, frontend, resolved into a plan.
+- ``tasks_service``: network, service, load balancer, database, API, frontend, resolved into a plan;
+- ``resource_names``: the resource names the org stack derives from config, and their collisions.
 
 Import area settings from their module. Only these names of ``components.settings.base`` are
 re-exported here, for convenience: ``PROJECT``, ``ORG_STACK``, ``ConfigError``, ``Model``, ``stack_file``.
@@ -66,6 +67,7 @@ from components.settings.landing_zone import (
     ScpSettings,
     default_scps,
 )
+from components.settings.resource_names import check_resource_names
 from components.settings.tasks_service import (
     ApiSettings,
     DatabaseSettings,
@@ -412,6 +414,7 @@ def check_org(config: OrgConfig, source: str) -> None:
             )
     check_quarantine_exemption(config, load_scps(config, source), source)
     check_identity_center(config, source)
+    check_resource_names(config, source)  # after the checks above: entries are otherwise valid
 
 
 _PRINCIPAL_EXEMPTIONS = ("ArnNotLike", "ArnNotEquals", "StringNotLike", "StringNotEquals")

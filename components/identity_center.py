@@ -16,7 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config import OrgConfig
-from components.landing_zone import slug
+from components.settings import resource_names as names
 from components.settings.identity_center import (
     IdentityUserSettings,
     PermissionSetSettings,
@@ -106,7 +106,7 @@ class IdentityCenter(pulumi.ComponentResource):
         self.memberships = []
         for group in settings.groups:
             resource = aws.identitystore.Group(
-                f"{name}-group-{slug(group.name)}",
+                names.group(name, group.name),
                 identity_store_id=store,
                 display_name=group.name,
                 description=group.description,
@@ -117,7 +117,7 @@ class IdentityCenter(pulumi.ComponentResource):
             for member in group.members:
                 self.memberships.append(
                     aws.identitystore.GroupMembership(
-                        f"{name}-member-{slug(group.name)}-{slug(member)}",
+                        names.group_membership(name, group.name, member),
                         identity_store_id=store,
                         # The identity store's ids, not the Pulumi resource ids ("<store>/<id>").
                         group_id=resource.group_id,
@@ -147,11 +147,12 @@ class IdentityCenter(pulumi.ComponentResource):
                 if assignment.principal_type == "GROUP"
                 else self.users[assignment.principal].user_id
             )
-            kind = "group" if assignment.principal_type == "GROUP" else "user"
             self.assignments.append(
                 aws.ssoadmin.AccountAssignment(
-                    f"{name}-assign-{slug(assignment.permission_set)}-{kind}-{slug(assignment.principal)}"
-                    f"-{assignment.account_key}",
+                    names.account_assignment(
+                        name, assignment.permission_set, assignment.principal_type, assignment.principal,
+                        assignment.account_key,
+                    ),
                     instance_arn=args.instance.arn,
                     permission_set_arn=self.permission_sets[assignment.permission_set].arn,
                     principal_type=assignment.principal_type,
@@ -180,7 +181,7 @@ class IdentityCenter(pulumi.ComponentResource):
         self, name: str, user: IdentityUserSettings, store: str, opts: pulumi.ResourceOptions
     ) -> aws.identitystore.User:
         return aws.identitystore.User(
-            f"{name}-user-{slug(user.user_name)}",
+            names.user(name, user.user_name),
             identity_store_id=store,
             user_name=user.user_name,
             display_name=user.display_name or f"{user.given_name} {user.family_name}",
@@ -200,10 +201,9 @@ class IdentityCenter(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions,
     ) -> list[pulumi.Resource]:
         """Declare one permission set and its policies; return the policy resources."""
-        prefix = f"{name}-ps-{slug(settings.name)}"
         instance_arn = self.instance.arn
         permission_set = aws.ssoadmin.PermissionSet(
-            prefix,
+            names.permission_set(name, settings.name),
             name=settings.name,
             description=settings.description,
             instance_arn=instance_arn,
@@ -217,7 +217,7 @@ class IdentityCenter(pulumi.ComponentResource):
         policies: list[pulumi.Resource] = []
         if inline_policy is not None:
             self.inline_policies[settings.name] = aws.ssoadmin.PermissionSetInlinePolicy(
-                f"{prefix}-inline",
+                names.inline_policy(name, settings.name),
                 instance_arn=instance_arn,
                 permission_set_arn=permission_set.arn,
                 inline_policy=inline_policy.minified,
@@ -227,7 +227,7 @@ class IdentityCenter(pulumi.ComponentResource):
             policies.append(self.inline_policies[settings.name])
         for arn in settings.managed_policies:
             attachment = aws.ssoadmin.ManagedPolicyAttachment(
-                f"{prefix}-managed-{slug(arn.rpartition(':policy/')[2])}",
+                names.managed_policy_attachment(name, settings.name, arn),
                 instance_arn=instance_arn,
                 permission_set_arn=permission_set.arn,
                 managed_policy_arn=arn,
@@ -238,7 +238,7 @@ class IdentityCenter(pulumi.ComponentResource):
             policies.append(attachment)
         for reference in settings.customer_managed_policies:
             customer = aws.ssoadmin.CustomerManagedPolicyAttachment(
-                f"{prefix}-customer-{slug(reference.path + reference.name)}",
+                names.customer_policy_attachment(name, settings.name, reference.path, reference.name),
                 instance_arn=instance_arn,
                 permission_set_arn=permission_set.arn,
                 customer_managed_policy_reference=(
@@ -261,7 +261,7 @@ class IdentityCenter(pulumi.ComponentResource):
                 else None
             )
             self.permissions_boundaries[settings.name] = aws.ssoadmin.PermissionsBoundaryAttachment(
-                f"{prefix}-boundary",
+                names.permissions_boundary(name, settings.name),
                 instance_arn=instance_arn,
                 permission_set_arn=permission_set.arn,
                 permissions_boundary=aws.ssoadmin.PermissionsBoundaryAttachmentPermissionsBoundaryArgs(

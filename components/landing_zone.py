@@ -6,7 +6,6 @@ Runs in the management account (stack ``org``). Everything it declares comes fro
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -14,6 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config import OrgConfig
+from components.settings import resource_names as names
 from components.settings.landing_zone import AccountSettings
 from policies.documents import PolicyDocument
 
@@ -21,11 +21,6 @@ SCP_TYPE = "SERVICE_CONTROL_POLICY"
 # AWS cannot read these back from an existing account: without ignore_changes, a refresh or an
 # import would make Pulumi plan to replace (that is, close and recreate) the account.
 ACCOUNT_WRITE_ONLY_PROPERTIES = ["roleName", "iamUserAccessToBilling"]
-
-
-def slug(path: str) -> str:
-    """A resource-name fragment for an OU path or a policy name: ``Workloads/Prod`` -> ``workloads-prod``."""
-    return re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-")
 
 
 @dataclass(frozen=True)
@@ -66,7 +61,7 @@ class LandingZone(pulumi.ComponentResource):
         for path in config.organizational_units:
             parent, _, ou_name = path.rpartition("/")
             self.organizational_units[path] = aws.organizations.OrganizationalUnit(
-                f"{name}-ou-{slug(path)}",
+                names.organizational_unit(name, path),
                 name=ou_name,
                 parent_id=self.organizational_units[parent].id if parent else self.root_id,
                 opts=child,
@@ -81,7 +76,7 @@ class LandingZone(pulumi.ComponentResource):
         for scp in config.service_control_policies:
             document = args.service_control_policies[scp.name]
             policy = aws.organizations.Policy(
-                f"{name}-scp-{slug(scp.name)}",
+                names.service_control_policy(name, scp.name),
                 name=scp.name,
                 description=scp.description or None,
                 type=SCP_TYPE,
@@ -93,7 +88,7 @@ class LandingZone(pulumi.ComponentResource):
             for target in scp.targets:
                 self.attachments.append(
                     aws.organizations.PolicyAttachment(
-                        f"{name}-scp-{slug(scp.name)}-{slug(target)}",
+                        names.policy_attachment(name, scp.name, target),
                         policy_id=policy.id,
                         target_id=self.organizational_units[target].id,
                         opts=child,
@@ -124,7 +119,7 @@ class LandingZone(pulumi.ComponentResource):
                 }
             )
         return aws.organizations.Account(
-            f"{name}-account-{account.key}",
+            names.account(name, account.key),
             name=account.name,
             email=account.email,
             parent_id=self.organizational_units[account.ou].id,
@@ -154,7 +149,7 @@ class LandingZone(pulumi.ComponentResource):
             )
 
         return aws.budgets.Budget(
-            f"{name}-budget-{account.key}",
+            names.budget(name, account.key),
             name=f"{account.key}-monthly-spend-cap",
             budget_type="COST",
             time_unit="MONTHLY",

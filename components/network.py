@@ -21,8 +21,8 @@ Manager and Logs would add a cost per AZ without removing that need. Therefore:
   security group on the container port (see components/tasks_service.py); egress is HTTPS and the
   database port only.
 
-The awsx ``Vpc`` is a remote component: it receives the account's provider through
-``providers={"aws": ...}``, and only its outputs (plain ids) are used here.
+The awsx ``Vpc`` is a remote component: it gets two explicit providers (see :func:`vpc_options`), and
+only its outputs (plain ids) are used here.
 """
 
 from __future__ import annotations
@@ -57,7 +57,23 @@ def subnet_masks(cidr_block: str) -> dict[str, int]:
 class NetworkArgs:
     cidr_block: str
     nat_gateways: NatMode
+    awsx_provider: awsx.Provider  # the account's awsx provider (components/providers.awsx_provider)
     tags: dict[str, str] | None = None
+
+
+def vpc_options(
+    network: pulumi.Resource, awsx_provider: awsx.Provider, aws_provider: pulumi.ProviderResource | None
+) -> pulumi.ResourceOptions:
+    """The awsx VPC's options: ``provider=`` the account's awsx provider and ``providers={"aws": ...}``.
+
+    With default providers disabled the engine refuses a remote component without an explicit provider
+    of its own package; the aws entry alone is not enough (pulumi/pulumi#13071). The SDK sends
+    ``provider=`` as the request's ``provider`` field because its package is the component's
+    (pulumi/runtime/resource.py, ``prepare_resource``); the aws provider reaches the VPC's children
+    through the request's ``providers`` map.
+    """
+    providers = {"aws": aws_provider} if aws_provider is not None else None
+    return pulumi.ResourceOptions(parent=network, provider=awsx_provider, providers=providers)
 
 
 class Network(pulumi.ComponentResource):
@@ -90,7 +106,8 @@ class Network(pulumi.ComponentResource):
             enable_dns_hostnames=True,
             enable_dns_support=True,
             tags={**(args.tags or {}), "Name": name},
-            opts=pulumi.ResourceOptions(parent=self),
+            # The aws provider comes from this component's own options (providers={"aws": ...}).
+            opts=vpc_options(self, args.awsx_provider, self.get_provider("aws:ec2/vpc:Vpc")),
         )
         self.vpc_id = self.vpc.vpc_id
         self.public_subnet_ids = self.vpc.public_subnet_ids

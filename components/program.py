@@ -11,13 +11,14 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_awsx as awsx
 
 from components import config as stack_config
 from components.cognito_idp import CognitoIdp, CognitoIdpArgs
 from components.config import EnvConfig, OrgConfig
 from components.identity_center import IdentityCenter, IdentityCenterArgs, lookup_instance
 from components.landing_zone import LandingZone, LandingZoneArgs
-from components.providers import OrgStack, account_provider, role_arn
+from components.providers import OrgStack, account_provider, awsx_provider, role_arn
 from components.settings.environment import AccountAccess
 from components.settings.identity_center import load_permission_set_policies
 from components.settings.tasks_service import tasks_service_plan
@@ -89,6 +90,7 @@ class EnvironmentProviders:
 
     identity: aws.Provider  # the IdP account: Cognito
     workload: aws.Provider  # the workload account: the Tasks Service
+    workload_awsx: awsx.Provider  # the workload account's awsx components (the VPC)
 
 
 def environment_program(config: EnvConfig) -> dict[str, Any]:
@@ -109,6 +111,7 @@ def environment_program(config: EnvConfig) -> dict[str, Any]:
     tasks = declare_tasks_service(
         tasks_plan,
         provider=providers.workload,
+        awsx_provider=providers.workload_awsx,
         region=config.region,
         issuer_url=identity_provider.issuer_url,
         client_id=identity_provider.user_pool_client_id,
@@ -123,6 +126,7 @@ def environment_providers(config: EnvConfig, org: OrgStack) -> EnvironmentProvid
     return EnvironmentProviders(
         identity=_environment_provider(config, org, "identity", config.identity_account, "identityAccount"),
         workload=_environment_provider(config, org, "workload", config.workload_account, "workloadAccount"),
+        workload_awsx=awsx_provider("workload"),
     )
 
 

@@ -1,7 +1,9 @@
-"""Explicit AWS providers, one per target account, each pinned with ``allowed_account_ids``.
+"""Explicit providers, one per target account: AWS providers pinned with ``allowed_account_ids``, and
+the awsx provider for the awsx components in an account.
 
 No resource in this project uses the default provider: every stack file also sets
-``pulumi:disable-default-providers: ["*"]`` so a resource that forgets its provider fails to deploy.
+``pulumi:disable-default-providers: ["*"]`` so a resource that forgets its provider fails to deploy
+(``python -m deploy plan`` checks it first: deploy/engine_rules.py).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_awsx as awsx
 
 
 def account_provider(
@@ -41,6 +44,18 @@ def account_provider(
         default_tags=aws.ProviderDefaultTagsArgs(tags=dict(default_tags)) if default_tags else None,
         opts=opts,
     )
+
+
+def awsx_provider(name: str, opts: pulumi.ResourceOptions | None = None) -> awsx.Provider:
+    """The explicit awsx provider of one account, declared next to that account's aws provider.
+
+    An awsx component (the VPC) is a remote component of package ``awsx``: with default providers
+    disabled the engine refuses it unless it gets ``provider=`` a provider of its own package
+    ("Default provider for 'awsx' disabled", pulumi/pulumi#13071; the engine's check is in
+    pkg/resource/deploy/source_eval.go, ``resmon.RegisterResource``). The awsx provider has no settings:
+    the children it creates use the account's aws provider, passed as ``providers={"aws": ...}``.
+    """
+    return awsx.Provider(name, opts=opts)
 
 
 def role_arn(account_id: pulumi.Input[str], role_name: pulumi.Input[str]) -> pulumi.Output[str]:

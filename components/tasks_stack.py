@@ -15,6 +15,7 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_awsx as awsx
 import pulumi_random as random
 
 from components.app_contract import TASKS_IMAGE
@@ -64,13 +65,17 @@ def declare_tasks_service(
     plan: TasksServicePlan,
     *,
     provider: aws.Provider,
+    awsx_provider: awsx.Provider,
     region: str,
     issuer_url: pulumi.Input[str],
     client_id: pulumi.Input[str],
     frontend: FrontendApp,
     frontend_url: pulumi.Input[str] | None = None,
 ) -> TasksDeployment:
-    """``frontend_url`` overrides the Amplify branch URL (a custom domain in front of the branch)."""
+    """``frontend_url`` overrides the Amplify branch URL (a custom domain in front of the branch).
+
+    ``provider`` and ``awsx_provider`` are the workload account's aws and awsx providers.
+    """
     env = plan.environment
     url = pulumi.Output.from_input(frontend_url) if frontend_url is not None else frontend.url
     on_workload = pulumi.ResourceOptions(providers={"aws": provider})
@@ -81,7 +86,11 @@ def declare_tasks_service(
 
     network = Network(
         f"{env}-network",
-        NetworkArgs(cidr_block=plan.network.cidr_block, nat_gateways=plan.network.nat_gateways),
+        NetworkArgs(
+            cidr_block=plan.network.cidr_block,
+            nat_gateways=plan.network.nat_gateways,
+            awsx_provider=awsx_provider,
+        ),
         opts=on_workload,
     )
     private = plan.load_balancer.mode == "private"

@@ -98,7 +98,8 @@ class StackPlan:
         assert self.recording is not None
         if resource.type.startswith(STATE_ONLY_PACKAGES):
             return STATE_ONLY
-        urn = resource.provider or resource.providers.get("aws")
+        # A remote (awsx) component's own provider is an awsx one; its account is its aws provider's.
+        urn = resource.providers.get("aws") if resource.remote else resource.provider
         if not urn:
             return DEFAULT_PROVIDER
         try:
@@ -613,6 +614,8 @@ def render_tree(plan: StackPlan) -> list[str]:
         if resource.is_provider and package in STATE_ONLY_PACKAGES:
             return text + f"  ({STATE_ONLY})"
         if resource.is_provider:
+            if resource.type != "pulumi:providers:aws":
+                return text  # e.g. awsx: no account of its own; its components' children use the aws one
             allowed = resource.provider_setting("allowedAccountIds") or []
             return text + f"  pinned to {', '.join(map(str, allowed)) or 'nothing'}"
         if resource.custom or resource.remote:

@@ -51,6 +51,7 @@ class RecordedResource:
     dependencies: list[str]
     delete_before_replace: bool
     retain_on_delete: bool
+    sequence: int = 0  # the order of registrations and reads together, as the engine receives them
 
     @property
     def is_provider(self) -> bool:
@@ -70,6 +71,8 @@ class Recording:
     outputs: dict[str, Any] = field(default_factory=dict)
     invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     invoke_providers: list[str | None] = field(default_factory=list)  # provider URN of each invoke
+    # Resources read with ``Resource.get(name, id)`` (the engine's ReadResource), in order.
+    reads: list[RecordedResource] = field(default_factory=list)
 
     def of_type(self, type_: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == type_]
@@ -412,13 +415,34 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.recording = mocks.recording
 
+    def _next_sequence(self) -> int:
+        return len(self.recording.resources) + len(self.recording.reads)
+
+    def ReadResource(self, request: Any) -> Any:  # gRPC method name
+        response = super().ReadResource(request)
+        registered = self.resources[response.urn]
+        self.recording.reads.append(
+            RecordedResource(
+                sequence=self._next_sequence(),
+                urn=response.urn, type=request.type, name=request.name,
+                inputs=rpc.deserialize_properties(request.properties), outputs=dict(registered.state),
+                id=str(request.id), custom=True, remote=False, parent=request.parent or None,
+                provider=_provider_urn(request.provider), providers={}, protect=False, ignore_changes=[],
+                import_id=None, dependencies=list(request.dependencies), delete_before_replace=False,
+                retain_on_delete=False,
+            )
+        )
+        return response
+
     def RegisterResource(self, request: Any) -> Any:  # gRPC method name
+        # Every registration is appended, so a duplicate URN shows twice (the mock keeps the last one).
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response
         registered = self.resources[response.urn]
         self.recording.resources.append(
             RecordedResource(
+                sequence=self._next_sequence(),
                 urn=response.urn,
                 type=request.type,
                 name=request.name,

@@ -60,13 +60,14 @@ StackCheck = Callable[[StackContext], list[Finding]]
 def all_checks() -> list[StackCheck]:
     """The checks ``plan`` runs on every stack, in order."""
     # Late imports: each check module imports this one.
-    from deploy import config_namespaces, placeholders
+    from deploy import config_namespaces, engine_rules, placeholders
     from deploy.app_contract_check import check_app_contract
     from deploy.frontend_contract_check import frontend_contract_check
 
     return [
         config_namespaces.check,
         placeholders.check,
+        engine_rules.engine_rules,
         check_app_contract,
         frontend_contract_check,
     ]

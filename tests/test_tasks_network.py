@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pulumi_awsx as awsx
 import pytest
 
 from components.network import Network, NetworkArgs, subnet_masks
@@ -15,7 +16,8 @@ def _run(nat: NatMode, cidr: str = "10.0.0.0/16"):
     holder: dict[str, Network] = {}
 
     def program(provider):
-        network = Network("pre-net", NetworkArgs(cidr_block=cidr, nat_gateways=nat), opts(provider))
+        args = NetworkArgs(cidr_block=cidr, nat_gateways=nat, awsx_provider=awsx.Provider("workload"))
+        network = Network("pre-net", args, opts(provider))
         holder["network"] = network
         return {
             "vpc_id": network.vpc_id,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pulumi_awsx as awsx
+
 from components.tasks_stack import declare_frontend_app, declare_tasks_service
 from deploy.simulate import Recording
 from tests.tasks_support import assert_all_on_provider, plan, rule_view, run_with_provider
@@ -20,8 +22,8 @@ def _run(raw: dict[str, Any] | None = None) -> Recording:
     def program(provider):
         frontend = declare_frontend_app(resolved, provider)
         deployment = declare_tasks_service(
-            resolved, provider=provider, region="us-east-1", issuer_url=ISSUER, client_id=CLIENT_ID,
-            frontend=frontend,
+            resolved, provider=provider, awsx_provider=awsx.Provider("workload"), region="us-east-1",
+            issuer_url=ISSUER, client_id=CLIENT_ID, frontend=frontend,
         )
         return deployment.outputs
 

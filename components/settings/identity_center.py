@@ -276,6 +276,12 @@ def resolve_assignments(config: OrgView, source: str | None = None) -> list[Reso
     Never targets the management account or an account in the Suspended OU: naming either is an error,
     and OU and all-account selections skip the Suspended OU.
     """
+    return list(assignment_origins(config, source))
+
+
+def assignment_origins(config: OrgView, source: str | None = None) -> dict[ResolvedAssignment, int]:
+    """Each resolved assignment (in order, without duplicates) -> the first ``assignments`` entry asking
+    for it. Raises ConfigError as :func:`resolve_assignments` does."""
     source = source or stack_file(ORG_STACK)
     settings = config.identity_center
     base = f"{PROJECT}:identityCenter.assignments"
@@ -286,7 +292,7 @@ def resolve_assignments(config: OrgView, source: str | None = None) -> list[Reso
     groups = {group.name for group in settings.groups}
     permission_sets = {permission_set.name for permission_set in settings.permission_sets}
 
-    resolved: dict[ResolvedAssignment, None] = {}  # ordered and without duplicates
+    resolved: dict[ResolvedAssignment, int] = {}  # ordered and without duplicates
     for index, assignment in enumerate(settings.assignments):
         where = f"{base}[{index}]"
         if assignment.permission_set not in permission_sets:
@@ -334,8 +340,9 @@ def resolve_assignments(config: OrgView, source: str | None = None) -> list[Reso
             keys.extend(a.key for a in config.accounts if not in_ou(a.ou, suspended))
 
         for key in keys:
-            resolved[ResolvedAssignment(assignment.permission_set, principal_type, principal, key)] = None
-    return list(resolved)
+            wanted = ResolvedAssignment(assignment.permission_set, principal_type, principal, key)
+            resolved.setdefault(wanted, index)
+    return resolved
 
 
 def load_permission_set_policies(
