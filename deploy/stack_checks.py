@@ -21,6 +21,7 @@ from deploy.simulate import Recording
 
 ERROR = "error"
 WARNING = "warning"
+INFO = "info"  # shown, never fails the plan (e.g. the values the project derives)
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class Finding:
     """One problem in a stack, found before deploy: which check, where, and what is wrong."""
 
     check: str  # the check that found it, e.g. "engine", "placeholders"
-    severity: str  # ERROR fails the plan, WARNING is shown
+    severity: str  # ERROR fails the plan, WARNING and INFO are shown
     where: str  # "<stack file>: <key>" or "<resource name> (<type>)"
     message: str
 
@@ -59,7 +60,9 @@ StackCheck = Callable[[StackContext], list[Finding]]
 
 def all_checks() -> list[StackCheck]:
     """The checks ``plan`` runs on every stack, in order."""
-    return []
+    from deploy.derived_values import derived_values_check
+
+    return [derived_values_check]
 
 
 def run_checks(context: StackContext, checks: list[StackCheck] | None = None) -> list[Finding]:

@@ -31,7 +31,7 @@ class Terminal(io.StringIO):
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("MOTO_ACCOUNT_ID", "111111111111")  # the management account of Pulumi.org.yaml
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", "111111111111")  # the caller; no organization yet, so it is org's
     with mock_aws():
         yield
 
@@ -111,12 +111,16 @@ def test_a_failed_smoke_check_stops_prod_and_says_so_on_stderr(
 
 
 def test_credentials_of_another_account_than_the_management_account_are_refused(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """A management account id set in the stack file pins the run (deploy/derive.py derives it otherwise)."""
     monkeypatch.setenv("MOTO_ACCOUNT_ID", "999999999999")
+    text = (ROOT / "Pulumi.org.yaml").read_text()
+    pinned = text.replace("config:\n", 'config:\n  landing-zone:managementAccountId: "111111111111"\n', 1)
+    (tmp_path / "Pulumi.org.yaml").write_text(pinned)
     events: list[tuple[str, str]] = []
     with mock_aws():
-        code = main(["up", "--stack", "org", "--yes"], services(events))
+        code = main(["up", "--stack", "org", "--yes"], services(events, root=tmp_path))
     assert code == EXIT_SETUP and events == []
     assert capsys.readouterr().err.strip() == (
         "error: The AWS credentials belong to account 999999999999, but Pulumi.org.yaml names 111111111111 "
@@ -170,7 +174,7 @@ def test_bad_config_stops_up_before_any_pulumi_command(
     text = (
         (tmp_path / "Pulumi.org.yaml")
         .read_text()
-        .replace('managementAccountId: "111111111111"', 'managementAccountId: "1111"')
+        .replace("config:\n", 'config:\n  landing-zone:managementAccountId: "1111"\n', 1)
     )
     (tmp_path / "Pulumi.org.yaml").write_text(text)
     built: list[bool] = []
