@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.settings.environment import CognitoSettings, redirect_url_problem
+from components.settings.environment import CognitoSettings, domain_prefix_problem, redirect_url_problem
 
 USERS_GROUP = "Users"
 OAUTH_FLOWS = ["code"]
@@ -54,6 +54,9 @@ class CognitoIdpArgs:
     frontend_url: pulumi.Input[str] | None = None
     production: bool = False
     deletion_protection: bool = False
+    # The hosted UI's prefix when it is only known at deploy time (derived from the IdP account id);
+    # None: ``settings.domain_prefix``.
+    domain_prefix: pulumi.Input[str] | None = None
 
 
 class CognitoIdp(pulumi.ComponentResource):
@@ -114,7 +117,7 @@ class CognitoIdp(pulumi.ComponentResource):
         )
         self.domain = aws.cognito.UserPoolDomain(
             f"{name}-domain",
-            domain=settings.domain_prefix,
+            domain=_domain_prefix(name, args),
             user_pool_id=self.user_pool.id,
             managed_login_version=HOSTED_UI_VERSION,
             opts=child,
@@ -188,6 +191,21 @@ def _required_attributes(names: Sequence[str]) -> list[aws.cognito.UserPoolSchem
         )
         for attribute in names
     ]
+
+
+def _domain_prefix(name: str, args: CognitoIdpArgs) -> pulumi.Input[str]:
+    if args.domain_prefix is None:
+        if args.settings.domain_prefix is None:
+            raise ValueError(f"CognitoIdp {name}: no domain prefix (settings.domain_prefix or domain_prefix)")
+        return args.settings.domain_prefix
+
+    def checked(prefix: str) -> str:
+        problem = domain_prefix_problem(prefix)
+        if problem:
+            raise pulumi.RunError(f"CognitoIdp {name}: domain prefix '{prefix}' {problem}")
+        return prefix
+
+    return pulumi.Output.from_input(args.domain_prefix).apply(checked)
 
 
 def _checked_frontend_url(name: str, url: str | None, *, https_only: bool) -> str | None:

@@ -35,6 +35,7 @@ from typing import Any
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from components.settings import derived
 from components.settings.base import (
     ACCOUNT_ID,
     ORG_STACK,
@@ -53,9 +54,14 @@ from components.settings.environment import (
     RESERVED_TAGS,
     AccountAccess,
     CognitoSettings,
+    check_derived_domain_prefix,
     redirect_url_problem,
 )
-from components.settings.identity_center import IdentityCenterSettings, check_identity_center
+from components.settings.identity_center import (
+    IdentityCenterSettings,
+    check_identity_center,
+    derive_user_emails,
+)
 from components.settings.landing_zone import (
     DEFAULT_OUS,
     IDENTITY_CENTER_PRINCIPAL,
@@ -66,6 +72,7 @@ from components.settings.landing_zone import (
     ScpLimits,
     ScpSettings,
     default_scps,
+    derive_account_emails,
 )
 from components.settings.resource_names import check_resource_names
 from components.settings.tasks_service import (
@@ -88,8 +95,12 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 class OrgConfig(Model):
     """Configuration of the ``org`` stack (management account)."""
 
-    management_account_id: str = Field(pattern=ACCOUNT_ID)
+    # Not in the stack file: python -m deploy derives it for the run (components/settings/derived.py);
+    # offline the mocks' id stands in.
+    management_account_id: str = Field(default=derived.OFFLINE_MANAGEMENT_ACCOUNT_ID, pattern=ACCOUNT_ID)
     region: str = "us-east-1"
+    # Member accounts', budget recipients' and Identity Center users' e-mails where not set explicitly.
+    email_pattern: str | None = None
     access_role_name: str = Field(default="OrganizationAccountAccessRole", pattern=ROLE_NAME)
     organization: OrganizationSettings = OrganizationSettings()
     organizational_units: tuple[str, ...] = DEFAULT_OUS
@@ -171,6 +182,8 @@ def load(stack: str, raw: Mapping[str, Any], source: str | None = None) -> OrgCo
     """
     source = source or stack_file(stack)
     model: type[OrgConfig] | type[EnvConfig] = OrgConfig if stack == ORG_STACK else EnvConfig
+    if model is OrgConfig:
+        raw, _ = derive_emails(raw, source)
     try:
         config = model.model_validate(dict(raw))
     except ValidationError as error:
@@ -181,6 +194,14 @@ def load(stack: str, raw: Mapping[str, Any], source: str | None = None) -> OrgCo
     else:
         check_env(config, source)
     return config
+
+
+def derive_emails(raw: Mapping[str, Any], source: str) -> tuple[dict[str, Any], list[derived.DerivedValue]]:
+    """The org stack's raw values with the e-mails ``emailPattern`` gives filled in, and what was derived."""
+    pattern = derived.email_pattern(raw.get("emailPattern"), source)
+    values, accounts = derive_account_emails(raw, pattern, source)
+    values, users = derive_user_emails(values, pattern, source)
+    return values, accounts + users
 
 
 def _key(loc: Iterable[int | str]) -> str:
@@ -287,12 +308,15 @@ def load_stack_file(stack: str, root: Path = PROJECT_ROOT) -> OrgConfig | EnvCon
 
 
 def read_pulumi_config(stack: str | None = None) -> dict[str, Any]:
-    """Raw values of this project's namespace as the Pulumi engine passes them to the program.
+    """Raw values of this project's namespace as the Pulumi engine passes them to the program,
+    completed with the values ``python -m deploy`` derived for this run (components/settings/derived.py).
 
     The engine passes the stack's whole config, every namespace included (pkg/resource/deploy/
     source_eval.go in pulumi/pulumi: ``Target.Config`` goes to the language host as is), so a key
     outside the allowed namespaces raises ConfigError naming ``Pulumi.<stack>.yaml`` here too.
     """
+    import os
+
     import pulumi
     from pulumi.runtime.config import CONFIG, get_config_env
 
@@ -306,7 +330,7 @@ def read_pulumi_config(stack: str | None = None) -> dict[str, Any]:
         if key.startswith(prefix):
             # Structured config arrives as JSON text; scalars stay strings (pydantic coerces them).
             values[key[len(prefix) :]] = documents.parse_json_text(value)
-    return values
+    return derived.with_deploy_time_values(pulumi.get_stack(), values, os.environ)
 
 
 def config_env(stack: str, raw: Mapping[str, Any]) -> dict[str, str]:
@@ -478,4 +502,6 @@ def check_env(config: EnvConfig, source: str) -> None:
             raise ConfigError(
                 source, f"{cognito}.deletionProtection", "cannot be turned off in a production environment"
             )
+    if config.cognito.domain_prefix is None:
+        check_derived_domain_prefix(config.environment, source)
     tasks_service_plan(config, source)

@@ -19,7 +19,7 @@ from components.config import EnvConfig, OrgConfig
 from components.identity_center import IdentityCenter, IdentityCenterArgs, lookup_instance
 from components.landing_zone import LandingZone, LandingZoneArgs
 from components.providers import OrgStack, account_provider, awsx_provider, role_arn
-from components.settings.environment import AccountAccess
+from components.settings.environment import AccountAccess, derived_domain_prefix
 from components.settings.identity_center import load_permission_set_policies
 from components.settings.tasks_service import tasks_service_plan
 from components.tasks_stack import declare_frontend_app, declare_tasks_service
@@ -91,6 +91,7 @@ class EnvironmentProviders:
     identity: aws.Provider  # the IdP account: Cognito
     workload: aws.Provider  # the workload account: the Tasks Service
     workload_awsx: awsx.Provider  # the workload account's awsx components (the VPC)
+    identity_account_id: pulumi.Output[str] | None = None  # from the org stack's outputs
 
 
 def environment_program(config: EnvConfig) -> dict[str, Any]:
@@ -102,7 +103,7 @@ def environment_program(config: EnvConfig) -> dict[str, Any]:
     # registers (`cognito.frontendUrl` overrides it, for a custom domain in front of the branch).
     frontend = declare_frontend_app(tasks_plan, providers.workload)
     frontend_url: pulumi.Input[str] = config.cognito.frontend_url or frontend.url
-    identity_provider = _identity_provider(config, providers.identity, frontend_url)
+    identity_provider = _identity_provider(config, providers, frontend_url)
     outputs = _identity_outputs(identity_provider)
 
     # --- Tasks Service ---
@@ -123,22 +124,31 @@ def environment_program(config: EnvConfig) -> dict[str, Any]:
 
 
 def environment_providers(config: EnvConfig, org: OrgStack) -> EnvironmentProviders:
+    identity_account_id = _account_id(org, config.identity_account, "identityAccount")
     return EnvironmentProviders(
-        identity=_environment_provider(config, org, "identity", config.identity_account, "identityAccount"),
-        workload=_environment_provider(config, org, "workload", config.workload_account, "workloadAccount"),
+        identity=_environment_provider(config, org, "identity", config.identity_account, identity_account_id),
+        workload=_environment_provider(
+            config, org, "workload", config.workload_account,
+            _account_id(org, config.workload_account, "workloadAccount"),
+        ),
         workload_awsx=awsx_provider("workload"),
+        identity_account_id=identity_account_id,
     )
 
 
-def _environment_provider(
-    config: EnvConfig, org: OrgStack, name: str, access: AccountAccess, config_key: str
-) -> aws.Provider:
-    """A provider pinned to the account the org stack exports under ``access.key``."""
-    account_id = org.account_id(
+def _account_id(org: OrgStack, access: AccountAccess, config_key: str) -> pulumi.Output[str]:
+    """The id the org stack exports for ``access.key`` (never the management account's)."""
+    return org.account_id(
         access.key,
         source=stack_config.stack_file(pulumi.get_stack()),
         config_key=f"{stack_config.PROJECT}:{config_key}.key",
     )
+
+
+def _environment_provider(
+    config: EnvConfig, org: OrgStack, name: str, access: AccountAccess, account_id: pulumi.Output[str]
+) -> aws.Provider:
+    """A provider pinned to ``account_id``, the account the org stack exports under ``access.key``."""
     assumed_role = (
         role_arn(account_id, access.role_name or org.access_role_name) if access.assumes_role else None
     )
@@ -164,8 +174,15 @@ def environment_tags(config: EnvConfig) -> dict[str, str]:
 
 
 def _identity_provider(
-    config: EnvConfig, provider: aws.Provider, frontend_url: pulumi.Input[str] | None
+    config: EnvConfig, providers: EnvironmentProviders, frontend_url: pulumi.Input[str] | None
 ) -> CognitoIdp:
+    # Without cognito.domainPrefix: tasks-<environment>-<IdP account id>, unique per account.
+    account_id = providers.identity_account_id
+    prefix = (
+        account_id.apply(lambda value: derived_domain_prefix(config.environment, value))
+        if config.cognito.domain_prefix is None and account_id is not None
+        else None
+    )
     return CognitoIdp(
         f"{config.environment}-idp",
         CognitoIdpArgs(
@@ -175,8 +192,9 @@ def _identity_provider(
             frontend_url=frontend_url,
             production=config.is_production,
             deletion_protection=config.user_pool_deletion_protection,
+            domain_prefix=prefix,
         ),
-        opts=pulumi.ResourceOptions(providers={"aws": provider}),
+        opts=pulumi.ResourceOptions(providers={"aws": providers.identity}),
     )
 
 

@@ -98,6 +98,10 @@ class AutomationRunner:
             return None
         return [str(self.policy_pack_config)] * len(policy_packs)
 
+    def set_program_env(self, values: Mapping[str, str]) -> None:
+        """Variables every later Pulumi command (so the program) gets: the values deploy/derive.py found."""
+        self.env_vars.update(values)
+
     def _options(self) -> auto.LocalWorkspaceOptions:
         return auto.LocalWorkspaceOptions(env_vars=dict(self.env_vars), pulumi_command=self.command)
 
@@ -199,8 +203,8 @@ def explain(error: auto.CommandError, stack: str, operation: str) -> StackOperat
     if "AlreadyInOrganizationException" in text:
         return StackOperationError(
             f"pulumi {operation} of stack {stack} failed: the management account already belongs to an "
-            "organization; adopt it by setting landing-zone:organization.importId (its o-... id, from "
-            "`aws organizations describe-organization`) in Pulumi.org.yaml, then run again"
+            "organization; `python -m deploy up` adopts it by itself (plain pulumi: set "
+            "landing-zone:organization.importId in Pulumi.org.yaml to its o-... id), then run again"
         )
     if _CREDENTIAL_ERRORS.search(text):
         failure = SetupError(

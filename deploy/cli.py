@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from components import config as stack_config
 from deploy import stacks
@@ -25,8 +25,12 @@ from deploy.runner import (
     EXIT_USAGE,
     DeployError,
     SetupError,
+    StackNotFoundError,
     StackRunner,
 )
+
+if TYPE_CHECKING:  # deploy.derive imports botocore: loaded only by the commands that need it
+    from deploy.derive import OrgRun
 
 DESCRIPTION = """\
 Deploy the landing zone (stack org) and the environments (pre, prod) in order, or plan them offline.
@@ -309,10 +313,16 @@ def cmd_operation(args: argparse.Namespace, services: Services) -> int:
         _check_placeholders(operation, stacks.ordered(names), services.root)
     config_file = _write_policy_config(services.root, override_file) if with_pack else None
     runner = _runner(services, args, config_file)
-    if services.check_credentials:
-        _check_credentials(stacks.ordered(names), services)
+    org_run = _check_credentials(stacks.ordered(names), services, operation, runner)
     if operation != "preview" and not args.yes:
         _confirm(operation, names, runner, services)
+    if org_run is not None:
+        org_run.apply(_org_emitter(services), sleep=services.sleep)
+        # What deploy/derive.py found reaches the org program for this run (a runner that cannot pass
+        # it leaves the program to stop on the missing value, naming it).
+        set_program_env = getattr(runner, "set_program_env", None)
+        if org_run.env and set_program_env is not None:
+            set_program_env(org_run.env)
 
     readiness = smoke = None
     if operation == "up":
@@ -382,19 +392,49 @@ def _check_placeholders(operation: str, names: Sequence[str], root: Path) -> Non
         raise _UsageError(placeholders.refusal(operation, found))
 
 
-def _check_credentials(names: Sequence[str], services: Services) -> None:
+def _check_credentials(
+    names: Sequence[str], services: Services, operation: str, runner: StackRunner
+) -> OrgRun | None:
+    """Check the caller's credentials; with org previewed or deployed, what deploy/derive.py found."""
+    if not services.check_credentials:
+        return None
+    import boto3
+
+    from deploy.derive import prepare_org_run
     from deploy.readiness import check_credentials
 
-    kwargs = {"session_factory": services.session_factory} if services.session_factory else {}
-    account = check_credentials(**kwargs)
-    if stacks.ORG in names:
-        org = stack_config.load_stack_file(stacks.ORG, services.root)
-        expected = getattr(org, "management_account_id", None)
-        if expected and account != expected:
+    session_factory = services.session_factory or boto3.Session
+    account = check_credentials(session_factory)
+    if stacks.ORG not in names:
+        return None
+    file_values = stack_config.read_stack_file(stacks.ORG, services.root)
+    configured = file_values.get("managementAccountId")
+    if operation not in ("preview", "up"):  # no program runs: only a pinned id to compare
+        if configured is not None and str(configured) != account:
             raise SetupError(
                 f"The AWS credentials belong to account {account}, but {stack_config.stack_file(stacks.ORG)} "
-                f"names {expected} as the management account; use the management account's credentials."
+                f"names {configured} as the management account; use the management account's credentials."
             )
+        return None
+    settings = stack_config.load(stacks.ORG, file_values)
+    assert isinstance(settings, stack_config.OrgConfig)
+
+    return prepare_org_run(
+        settings, file_values, session_factory(), caller=account, operation=operation,
+        deployed=lambda: _org_stack_deployed(runner), emit=_org_emitter(services),
+    )
+
+
+def _org_emitter(services: Services) -> Callable[[str], None]:
+    return lambda line: print(f"[{stacks.ORG}] {line}", file=services.stdout, flush=True)
+
+
+def _org_stack_deployed(runner: StackRunner) -> bool:
+    """True once an ``up`` of org completed: it manages the organization, nothing is left to adopt."""
+    try:
+        return bool(runner.outputs(stacks.ORG))
+    except StackNotFoundError:
+        return False
 
 
 def _confirm(operation: str, names: Sequence[str] | None, runner: StackRunner, services: Services) -> None:

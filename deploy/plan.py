@@ -24,7 +24,7 @@ from components import config as stack_config
 from deploy import checklist, stacks
 from deploy.runner import EXIT_FAILED, EXIT_OK
 from deploy.simulate import PROVIDER_TYPE_PREFIX, RecordedResource, Recording, simulate
-from deploy.stack_checks import Finding, StackContext, run_checks
+from deploy.stack_checks import INFO, Finding, StackContext, run_checks
 
 OK = "ok"
 INVALID = "invalid"  # config or validation errors
@@ -563,7 +563,7 @@ def render_stack(plan: StackPlan, *, tree: bool = True) -> list[str]:
         mark = {True: "ok  ", False: "FAIL", None: "skip"}[check.ok]
         lines.append(f"  {mark}  {check.name}: {check.detail}")
     for finding in plan.findings:
-        mark = "FAIL" if finding.is_error else "warn"
+        mark = "FAIL" if finding.is_error else "info" if finding.severity == INFO else "warn"
         lines.append(f"  {mark}  {finding.check}: {finding}")
     for violation in plan.violations:
         mark = "FAIL" if violation.mandatory else "warn"

@@ -21,6 +21,7 @@ from deploy.simulate import Recording
 
 ERROR = "error"
 WARNING = "warning"
+INFO = "info"  # shown, never fails the plan (e.g. the values the project derives)
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class Finding:
     """One problem in a stack, found before deploy: which check, where, and what is wrong."""
 
     check: str  # the check that found it, e.g. "engine", "placeholders"
-    severity: str  # ERROR fails the plan, WARNING is shown
+    severity: str  # ERROR fails the plan, WARNING and INFO are shown
     where: str  # "<stack file>: <key>" or "<resource name> (<type>)"
     message: str
 
@@ -62,11 +63,13 @@ def all_checks() -> list[StackCheck]:
     # Late imports: each check module imports this one.
     from deploy import config_namespaces, engine_rules, placeholders
     from deploy.app_contract_check import check_app_contract
+    from deploy.derived_values import derived_values_check
     from deploy.frontend_contract_check import frontend_contract_check
 
     return [
         config_namespaces.check,
         placeholders.check,
+        derived_values_check,
         engine_rules.engine_rules,
         check_app_contract,
         frontend_contract_check,

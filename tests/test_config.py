@@ -12,6 +12,7 @@ import pulumi
 import pytest
 
 from components import config
+from components.settings import derived
 from components.settings.landing_zone import DEFAULT_OUS
 from deploy.simulate import Recording, simulate
 from policies import documents
@@ -56,7 +57,7 @@ def test_duplicate_account_key(org_raw: dict[str, Any]) -> None:
 
 
 def test_duplicate_email_ignores_case(org_raw: dict[str, Any]) -> None:
-    message = org_error(with_accounts(org_raw, account(email="AWS-Sandbox@example.com")))
+    message = org_error(with_accounts(org_raw, account(email="AWS+Sandbox@example.com")))
     assert "landing-zone:accounts[7].email: duplicate e-mail" in message
 
 
@@ -118,8 +119,6 @@ def test_suspended_account_needs_traceability(org_raw: dict[str, Any]) -> None:
 
 
 def test_missing_and_unknown_keys(org_raw: dict[str, Any]) -> None:
-    raw = {k: v for k, v in org_raw.items() if k != "managementAccountId"}
-    assert org_error(raw) == "Pulumi.org.yaml: landing-zone:managementAccountId: is required"
     message = org_error({**org_raw, "acounts": []})
     assert message.startswith("Pulumi.org.yaml: landing-zone:acounts: unknown key")
     message = org_error({**org_raw, "managementAccountId": "12345"})
@@ -163,12 +162,51 @@ def run_main(raw: dict[str, Any], recording: Recording | None = None) -> Recordi
                     recording=recording)
 
 
-def test_main_builds_the_org_stack(org_raw: dict[str, Any]) -> None:
+@pytest.fixture
+def driver_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What ``python -m deploy`` hands the org program for a run (components/settings/derived.py)."""
+    monkeypatch.setenv(derived.MANAGEMENT_ACCOUNT_ENV, "123456789012")
+
+
+def test_main_builds_the_org_stack(org_raw: dict[str, Any], driver_env: None) -> None:
     recording = run_main(org_raw)
     assert recording.of_type("aws:organizations/organization:Organization")
+    provider = recording.one("pulumi:providers:aws", "management")
+    assert provider.provider_setting("allowedAccountIds") == ["123456789012"]
 
 
-def test_main_stops_on_bad_config_before_declaring_anything(org_raw: dict[str, Any]) -> None:
+def test_main_never_guesses_the_management_account(
+    org_raw: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Plain ``pulumi up -s org`` without the id in the stack file or from the driver: one line, nothing
+    declared (offline runs use the mocks' id, the real program never does)."""
+    monkeypatch.delenv(derived.MANAGEMENT_ACCOUNT_ENV, raising=False)
+    assert "managementAccountId" not in org_raw
+    recording = Recording(stack="org")
+    expected = r"^Pulumi.org.yaml: landing-zone:managementAccountId: is not set: run `python -m deploy up`"
+    with pytest.raises(pulumi.RunError, match=expected):
+        run_main(org_raw, recording)
+    assert recording.resources == []
+    # A value in the stack file wins over the driver's.
+    monkeypatch.setenv(derived.MANAGEMENT_ACCOUNT_ENV, "123456789012")
+    recording = run_main({**org_raw, "managementAccountId": "210987654321"})
+    provider = recording.one("pulumi:providers:aws", "management")
+    assert provider.provider_setting("allowedAccountIds") == ["210987654321"]
+
+
+def test_main_adopts_the_organization_the_driver_found(org_raw: dict[str, Any], driver_env: None,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(derived.ORGANIZATION_ID_ENV, "o-abcdefghij")
+    organization = run_main(org_raw).one("aws:organizations/organization:Organization")
+    assert organization.import_id == "o-abcdefghij"
+    # organization.importId in the stack file wins.
+    raw = {**org_raw, "organization": {"importId": "o-zzzzzzzzzz"}}
+    assert run_main(raw).one("aws:organizations/organization:Organization").import_id == "o-zzzzzzzzzz"
+
+
+def test_main_stops_on_bad_config_before_declaring_anything(
+    org_raw: dict[str, Any], driver_env: None
+) -> None:
     raw = with_accounts(org_raw, account(ou="Workloads/QA"))
     recording = Recording(stack="org")
     with pytest.raises(pulumi.RunError, match=r"^Pulumi.org.yaml: landing-zone:accounts\[7\].ou: unknown OU"):

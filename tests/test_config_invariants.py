@@ -13,6 +13,7 @@ from components import config
 def minimal_org(**values: Any) -> dict[str, Any]:
     return {
         "managementAccountId": "123456789012",
+        "emailPattern": "aws+{key}@corp.test",
         "accounts": [
             {"key": "sandbox", "name": "Sandbox", "email": "aws-sandbox@corp.test", "ou": "Sandbox"}
         ],

@@ -345,6 +345,6 @@ def test_an_existing_organization_is_explained_with_the_config_key_that_adopts_i
     with pytest.raises(StackOperationError) as caught:
         runner(tmp_path, command).up("org", on_output=lambda _: None)
     assert str(caught.value).startswith(
-        "pulumi up of stack org failed: the management account already belongs to an organization; adopt "
-        "it by setting landing-zone:organization.importId"
+        "pulumi up of stack org failed: the management account already belongs to an organization; "
+        "`python -m deploy up` adopts it by itself (plain pulumi: set landing-zone:organization.importId"
     )

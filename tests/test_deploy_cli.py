@@ -33,7 +33,8 @@ class Terminal(io.StringIO):
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     """Moto, and a copy of the stack files with real values (preview and up refuse example values)."""
-    monkeypatch.setenv("MOTO_ACCOUNT_ID", REAL_ACCOUNT_ID)  # the management account of that copy
+    # The caller; no organization yet, so deploy/derive.py takes it as the management account.
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", REAL_ACCOUNT_ID)
     with mock_aws():
         yield copy_with_real_values(tmp_path / "real")
 
@@ -115,7 +116,12 @@ def test_a_failed_smoke_check_stops_prod_and_says_so_on_stderr(
 def test_credentials_of_another_account_than_the_management_account_are_refused(
     aws: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """A management account id set in the stack file pins the run (deploy/derive.py derives it otherwise)."""
     monkeypatch.setenv("MOTO_ACCOUNT_ID", "999999999999")
+    text = (aws / "Pulumi.org.yaml").read_text()
+    pin = f'config:\n  landing-zone:managementAccountId: "{REAL_ACCOUNT_ID}"\n'
+    pinned = text.replace("config:\n", pin, 1)
+    (aws / "Pulumi.org.yaml").write_text(pinned)
     events: list[tuple[str, str]] = []
     code = main(["up", "--stack", "org", "--yes"], services(events, root=aws))
     assert code == EXIT_SETUP and events == []
@@ -170,7 +176,7 @@ def test_bad_config_stops_up_before_any_pulumi_command(
     text = (
         (tmp_path / "Pulumi.org.yaml")
         .read_text()
-        .replace('managementAccountId: "111111111111"', 'managementAccountId: "1111"')
+        .replace("config:\n", 'config:\n  landing-zone:managementAccountId: "1111"\n', 1)
     )
     (tmp_path / "Pulumi.org.yaml").write_text(text)
     built: list[bool] = []

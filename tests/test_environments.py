@@ -216,7 +216,8 @@ def test_exports_of_the_identity_provider(env: tuple[str, Recording]) -> None:
     assert recording.outputs["user_pool_client_id"] == recording.one(CLIENT).id
     assert recording.outputs["issuer_url"] == f"https://cognito-idp.us-east-1.amazonaws.com/{pool_id}"
     assert recording.outputs["hosted_ui_url"] == f"https://{prefix}.auth.us-east-1.amazoncognito.com"
-    assert prefix == f"tasks-{stack}-example"
+    # No domainPrefix in the stack files: derived from the environment and the IdP account's id.
+    assert prefix == f"tasks-{stack}-{account_id(ACCOUNTS[stack][0])}"
 
 
 def test_every_environment_requires_totp_mfa_and_email_sign_in(env: tuple[str, Recording]) -> None:

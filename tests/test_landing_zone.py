@@ -132,7 +132,8 @@ def test_sandbox_budget_filters_its_account_and_notifies(org_recording: Recordin
     notifications = {(n["notificationType"], n["threshold"]) for n in budget.inputs["notifications"]}
     assert notifications == {("ACTUAL", 80), ("FORECASTED", 100)}
     for notification in budget.inputs["notifications"]:
-        assert notification["subscriberEmailAddresses"] == ["aws-billing@example.com"]
+        # From the stack file's emailPattern, {key} = billing.
+        assert notification["subscriberEmailAddresses"] == ["aws+billing@example.com"]
     # Budgets live in the management account, as the organization does.
     assert budget.provider == org_recording.one(ORG).provider
 

@@ -17,7 +17,7 @@ MANAGEMENT = "111111111111"
 
 def org(**values: Any) -> dict[str, Any]:
     """A minimal org config: the defaults (the seed's OUs, SCPs and Identity Center) plus ``values``."""
-    return {"managementAccountId": MANAGEMENT, **values}
+    return {"managementAccountId": MANAGEMENT, "emailPattern": "aws+{key}@corp.test", **values}
 
 
 def account(key: str, ou: str = "Sandbox") -> dict[str, Any]:
@@ -29,7 +29,7 @@ def identity_center(**values: Any) -> dict[str, Any]:
 
 
 def user(name: str) -> dict[str, Any]:
-    return {"userName": name, "givenName": "Given", "familyName": "Family", "email": "person@example.com"}
+    return {"userName": name, "givenName": "Given", "familyName": "Family", "email": f"{name}@corp.test"}
 
 
 def error(raw: dict[str, Any]) -> str:

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
-from components.settings.base import ACCOUNT_KEY, ROLE_NAME, Model
+from components.settings.base import ACCOUNT_KEY, PROJECT, ROLE_NAME, ConfigError, Model
 
 # The org accounts an environment uses when its stack file does not name them (the seed's layout:
 # the pre-production IdP in IdP-Pre with the service in Sandbox; prod in its own IdP and workload accounts).
@@ -24,6 +24,40 @@ LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
 # Cognito prefix domains: lowercase letters, digits and inner hyphens; these words are reserved by AWS.
 DOMAIN_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 DOMAIN_PREFIX_RESERVED = ("aws", "amazon", "cognito")
+# Without ``cognito.domainPrefix``: the environment and the IdP account's id. Prefix domains are unique per
+# region across all of AWS, and an account id belongs to one customer, so this one is free unless taken
+# on purpose; the id holds only digits, so the environment name alone decides whether it is valid.
+DERIVED_DOMAIN_PREFIX = "tasks-{environment}-{account_id}"
+
+
+def domain_prefix_problem(value: str) -> str | None:
+    """Why Cognito refuses ``value`` as a prefix domain (to follow the quoted value), or None.
+
+    The pattern and 63-character limit are CreateUserPoolDomain's Domain (botocore cognito-idp model);
+    the reserved words are in Cognito's developer guide ("Using the Amazon Cognito domain").
+    """
+    if not DOMAIN_PREFIX.match(value):
+        return "is not a valid Cognito domain prefix (1-63 lowercase letters, digits and inner hyphens)"
+    for word in DOMAIN_PREFIX_RESERVED:
+        if word in value:
+            return f"contains '{word}', which Cognito reserves"
+    return None
+
+
+def derived_domain_prefix(environment: str, account_id: str) -> str:
+    return DERIVED_DOMAIN_PREFIX.format(environment=environment, account_id=account_id)
+
+
+def check_derived_domain_prefix(environment: str, source: str) -> None:
+    """The derived prefix is valid for any account id, or a ConfigError asks for ``cognito.domainPrefix``."""
+    problem = domain_prefix_problem(derived_domain_prefix(environment, "123456789012"))
+    if problem:
+        shown = derived_domain_prefix(environment, "<IdP account id>")
+        raise ConfigError(
+            source,
+            f"{PROJECT}:cognito.domainPrefix",
+            f"is not set, and the derived prefix '{shown}' {problem}; set cognito.domainPrefix",
+        )
 
 
 def redirect_url_problem(url: str, *, https_only: bool) -> str | None:
@@ -74,7 +108,7 @@ class CognitoSettings(Model):
     """The environment's Cognito user pool, web app client and hosted UI domain."""
 
     user_pool_name: str | None = Field(default=None, pattern=r"^[\w\s+=,.@-]{1,128}$")
-    domain_prefix: str
+    domain_prefix: str | None = None  # default: DERIVED_DOMAIN_PREFIX
     callback_urls: tuple[str, ...] = ()
     logout_urls: tuple[str, ...] = ()
     # Provisional: the environment's frontend URL until the Amplify app of the environment provides it.
@@ -88,15 +122,10 @@ class CognitoSettings(Model):
 
     @field_validator("domain_prefix")
     @classmethod
-    def _domain_prefix(cls, value: str) -> str:
-        if not DOMAIN_PREFIX.match(value):
-            raise ValueError(
-                f"'{value}' is not a valid Cognito domain prefix"
-                " (1-63 lowercase letters, digits and inner hyphens)"
-            )
-        for word in DOMAIN_PREFIX_RESERVED:
-            if word in value:
-                raise ValueError(f"'{value}' contains '{word}', which Cognito reserves")
+    def _domain_prefix(cls, value: str | None) -> str | None:
+        problem = domain_prefix_problem(value) if value is not None else None
+        if problem:
+            raise ValueError(f"'{value}' {problem}")
         return value
 
     @field_validator("callback_urls", "logout_urls")
@@ -117,5 +146,5 @@ class CognitoSettings(Model):
             raise ValueError(f"'{value}' is not https; the frontend is served over https only")
         problem = redirect_url_problem(value, https_only=True)
         if problem:
-            raise ValueError(problem)
+            raise ValueError(f"'{value}' {problem}")
         return value

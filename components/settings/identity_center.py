@@ -6,9 +6,11 @@ loading of the permission sets' inline policies.
 
 from __future__ import annotations
 
+import copy
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import Field, field_validator
 
@@ -24,6 +26,7 @@ from components.settings.base import (
     duplicates,
     stack_file,
 )
+from components.settings.derived import EMAIL_PATTERN, DerivedValue, email_from_pattern, missing_email
 from components.settings.landing_zone import AccountSettings, in_ou
 from policies import documents
 
@@ -45,7 +48,7 @@ class IdentityUserSettings(Model):
     given_name: str = Field(min_length=1, max_length=1024)
     family_name: str = Field(min_length=1, max_length=1024)
     display_name: str | None = Field(default=None, min_length=1, max_length=1024)
-    email: Email
+    email: Email | None = None  # from emailPattern when not set (derive_user_emails); required in the end
     locale: str | None = Field(default=None, min_length=1, max_length=32)
     timezone: str | None = Field(default=None, min_length=1, max_length=64)
 
@@ -128,7 +131,6 @@ def default_users() -> tuple[IdentityUserSettings, ...]:
             given_name="User",
             family_name="Sandbox",
             display_name="Sandbox User",
-            email="aws-sso-sandbox@example.com",
             locale="EN",
             timezone="America/Guayaquil",
         ),
@@ -214,10 +216,16 @@ def check_identity_center(config: OrgView, source: str) -> None:
     base = f"{PROJECT}:identityCenter"
 
     users: set[str] = set()
+    emails: set[str] = set()
     for index, user in enumerate(settings.users):
         if user.user_name in users:
             raise ConfigError(source, f"{base}.users[{index}].userName", f"duplicate user '{user.user_name}'")
+        if user.email is None:
+            raise missing_email(source, f"{base}.users[{index}].email")
+        if user.email.lower() in emails:
+            raise ConfigError(source, f"{base}.users[{index}].email", f"duplicate e-mail '{user.email}'")
         users.add(user.user_name)
+        emails.add(user.email.lower())
 
     groups: set[str] = set()
     for index, group in enumerate(settings.groups):
@@ -365,3 +373,43 @@ def load_permission_set_policies(
                 source, f"{PROJECT}:identityCenter.permissionSets[{index}].inlinePolicy", str(error)
             ) from None
     return loaded
+
+
+# ``{key}`` of a user's address when ``emailPattern`` derives it: ``sso-<userName>``.
+USER_EMAIL_KEY = "sso-{user_name}"
+
+
+def derive_user_emails(
+    raw: Mapping[str, Any], pattern: str | None, source: str
+) -> tuple[dict[str, Any], list[DerivedValue]]:
+    """Fill each Identity Center user's ``email`` from ``emailPattern`` where the stack file leaves it out.
+
+    Without ``identityCenter.users`` the default users get theirs from the pattern too (when there is
+    one). Works on the raw values before validation.
+    """
+    center = raw.get("identityCenter")
+    if center is not None and not isinstance(center, Mapping):
+        return dict(raw), []
+    center = copy.deepcopy(dict(center or {}))
+    if "users" not in center:
+        if pattern is None:
+            return dict(raw), []  # check_identity_center asks for the default users' addresses
+        center["users"] = [
+            user.model_dump(by_alias=True, exclude_none=True, exclude={"email"}) for user in default_users()
+        ]
+    users = center["users"]
+    if not isinstance(users, list):
+        return dict(raw), []
+    derived: list[DerivedValue] = []
+    for index, user in enumerate(users):
+        user_name = user.get("userName") if isinstance(user, dict) else None
+        if not isinstance(user_name, str) or "email" in user:
+            continue
+        where = f"{PROJECT}:identityCenter.users[{index}].email"
+        if pattern is None:
+            raise missing_email(source, where)
+        user["email"] = email_from_pattern(
+            pattern, USER_EMAIL_KEY.format(user_name=user_name), source=source, config_key=where
+        )
+        derived.append(DerivedValue(where, user["email"], EMAIL_PATTERN))
+    return {**raw, "identityCenter": center}, derived

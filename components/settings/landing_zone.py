@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 import re
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
-from components.settings.base import ACCOUNT_ID, ACCOUNT_KEY, POLICY_FILE, Email, Model, Tags
+from components.settings.base import ACCOUNT_ID, ACCOUNT_KEY, POLICY_FILE, PROJECT, Email, Model, Tags
+from components.settings.derived import (
+    ACCOUNT_EMAIL_LENGTH,
+    EMAIL_PATTERN,
+    DerivedValue,
+    email_from_pattern,
+    missing_email,
+)
 
 OU_NAME = re.compile(r"^[\w .+=,@-]{1,128}$")
 MAX_OU_DEPTH = 5
@@ -51,6 +60,17 @@ class OrganizationSettings(Model):
     enabled_policy_types: tuple[PolicyType, ...] = ("SERVICE_CONTROL_POLICY",)
 
 
+def _account_email(value: str) -> str:
+    low, high = ACCOUNT_EMAIL_LENGTH
+    if not low <= len(value) <= high:
+        raise ValueError(f"'{value}' has {len(value)} characters; AWS accepts {low} to {high}")
+    return value
+
+
+# CreateAccount takes 6 to 64 characters (botocore organizations model, shape Email).
+AccountEmail = Annotated[Email, AfterValidator(_account_email)]
+
+
 class BudgetSettings(Model):
     """A monthly cost budget (spend cap alert) for one member account."""
 
@@ -80,7 +100,7 @@ class AccountSettings(Model):
 
     key: str = Field(pattern=ACCOUNT_KEY)
     name: str = Field(min_length=1, max_length=50)
-    email: Email
+    email: AccountEmail  # from emailPattern when not set (derive_account_emails)
     ou: str
     tags: Tags = Field(default_factory=dict)
     close_on_deletion: bool = False
@@ -127,3 +147,48 @@ def default_scps() -> tuple[ScpSettings, ...]:
 def in_ou(ou: str, path: str) -> bool:
     """True when OU path ``ou`` is ``path`` or nested below it."""
     return ou == path or ou.startswith(path + "/")
+
+
+# The ``{key}`` of the budget recipients' address when ``emailPattern`` derives it.
+BUDGET_RECIPIENT_KEY = "billing"
+
+
+def derive_account_emails(
+    raw: Mapping[str, Any], pattern: str | None, source: str
+) -> tuple[dict[str, Any], list[DerivedValue]]:
+    """Fill each account's ``email`` (``{key}`` = the account key) and each budget's ``notify``
+    (``{key}`` = ``billing``) from ``emailPattern`` where the stack file leaves them out.
+
+    Works on the raw values before validation; entries that are not mappings are left for validation
+    to report.
+    """
+    accounts = raw.get("accounts")
+    if not isinstance(accounts, list):
+        return dict(raw), []
+    derived: list[DerivedValue] = []
+    filled: list[Any] = []
+    for index, account in enumerate(accounts):
+        if not isinstance(account, Mapping):
+            filled.append(account)
+            continue
+        account = copy.deepcopy(dict(account))
+        where = f"{PROJECT}:accounts[{index}]"
+        key = account.get("key")
+        if "email" not in account and isinstance(key, str):
+            if pattern is None:
+                raise missing_email(source, f"{where}.email")
+            account["email"] = email_from_pattern(
+                pattern, key, source=source, config_key=f"{where}.email", length=ACCOUNT_EMAIL_LENGTH
+            )
+            derived.append(DerivedValue(f"{where}.email", account["email"], EMAIL_PATTERN))
+        budget = account.get("budget")
+        if isinstance(budget, dict) and "notify" not in budget:
+            if pattern is None:
+                raise missing_email(source, f"{where}.budget.notify")
+            address = email_from_pattern(
+                pattern, BUDGET_RECIPIENT_KEY, source=source, config_key=f"{where}.budget.notify"
+            )
+            budget["notify"] = [address]
+            derived.append(DerivedValue(f"{where}.budget.notify", address, EMAIL_PATTERN))
+        filled.append(account)
+    return {**raw, "accounts": filled}, derived
