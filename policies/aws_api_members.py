@@ -335,6 +335,17 @@ API_MEMBERS: dict[str, dict[str, str]] = {
     "aws:rds/subnetGroup:SubnetGroup": {
         "name": "rds:CreateDBSubnetGroup.DBSubnetGroupName",
     },
+    "aws:secretsmanager/secret:Secret": {
+        "name": "secretsmanager:CreateSecret.Name",
+        "description": "secretsmanager:CreateSecret.Description",
+        "kmsKeyId": "secretsmanager:CreateSecret.KmsKeyId",
+        "recoveryWindowInDays": "secretsmanager:DeleteSecret.RecoveryWindowInDays",
+    },
+    "aws:secretsmanager/secretVersion:SecretVersion": {
+        "secretString": "secretsmanager:PutSecretValue.SecretString",
+        "versionStages": "secretsmanager:PutSecretValue.VersionStages",
+        "versionStages[]": "secretsmanager:PutSecretValue.VersionStages[]",
+    },
     # --- environment stacks: HTTP API ----------------------------------------------------------
     "aws:apigatewayv2/api:Api": {
         "protocolType": "apigatewayv2:CreateApi.ProtocolType",

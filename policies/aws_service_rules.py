@@ -285,4 +285,17 @@ MEMBER_RULES: dict[str, tuple[Rule, ...]] = {
     "apigatewayv2:CreateRoute.RouteKey": (_ROUTE_KEY,),
     "apigatewayv2:CreateIntegration.PayloadFormatVersion": (_PAYLOAD_VERSION,),
     "sso-admin:CreatePermissionSet.SessionDuration": (_SESSION_DURATION,),
+    "secretsmanager:CreateSecret.Name": (Rule(
+        describe="ASCII letters, numbers and /_+=.@-", pattern=r"[A-Za-z0-9/_+=.@-]+",
+        source=_model_doc("secretsmanager", "CreateSecretRequest", "Name"),
+        doc="The secret name can contain ASCII letters, numbers, and the following characters: /_+=.@-"),),
+    "secretsmanager:DeleteSecret.RecoveryWindowInDays": (Rule(
+        describe="7 to 30 days (or 0 with the provider's force delete)", one_of=(0, *range(7, 31)),
+        source=_model_doc("secretsmanager", "DeleteSecretRequest", "RecoveryWindowInDays"),
+        doc="The number of days from 7 to 30"),),
+    # "The aws: prefix is reserved for AWS use": https://docs.aws.amazon.com/tag-editor/latest/userguide/
+    # best-practices-and-strats.html (tag naming limits and requirements).
+    "resourcegroupstaggingapi:TagResources.Tags{key}": (Rule(
+        describe="tag keys not starting with 'aws:', which AWS reserves", pattern=r"(?i)(?!aws:)[\s\S]*",
+        source="https://docs.aws.amazon.com/tag-editor/latest/userguide/best-practices-and-strats.html"),),
 }

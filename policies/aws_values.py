@@ -100,16 +100,19 @@ _POSIX = {  # Java's POSIX classes are ASCII-only
 }
 _CATEGORY = re.compile(r"\\p\{([LMNPSZC])\}")
 # [ ... ]+ / * made only of Unicode categories and literal characters: checked with unicodedata.
-_CATEGORY_CLASS = re.compile(r"\[((?:\\p\{[LMNPSZC]\}|\\[tnr]|[^\]\\])+)\]([+*])")
+_CATEGORY_CLASS = re.compile(r"\[((?:\\p\{[LMNPSZC]\}|\\[tnrf]|\\[^\w]|[^\]\\])+)\]([+*])")
+_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
 
 
 def compile_pattern(java: str) -> Callable[[str], bool]:
     """A full-match predicate for one of botocore's Java patterns (raises UnsupportedPattern)."""
     whole = _CATEGORY_CLASS.fullmatch(java)
-    if whole:
+    if whole and _CATEGORY.search(whole.group(1)):
         categories = frozenset(_CATEGORY.findall(whole.group(1)))
-        literal = _CATEGORY.sub("", whole.group(1))
-        chars = frozenset(literal.replace("\\t", "\t").replace("\\n", "\n").replace("\\r", "\r"))
+        items = re.findall(r"\\.|.", _CATEGORY.sub("", whole.group(1)))
+        if "-" in items[1:-1]:  # an unescaped '-' between two characters: a range
+            raise UnsupportedPattern("a character range next to Unicode categories")
+        chars = frozenset(_ESCAPES.get(item[1], item[1]) if len(item) == 2 else item for item in items)
         empty_ok = whole.group(2) == "*"
         return lambda text: (empty_ok or bool(text)) and all(
             char in chars or unicodedata.category(char)[0] in categories for char in text)

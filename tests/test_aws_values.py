@@ -486,6 +486,15 @@ MISTAKES: list[tuple[str, str, str, str | None, Edit, str, str]] = [
     ("amplify-branch-stage", "prod", BRANCH, None, put("stage", "STAGING"), "stage", "is not one of"),
     ("vpc-cidr-30", "pre", VPC, None, put("cidrBlock", "10.10.0.0/30"), "cidrBlock", "/16 to /28"),
     (
+        "tag-key-aws-prefix",
+        "prod",
+        SG,
+        None,
+        put("tags", {"aws:team": "tasks"}),
+        "tags{aws:team}",
+        "reserves",
+    ),
+    (
         "tag-key-too-long",
         "pre",
         SG,
@@ -528,6 +537,26 @@ def test_a_realistic_mistake_is_reported_on_its_field(
 
 def test_there_are_at_least_twenty_distinct_mistakes() -> None:
     assert len({case[0] for case in MISTAKES}) == len(MISTAKES) >= 20
+
+
+@pytest.mark.parametrize(
+    ("type_", "inputs", "field"),
+    [
+        ("aws:secretsmanager/secret:Secret", {"name": "tasks db secret"}, "name"),
+        (
+            "aws:secretsmanager/secret:Secret",
+            {"name": "pre/tasks/db", "recoveryWindowInDays": 3},
+            "recoveryWindowInDays",
+        ),
+        ("aws:secretsmanager/secretVersion:SecretVersion", {"secretString": "x" * 65537}, "secretString"),
+    ],
+)
+def test_types_the_program_may_declare_next_are_covered(
+    type_: str, inputs: dict[str, Any], field: str
+) -> None:
+    # The database secret the image reads (issue 10, defect 4) is a Secrets Manager secret.
+    assert {p.field for p in av.check_inputs(type_, inputs, "db-secret")} == {field}
+    assert av.check_inputs(type_, {"name": "pre/tasks/db", "recoveryWindowInDays": 0}, "db-secret") == []
 
 
 def test_a_generated_name_that_will_be_too_long_is_reported(recordings: dict[str, Recording]) -> None:
@@ -677,6 +706,7 @@ def test_patterns_not_checked_are_exactly_these() -> None:
             ["x<SCRIPT>1</script>", "a/action/b", "a:b"],
         ),
         (r"[\w+=,.@-]+", ["hiperium-sso-provisioners-ps"], ["has space"]),
+        (r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*", ["Name tag: 10.0.0.0/16", ""], ["semi;colon"]),
     ],
 )
 def test_java_patterns_are_matched_whole_as_aws_does(pattern: str, good: list[str], bad: list[str]) -> None:
