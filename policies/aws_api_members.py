@@ -13,7 +13,9 @@ Path syntax, for inputs and members alike:
 * ``a[]``: each item of list ``a``;
 * ``a{}``: each value of map ``a``; ``a{key}``: each key of map ``a``;
 * ``a(json)``: input ``a`` is JSON text (such as a task definition's ``containerDefinitions``),
-  parsed before going on.
+  parsed before going on;
+* ``member#key`` (members only): one key of a generic key/value member, such as a load balancer
+  attribute (``Attributes[].Value#idle_timeout.timeout_seconds``), so rules can tell the keys apart.
 
 Inputs that only carry another resource's id or ARN (``vpcId``, ``apiId``, ``targetGroupArn``...)
 are left out on purpose: under mocks they are fakes, in a preview they are unknown, and the provider
@@ -216,7 +218,7 @@ API_MEMBERS: dict[str, dict[str, str]] = {
         "customerOwnedIpv4Pool": "elbv2:CreateLoadBalancer.CustomerOwnedIpv4Pool",
         "enablePrefixForIpv6SourceNat": "elbv2:CreateLoadBalancer.EnablePrefixForIpv6SourceNat",
         # Load balancer attributes are key/value strings; their documented ranges are rules.
-        "idleTimeout": "elbv2:ModifyLoadBalancerAttributes.Attributes[].Value",
+        "idleTimeout": "elbv2:ModifyLoadBalancerAttributes.Attributes[].Value#idle_timeout.timeout_seconds",
     },
     "aws:lb/targetGroup:TargetGroup": {
         "name": "elbv2:CreateTargetGroup.Name",
@@ -230,7 +232,8 @@ API_MEMBERS: dict[str, dict[str, str]] = {
         "healthCheck.timeout": "elbv2:CreateTargetGroup.HealthCheckTimeoutSeconds",
         "healthCheck.healthyThreshold": "elbv2:CreateTargetGroup.HealthyThresholdCount",
         "healthCheck.unhealthyThreshold": "elbv2:CreateTargetGroup.UnhealthyThresholdCount",
-        "deregistrationDelay": "elbv2:ModifyTargetGroupAttributes.Attributes[].Value",
+        "deregistrationDelay":
+            "elbv2:ModifyTargetGroupAttributes.Attributes[].Value#deregistration_delay.timeout_seconds",
     },
     "aws:lb/listener:Listener": {
         "port": "elbv2:CreateListener.Port",

@@ -208,11 +208,11 @@ MEMBER_RULES: dict[str, tuple[Rule, ...]] = {
     "ec2:CreateSubnet.CidrBlock": (_VPC_CIDR,),
     "elbv2:CreateLoadBalancer.Name": (_ELB_NAME,),
     "elbv2:CreateTargetGroup.Name": (_TARGET_GROUP_NAME,),
-    "elbv2:ModifyLoadBalancerAttributes.Attributes[].Value": (Rule(
+    "elbv2:ModifyLoadBalancerAttributes.Attributes[].Value#idle_timeout.timeout_seconds": (Rule(
         describe="idle_timeout.timeout_seconds: 1 to 4000 seconds", low=1, high=4000, step=1,
         source=_model_doc("elbv2", "LoadBalancerAttribute", "Key"),
         doc="The valid range is 1-4000 seconds"),),
-    "elbv2:ModifyTargetGroupAttributes.Attributes[].Value": (Rule(
+    "elbv2:ModifyTargetGroupAttributes.Attributes[].Value#deregistration_delay.timeout_seconds": (Rule(
         describe="deregistration_delay.timeout_seconds: 0 to 3600 seconds", low=0, high=3600, step=1,
         source=_model_doc("elbv2", "TargetGroupAttribute", "Key"),
         doc="The range is 0-3600 seconds"),),

@@ -336,7 +336,10 @@ def _walk(value: Any, steps: list[str], where: str) -> Iterator[tuple[str, Any]]
 
 
 def _shown_member(member: str) -> str:
-    return member.split(":", 1)[1]
+    """``elbv2:ModifyLoadBalancerAttributes.Attributes[].Value#idle_timeout.timeout_seconds`` ->
+    ``ModifyLoadBalancerAttributes.Attributes[].Value (idle_timeout.timeout_seconds)``."""
+    path, _, key = member.split(":", 1)[1].partition("#")
+    return f"{path} ({key})" if key else path
 
 
 def check_inputs(resource_type: str, inputs: Mapping[str, Any], name: str | None = None) -> list[Problem]:

@@ -43,7 +43,7 @@ def all_members() -> list[str]:
 
 def resolve(model: Any, member: str) -> Any:
     """The botocore shape of ``service:Operation.Member.Path`` (``[]`` list item, ``{}`` map value)."""
-    operation, *steps = _STEP.findall(member.split(":", 1)[1])
+    operation, *steps = _STEP.findall(member.split(":", 1)[1].split("#", 1)[0])
     try:
         shape = model.operation_model(operation).input_shape
     except Exception as error:  # botocore raises OperationNotFoundError
