@@ -189,7 +189,7 @@ class TasksApi(pulumi.ComponentResource):
             aws.vpc.SecurityGroupEgressRule(
                 f"{name}-vpc-link-to-alb",
                 security_group_id=group.id,
-                description="API Gateway to the ALB's listener",
+                description="API Gateway to the ALB listener",
                 ip_protocol="tcp", from_port=port, to_port=port,
                 referenced_security_group_id=args.alb_security_group_id,
                 opts=child,
@@ -197,7 +197,7 @@ class TasksApi(pulumi.ComponentResource):
             aws.vpc.SecurityGroupIngressRule(
                 f"{name}-alb-from-vpc-link",
                 security_group_id=args.alb_security_group_id,
-                description="Requests from the HTTP API's VPC link only",
+                description="Requests from the HTTP API VPC link only",
                 ip_protocol="tcp", from_port=port, to_port=port,
                 referenced_security_group_id=group.id,
                 opts=child,

@@ -90,7 +90,7 @@ class TasksDatabase(pulumi.ComponentResource):
 
         self.security_group = aws.ec2.SecurityGroup(
             name,
-            description=f"Aurora cluster of {name}: PostgreSQL from the service's tasks only",
+            description=f"Aurora cluster of {name}: PostgreSQL from the service tasks only",
             vpc_id=args.vpc_id,
             opts=child,
         )

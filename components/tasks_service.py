@@ -249,7 +249,7 @@ class TasksService(pulumi.ComponentResource):
             "alb-to-tasks": aws.vpc.SecurityGroupEgressRule(
                 f"{name}-alb-to-tasks",
                 security_group_id=args.alb_security_group_id,
-                description="ALB to the service's tasks",
+                description="ALB to the service tasks",
                 ip_protocol="tcp", from_port=port, to_port=port,
                 referenced_security_group_id=tasks,
                 opts=child,
@@ -281,7 +281,7 @@ class TasksService(pulumi.ComponentResource):
             "db-from-tasks": aws.vpc.SecurityGroupIngressRule(
                 f"{name}-db-from-tasks",
                 security_group_id=args.db_security_group_id,
-                description="PostgreSQL from the service's tasks only",
+                description="PostgreSQL from the service tasks only",
                 ip_protocol="tcp", from_port=args.db_port, to_port=args.db_port,
                 referenced_security_group_id=tasks,
                 opts=child,

@@ -49,7 +49,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
-from policies import documents
+from policies import aws_values, documents
 
 if TYPE_CHECKING:  # the pack itself never imports the mock harness
     from deploy.simulate import RecordedResource, Recording
@@ -922,6 +922,15 @@ RULES: tuple[Rule, ...] = (
         config={},
         types=frozenset(LOAD_BALANCERS),
         check_resource=alb_invalid_headers,
+    ),
+    Rule(
+        name="aws-api-values",
+        description="Every value sent to AWS satisfies the API's own model (botocore: enums, lengths, "
+                    "patterns, ranges) and the rules AWS documents (policies/aws_values.py).",
+        enforcement=MANDATORY,
+        config={},
+        types=aws_values.CHECKED_TYPES,
+        check_resource=aws_values.crossguard_check,
     ),
     Rule(
         name="explicit-account-providers",

@@ -951,6 +951,14 @@ def _expensive_database(recording: Recording) -> None:
     )
 
 
+def _aws_rejects_too(
+    fault: Callable[[Recording], RecordedResource | None],
+) -> Callable[[Recording], RecordedResource | None]:
+    """Marks a fault that AWS's API rejects too, so rule ``aws-api-values`` reports it as well."""
+    fault.aws_rejects_too = True  # type: ignore[attr-defined]
+    return fault
+
+
 # (rule, stack, fault): the fault edits a copy of the recording and returns the resource at fault, or
 # None when the violation is the stack's as a whole.
 FAULTS: list[tuple[str, str, Callable[[Recording], RecordedResource | None]]] = [
@@ -962,11 +970,13 @@ FAULTS: list[tuple[str, str, Callable[[Recording], RecordedResource | None]]] = 
     (
         "scp-document-valid",
         "org",
-        lambda r: _edit(
-            r,
-            g.ORG_POLICY,
-            lambda p: p.update(content=json.dumps(json.loads(p["content"]), indent=12)),
-            name="guardrails",
+        _aws_rejects_too(
+            lambda r: _edit(
+                r,
+                g.ORG_POLICY,
+                lambda p: p.update(content=json.dumps(json.loads(p["content"]), indent=12)),
+                name="guardrails",
+            )
         ),
     ),
     ("suspended-ou-quarantined", "org", _detach_quarantine),
@@ -986,7 +996,12 @@ FAULTS: list[tuple[str, str, Callable[[Recording], RecordedResource | None]]] = 
     (
         "permission-set-session-duration",
         "org",
-        lambda r: _edit(r, g.PERMISSION_SET, _set(sessionDuration="PT24H")),
+        _aws_rejects_too(lambda r: _edit(r, g.PERMISSION_SET, _set(sessionDuration="PT24H"))),
+    ),
+    (
+        "aws-api-values",
+        "org",
+        lambda r: _edit(r, "aws:organizations/account:Account", _set(email="sandbox at example.com")),
     ),
     (
         "no-full-admin-policies",
@@ -1027,6 +1042,16 @@ FAULTS: list[tuple[str, str, Callable[[Recording], RecordedResource | None]]] = 
                 lambda r: _edit(r, "aws:lb/loadBalancer:LoadBalancer", _set(dropInvalidHeaderFields=False)),
             ),
             ("idle-cost-estimate", lambda r: _expensive_database(r)),
+            (
+                "aws-api-values",
+                lambda r: _edit(r, g.SECURITY_GROUP, _set(description="the service's tasks")),
+            ),
+            (
+                "aws-api-values",
+                lambda r: _edit(
+                    r, "aws:apigatewayv2/api:Api", lambda p: p["corsConfiguration"].update(maxAge=172800)
+                ),
+            ),
         ]
     ],
     (
@@ -1061,22 +1086,22 @@ def test_an_injected_fault_is_caught_by_its_rule(
     faulty = copy.deepcopy(recording_of(recordings, stack))
     at_fault = fault(faulty)
     violations = g.check_recording(faulty)
-    assert {v.policy for v in violations} == {rule}, "\n".join(map(str, violations))
+    expected = {rule, "aws-api-values"} if getattr(fault, "aws_rejects_too", False) else {rule}
+    assert {v.policy for v in violations} == expected, "\n".join(map(str, violations))
     if at_fault is not None and rule != "idle-cost-estimate":
         assert at_fault.urn in {v.urn for v in violations}
 
 
 def test_runner_config_levels_and_settings(recordings: dict[str, Recording]) -> None:
     faulty = copy.deepcopy(recordings["org"])
-    _edit(faulty, g.PERMISSION_SET, _set(sessionDuration="PT24H"))
+    _edit(faulty, g.PERMISSION_SET, _set(sessionDuration="PT10H"))  # AWS takes it; the rule's PT8H not
+    stricter = {"maxSessionDuration": "PT8H"}
     [violation] = g.check_recording(
-        faulty, {"permission-set-session-duration": {"enforcementLevel": "advisory"}}
+        faulty, {"permission-set-session-duration": {"enforcementLevel": "advisory", **stricter}}
     )
     assert violation.enforcement_level == "advisory" and violation.urn
     assert g.check_recording(faulty, {"permission-set-session-duration": "disabled"}) == []
-    assert (
-        g.check_recording(faulty, {"permission-set-session-duration": {"maxSessionDuration": "PT24H"}}) == []
-    )
+    assert g.check_recording(faulty) == []  # the default maximum is AWS's, PT12H
     assert g.check_recording(faulty, {"all": "disabled"}) == []
     tight = g.check_recording(recordings["org"], {"scp-document-valid": {"maxDocumentChars": 100}})
     assert {v.policy for v in tight} == {"scp-document-valid"} and len(tight) == 2

@@ -85,7 +85,7 @@ def test_cors_allows_the_frontend_origin_with_the_seed_values() -> None:
         "allowCredentials": True,
         "allowHeaders": ["Content-Type", "Authorization", "Accept"],
         "allowMethods": ["GET", "POST", "PUT", "DELETE"],
-        "maxAge": 172800,
+        "maxAge": 86400,
     }
     extra = _run({"api": {"additionalCorsOrigins": ["http://localhost:8100"]}}).one(API).inputs
     assert extra["corsConfiguration"]["allowOrigins"] == [ORIGIN, "http://localhost:8100"]

@@ -40,6 +40,7 @@ AUTO_PAUSE_SINCE = {13: 15, 14: 12, 15: 7, 16: 3}
 DEFAULT_AURORA_POSTGRES_VERSION = "16.6"
 MAX_ACU = Decimal(256)
 AUTO_PAUSE_SECONDS = (300, 86_400)
+CORS_MAX_AGE = 86_400
 CIDR_PREFIXES = (16, 22)  # /22 still leaves /26 public subnets, more than an ALB's minimum of /27
 HTTP_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "*")
 CERTIFICATE_ARN = r"^arn:aws[\w-]*:acm:[a-z0-9-]+:\d{12}:certificate/[\w-]+$"
@@ -132,7 +133,7 @@ class ApiSettings(Model):
 
     cors_allow_headers: tuple[str, ...] = ("Content-Type", "Authorization", "Accept")
     cors_allow_methods: tuple[str, ...] = ("GET", "POST", "PUT", "DELETE")
-    cors_max_age: int = Field(default=172_800, ge=0)
+    cors_max_age: int = 86_400
     additional_cors_origins: tuple[str, ...] = ()  # e.g. http://localhost:8100 for local development
     access_log_retention_days: LogRetentionDays = 7
     throttling_burst_limit: int = Field(default=200, ge=0, le=5000)
@@ -144,6 +145,14 @@ class ApiSettings(Model):
         for method in value:
             if method not in HTTP_METHODS:
                 raise ValueError(f"'{method}' is not one of {', '.join(HTTP_METHODS)}")
+        return value
+
+    @field_validator("cors_max_age")
+    @classmethod
+    def _max_age(cls, value: int) -> int:
+        # CreateApi's CorsConfiguration.MaxAge: -1..86400 (botocore apigatewayv2 model).
+        if not -1 <= value <= CORS_MAX_AGE:
+            raise ValueError(f"{value} s is out of range: CreateApi takes -1 (no cache) to {CORS_MAX_AGE} s")
         return value
 
     @field_validator("additional_cors_origins")
