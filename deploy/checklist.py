@@ -110,7 +110,18 @@ def _organization(facts: Facts) -> State:
     import_id = organization.get("importId") if isinstance(organization, Mapping) else None
     if import_id:
         return DONE, f"{PROJECT}:organization.importId is {import_id}"
-    return OPEN, f"{PROJECT}:organization.importId is not set in {stack_config.stack_file(stacks.ORG)}"
+    return DONE, "automatic: preview and up adopt the caller's organization (deploy/derive.py)"
+
+
+def _derived_unless_example(key: str, derived: str) -> Callable[[Facts], State]:
+    """A value the driver or the program derives: open only while the file sets it to an example."""
+    claimed = _placeholders(key)
+
+    def state(facts: Facts) -> State:
+        status, detail = claimed(facts)
+        return (status, detail) if status == OPEN else (DONE, derived)
+
+    return state
 
 
 # Which example values each step answers for; the last placeholder step takes the rest.
@@ -182,28 +193,34 @@ STEPS: tuple[Step, ...] = (
         _by_hand("not knowable offline; the program stops with one line when it is off"),
     ),
     Step(
-        "organization", "Adopt the existing organization",
-        "Enabling Identity Center creates the organization, so it usually exists: put its id in "
-        "`landing-zone:organization.importId` (`aws organizations describe-organization`) and each existing "
-        "member account's id in its `importId` in `Pulumi.org.yaml`; without it `up` stops saying so.",
+        "organization", "Adopt the existing organization (automatic)",
+        "Enabling Identity Center creates the organization, so it usually exists: `preview` and `up` find "
+        "it and adopt it, enabling the SCP policy type on its root first (`up` only). Set "
+        "`landing-zone:organization.importId` only to pin it; existing member accounts still need their "
+        "`importId`.",
         _organization,
     ),
     Step(
-        "management-account", "Name your management account",
-        "`landing-zone:managementAccountId` in `Pulumi.org.yaml`: the org stack's provider is pinned to it.",
-        _placeholders("management-account"),
+        "management-account", "The management account id (automatic)",
+        "Read from your credentials at deploy time and accepted only if they are the organization's "
+        "management account. Set `landing-zone:managementAccountId` in `Pulumi.org.yaml` to pin it (plain "
+        "`pulumi up -s org` needs it, or `LANDING_ZONE_MANAGEMENT_ACCOUNT_ID`).",
+        _derived_unless_example(
+            "management-account", "automatic: derived at deploy time from the caller identity"
+        ),
     ),
     Step(
-        "e-mails", "Use real e-mail addresses",
-        "A unique address you own for every member account (`accounts[].email`: it becomes the account's "
-        "root user), and for budget notifications and Identity Center users, in `Pulumi.org.yaml`.",
+        "e-mails", "Put your mailbox in the e-mail pattern",
+        "`landing-zone:emailPattern` in `Pulumi.org.yaml`, e.g. `aws+{key}@your-domain.org`: every member "
+        "account (its root user), the budget notifications and the Identity Center users get an address "
+        "from it. An explicit `email` or `notify` overrides it.",
         _placeholders("e-mails"),
     ),
     Step(
-        "cognito-domains", "Choose the Cognito domain prefixes",
-        "`landing-zone:cognito.domainPrefix` in `Pulumi.pre.yaml` and `Pulumi.prod.yaml`: global to the "
-        "region, and without `aws`, `amazon` or `cognito`.",
-        _placeholders("cognito-domains"),
+        "cognito-domains", "Cognito domain prefixes (automatic)",
+        "`tasks-<environment>-<IdP account id>`, unique per account. Set `landing-zone:cognito.domainPrefix` "
+        "to choose your own: global to the region, and without `aws`, `amazon` or `cognito`.",
+        _derived_unless_example("cognito-domains", "automatic: tasks-<environment>-<IdP account id>"),
     ),
     Step(
         "other-examples", "Replace every other example value",

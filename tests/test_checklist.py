@@ -79,8 +79,10 @@ def test_backend_and_secrets_come_from_the_environment() -> None:
     assert states(facts({**kms, "pre": PRE}, {"PULUMI_BACKEND_URL": "s3://state/lz"}))["secrets"][0] == OPEN
 
 
-def test_adopting_the_organization_is_open_until_its_import_id_is_set() -> None:
-    assert states(facts({"org": ORG}))["organization"][0] == OPEN
+def test_the_organization_is_adopted_by_the_driver_or_pinned_by_its_import_id() -> None:
+    assert states(facts({"org": ORG}))["organization"] == (
+        DONE, "automatic: preview and up adopt the caller's organization (deploy/derive.py)"
+    )
     adopted = {"config": {**ORG["config"], "landing-zone:organization": {"importId": "o-a1b2c3d4e5"}}}
     assert states(facts({"org": adopted}))["organization"] == (
         DONE, "landing-zone:organization.importId is o-a1b2c3d4e5"
@@ -112,6 +114,12 @@ def test_each_kind_of_example_value_keeps_its_own_step_open() -> None:
     real = states(facts({"org": ORG, "pre": PRE}))
     example_steps = ("management-account", "e-mails", "cognito-domains", "other-examples")
     assert {real[key][0] for key in example_steps} == {DONE}
+    # Left out, the management account id and the domain prefixes are derived: nothing to do.
+    derived = states(facts({"org": {"config": {}}, "pre": {"config": {}}}))
+    assert derived["management-account"] == (
+        DONE, "automatic: derived at deploy time from the caller identity"
+    )
+    assert derived["cognito-domains"] == (DONE, "automatic: tasks-<environment>-<IdP account id>")
 
 
 def test_the_frontend_repository_is_optional() -> None:
@@ -126,7 +134,7 @@ def test_gather_reads_the_stack_files_and_the_environment(tmp_path: Path) -> Non
     root = copy_with_real_values(tmp_path)
     environ = {"PULUMI_BACKEND_URL": "s3://b/p", "PULUMI_CONFIG_PASSPHRASE": "x"}
     result = states(checklist.gather(root, environ))
-    assert {key for key, (status, _) in result.items() if status == OPEN} <= {"pulumi-cli", "organization"}
+    assert {key for key, (status, _) in result.items() if status == OPEN} <= {"pulumi-cli"}
     shipped = states(checklist.gather(ROOT, {}))
     assert shipped["state-backend"][0] == OPEN and shipped["secrets"][0] == OPEN
 
