@@ -303,7 +303,7 @@ def test_pre_also_allows_the_development_server_origin(pre: Recording) -> None:
             "pre",
             raw("pre", service={"cpu": 300}),
             "Pulumi.pre.yaml: landing-zone:service.cpu: 300 is not a Fargate cpu value "
-            "([256, 512, 1024, 2048, 4096])",
+            "([256, 512, 1024, 2048, 4096, 8192, 16384])",
         ),
         (
             "pre",

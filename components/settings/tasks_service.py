@@ -18,19 +18,12 @@ from pydantic import Field, field_validator
 from components.app_contract import TASKS_IMAGE
 from components.settings.base import PROJECT, ConfigError, LogRetentionDays, Model
 from components.settings.pwa_contract import BUILD_CONFIGURATIONS
+from policies.aws_resource_rules import FARGATE_TASK_SIZES  # one definition: AWS's own table
 
 NatMode = Literal["none", "single", "per-az"]
 LoadBalancerMode = Literal["private", "public"]
 
 DEFAULT_TASKS_IMAGE = TASKS_IMAGE.image
-# Fargate's allowed task sizes: cpu units -> allowed memory in MiB.
-FARGATE_TASK_SIZES: dict[int, tuple[int, ...]] = {
-    256: (512, 1024, 2048),
-    512: tuple(range(1024, 4096 + 1, 1024)),
-    1024: tuple(range(2048, 8192 + 1, 1024)),
-    2048: tuple(range(4096, 16384 + 1, 1024)),
-    4096: tuple(range(8192, 30720 + 1, 1024)),
-}
 # Aurora PostgreSQL: first minor version of each major that runs Serverless v2, and that can scale to
 # 0 ACU (auto-pause). Majors above the last listed one support both.
 SERVERLESS_V2_SINCE = {13: 6, 14: 3, 15: 2, 16: 1}
