@@ -6,6 +6,15 @@ CLI). The state backend is the one plain ``pulumi`` uses at the project root (``
 (a file backend inside the project, ``.pulumi-state/``, created on first use). The secrets passphrase
 comes from the environment. With a policy pack, the policy config file the driver wrote goes with it
 (``--policy-pack-config``). Every Automation API error is turned into one sentence (see :func:`explain`).
+
+A preview reads the engine's step events (``ResourcePreEvent``: op, type, URN of each step) so the
+orchestrator can show and check what an update would do (deploy/changes.py). Given a plan file, the
+preview saves Pulumi's update plan there and ``up`` applies it (``pulumi preview --save-plan FILE``,
+``pulumi up --plan FILE``): the engine then refuses any operation the preview did not show. The CLI
+accepts both flags without ``PULUMI_EXPERIMENTAL``; that variable only lists them in ``--help``
+(pulumi/pulumi pkg/cmd/pulumi/operations/preview.go and up.go register them unconditionally and call
+``MarkHidden`` unless it is set), and it would also switch the engine's other experimental behaviour on,
+so the driver does not set it.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from pulumi import automation as auto
 
 from components.config import PROJECT_ROOT
 from deploy import backend as state_backend
+from deploy.changes import ResourceStep
 from deploy.runner import (
     ConcurrentUpdateError,
     OnOutput,
@@ -41,6 +51,17 @@ _CREDENTIAL_ERRORS = re.compile(
     r"unable to locate credentials|SSO session .* expired|failed to get shared config profile",
     re.IGNORECASE,
 )
+
+# An older CLI that lacks the update-plan flags.
+_UNKNOWN_PLAN_FLAG = re.compile(r"unknown flag: --(save-)?plan\b")
+# The engine's messages when an update departs from its plan (pulumi/pulumi
+# pkg/engine/lifecycletest/update_plan_test.go: "resource <urn> violates plan: ...", "<op> is not allowed
+# by the plan: ...", "expected resource operations for <urn> but none were seen").
+_PLAN_VIOLATION = re.compile(
+    r"[^\n]*(violates plan:|is not allowed by the plan|expected resource operations for \S+ but none)[^\n]*"
+)
+
+_LINE_PREFIX = re.compile(r"^\s*(std(out|err):\s*)?(error:\s*)?", re.IGNORECASE)
 
 
 def workspace_env(
@@ -119,24 +140,40 @@ class AutomationRunner:
             raise explain(error, name, "select") from None
 
     def preview(
-        self, stack: str, *, on_output: OnOutput, policy_packs: Sequence[str] = ()
+        self,
+        stack: str,
+        *,
+        on_output: OnOutput,
+        policy_packs: Sequence[str] = (),
+        plan_file: Path | None = None,
     ) -> OperationResult:
         selected = self._stack(stack, create=True)
+        steps: list[ResourceStep] = []
         try:
             result = selected.preview(
                 on_output=on_output, on_error=on_output, policy_packs=list(policy_packs) or None,
                 policy_pack_configs=self._pack_configs(policy_packs), color="never",
+                on_event=lambda event: _collect_step(event, steps),
+                plan=None if plan_file is None else str(plan_file),
             )
         except auto.CommandError as error:
             raise explain(error, stack, "preview") from None
-        return OperationResult(changes=plain_changes(result.change_summary))
+        return OperationResult(changes=plain_changes(result.change_summary), steps=steps)
 
-    def up(self, stack: str, *, on_output: OnOutput, policy_packs: Sequence[str] = ()) -> OperationResult:
+    def up(
+        self,
+        stack: str,
+        *,
+        on_output: OnOutput,
+        policy_packs: Sequence[str] = (),
+        plan_file: Path | None = None,
+    ) -> OperationResult:
         selected = self._stack(stack, create=True)
         try:
             result = selected.up(
                 on_output=on_output, on_error=on_output, policy_packs=list(policy_packs) or None,
                 policy_pack_configs=self._pack_configs(policy_packs), color="never",
+                plan=None if plan_file is None else str(plan_file),
             )
         except auto.CommandError as error:
             raise explain(error, stack, "up") from None
@@ -177,6 +214,16 @@ class AutomationRunner:
         return _plain_outputs(outputs), {key for key, value in outputs.items() if value.secret}
 
 
+def _collect_step(event: auto.EngineEvent, steps: list[ResourceStep]) -> None:
+    """Keep each step the engine announces (``ResourcePreEvent``); the events arrive in order."""
+    pre = event.resource_pre_event
+    if pre is None:
+        return
+    meta = pre.metadata
+    op = getattr(meta.op, "value", meta.op)
+    steps.append(ResourceStep(urn=meta.urn, type=meta.type, op=str(op), keys=tuple(meta.keys or ())))
+
+
 def _make_command(factory: Callable[[], auto.PulumiCommand]) -> auto.PulumiCommand:
     try:
         return factory()
@@ -205,6 +252,20 @@ def explain(error: auto.CommandError, stack: str, operation: str) -> StackOperat
             f"pulumi {operation} of stack {stack} failed: the management account already belongs to an "
             "organization; `python -m deploy up` adopts it by itself (plain pulumi: set "
             "landing-zone:organization.importId in Pulumi.org.yaml to its o-... id), then run again"
+        )
+    if _UNKNOWN_PLAN_FLAG.search(text):
+        failure = SetupError(
+            f"pulumi {operation} of stack {stack} failed: this Pulumi CLI does not know update plans "
+            f"(--save-plan / --plan), which the driver uses to apply exactly what was previewed; upgrade it "
+            "(https://www.pulumi.com/docs/install/)"
+        )
+        return _as_stack_error(failure)
+    departed = _PLAN_VIOLATION.search(text)
+    if departed:
+        return StackOperationError(
+            f"pulumi {operation} of stack {stack} stopped where the update departed from its preview "
+            f"({_LINE_PREFIX.sub('', departed.group(0))}); what was applied before that "
+            "stays, run up again for a new preview"
         )
     if _CREDENTIAL_ERRORS.search(text):
         failure = SetupError(

@@ -31,6 +31,7 @@ from deploy.runner import (
 
 if TYPE_CHECKING:  # deploy.derive imports botocore: loaded only by the commands that need it
     from deploy.derive import OrgRun
+    from deploy.orchestrator import BeforeApply, Summary
 
 DESCRIPTION = """\
 Deploy the landing zone (stack org) and the environments (pre, prod) in order, or plan them offline.
@@ -39,7 +40,8 @@ order:   {order}
 destroy: {destroy}
 
 exit codes: 0 success; 1 a stack, readiness wait, smoke check or plan validation failed;
-2 usage error, example values left in the stack files (preview, up), or no confirmation; 3 the
+2 usage error, example values left in the stack files (preview, up), no confirmation, or a stateful
+resource that up would replace or delete without --allow-replace naming it; 3 the
 machine is not set up (Pulumi CLI, passphrase, AWS credentials); 4 another update holds a stack's
 lock (retry later).
 """
@@ -48,7 +50,8 @@ HELP = {
     "plan": "offline: run every program under Pulumi's mock runtime and show what would be created, "
     "in which account and order, with config and policy validation (no cloud, no CLI)",
     "preview": "pulumi preview of each stack, in order",
-    "up": "deploy in order: org, wait for the accounts, pre, smoke check, prod, smoke check",
+    "up": "deploy in order: org, wait for the accounts, pre, smoke check, prod, smoke check; each stack "
+    "is previewed first and gets exactly what its preview showed",
     "refresh": "pulumi refresh of each stack (read real state back), in order",
     "destroy": "destroy in reverse order; org and prod only when named with --stack",
     "outputs": "print the stack outputs of deployed stacks",
@@ -136,6 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
                 "config derived from the stack files (allowed regions)",
             )
             _add_policy_config(sub, " (implies --policy-pack)")
+            sub.add_argument(
+                "--allow-replace", action="append", default=[], metavar="URN_OR_NAME",
+                help="let up replace or delete this stateful resource (database, user pool, account, "
+                "secret, log group, KMS key, bucket, ...), named by URN or resource name; repeatable. "
+                "Without it, up stops after the preview that shows such a change",
+            )
         _add_allow_local_backend(sub)
         if name == "up":
             sub.add_argument(
@@ -314,15 +323,23 @@ def cmd_operation(args: argparse.Namespace, services: Services) -> int:
     config_file = _write_policy_config(services.root, override_file) if with_pack else None
     runner = _runner(services, args, config_file)
     org_run = _check_credentials(stacks.ordered(names), services, operation, runner)
+    confirm = None
     if operation != "preview" and not args.yes:
-        _confirm(operation, names, runner, services)
+        from deploy import confirmation
+
+        backend = str(getattr(runner, "backend_url", "the configured backend"))
+        if operation == "up":  # asked per stack, after its preview
+            confirm = confirmation.after_preview(backend, services.stdin, services.stdout)
+        else:
+            confirmation.before_run(operation, names, backend, services.stdin, services.stdout)
+    before_apply = None
     if org_run is not None:
-        org_run.apply(_org_emitter(services), sleep=services.sleep)
         # What deploy/derive.py found reaches the org program for this run (a runner that cannot pass
         # it leaves the program to stop on the missing value, naming it).
         set_program_env = getattr(runner, "set_program_env", None)
         if org_run.env and set_program_env is not None:
             set_program_env(org_run.env)
+        before_apply = _org_change_before_up(org_run, services)
 
     readiness = smoke = None
     if operation == "up":
@@ -349,10 +366,15 @@ def cmd_operation(args: argparse.Namespace, services: Services) -> int:
     def emit(line: str) -> None:
         print(line, file=services.stdout, flush=True)
 
-    orchestrator = Orchestrator(runner, readiness=readiness, smoke=smoke, emit=emit)
+    allow_replace: list[str] = list(getattr(args, "allow_replace", None) or [])
+    orchestrator = Orchestrator(
+        runner, readiness=readiness, smoke=smoke, emit=emit,
+        allow_replace=allow_replace, confirm=confirm, before_apply=before_apply,
+    )
     summary = orchestrator.run(operation, names, parallel=args.parallel, policy_packs=policy_packs)
     print("", file=services.stdout)
     print(summary.table(), file=services.stdout)
+    _warn_unmatched(allow_replace, summary, services)
     if args.json:
         args.json.write_text(json.dumps(summary.to_json(), indent=2) + "\n", encoding="utf-8")
     failed = [o for o in summary.outcomes if o.result == "failed"]
@@ -437,20 +459,27 @@ def _org_stack_deployed(runner: StackRunner) -> bool:
         return False
 
 
-def _confirm(operation: str, names: Sequence[str] | None, runner: StackRunner, services: Services) -> None:
-    selected = stacks.ordered(names, reverse=operation == "destroy")
-    if operation == "destroy" and names is None:
-        selected = [name for name in selected if name not in stacks.kept_from_destroy()]
-    backend = getattr(runner, "backend_url", "the configured backend")
-    if not services.stdin.isatty():
-        raise _UsageError(
-            f"{operation} changes real infrastructure; pass --yes to run it without a terminal"
-        )
-    services.stdout.write(f"{operation} stacks {', '.join(selected)} (state in {backend})? [y/N] ")
-    services.stdout.flush()
-    answer = services.stdin.readline().strip().lower()
-    if answer not in ("y", "yes"):
-        raise _UsageError(f"{operation} cancelled")
+def _org_change_before_up(org_run: OrgRun, services: Services) -> BeforeApply:
+    """The one change deploy/derive.py makes in AWS (enabling policy types for an adoption): for ``up``,
+    after org's preview was accepted and right before its update; ``preview`` has nothing to enable."""
+
+    def before_apply(stack: str, emit: Callable[[str], None]) -> None:
+        if stack == stacks.ORG:
+            org_run.apply(emit, sleep=services.sleep)
+
+    return before_apply
+
+
+def _warn_unmatched(allow_replace: Sequence[str], summary: Summary, services: Services) -> None:
+    """An ``--allow-replace`` that named nothing the previews would replace or delete: a typo, likely."""
+    from deploy.changes import unmatched
+
+    reports = [outcome.preview for outcome in summary.outcomes if outcome.preview is not None]
+    if len(reports) < len(summary.outcomes):  # a stack was not previewed: its changes are unknown
+        return
+    for value in unmatched(allow_replace, reports):
+        print(f"warning: --allow-replace {value} named no replace or delete in the previews",
+              file=services.stderr)
 
 
 class _UsageError(DeployError):

@@ -1,10 +1,13 @@
 """Runs an operation over the stacks in order, with the gates between them.
 
 ``up``: ``org`` → wait until the accounts each environment needs accept role assumption → ``pre`` →
-smoke check → ``prod`` → smoke check. ``destroy`` runs in reverse and leaves ``org`` alone unless it
-is named. A failure stops everything after it and the summary says which stack failed and why; that
-holds for an unexpected exception and for Ctrl-C too, so the summary (and ``--json``) always shows
-each stack's outcome, including the stacks that had already succeeded.
+smoke check → ``prod`` → smoke check. Each stack's ``up`` is a preview first, which saves Pulumi's update
+plan and is summarized (deploy/changes.py); a replace or delete of a stateful resource that
+``allow_replace`` does not name stops the run there; an interactive run asks (``confirm``) after the
+preview; then ``up`` applies that plan and nothing else. ``destroy`` runs in reverse and leaves ``org``
+alone unless it is named. A failure stops everything after it and the summary says which stack failed
+and why; that holds for an unexpected exception and for Ctrl-C too, so the summary (and ``--json``)
+always shows each stack's outcome, including the stacks that had already succeeded.
 
 The orchestrator only talks to a :class:`~deploy.runner.StackRunner` and two gate callables, so it is
 tested with fakes; ``deploy.automation``, ``deploy.readiness`` and ``deploy.smoke`` are the real ones.
@@ -12,20 +15,24 @@ tested with fakes; ``deploy.automation``, ``deploy.readiness`` and ``deploy.smok
 
 from __future__ import annotations
 
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from deploy import stacks
+from deploy.changes import PreviewReport, fold
 from deploy.runner import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
     DeployError,
     OperationResult,
+    RefusedChangeError,
     StackRunner,
     format_changes,
 )
@@ -52,6 +59,18 @@ class SmokeGate(Protocol):
     def __call__(self, stack: str, outputs: Mapping[str, Any], emit: Emit) -> None: ...
 
 
+class Confirm(Protocol):
+    """Asks whether to apply what ``report`` shows to ``stack``; True to go on."""
+
+    def __call__(self, stack: str, report: PreviewReport) -> bool: ...
+
+
+class BeforeApply(Protocol):
+    """Runs after a stack's preview was accepted, before its ``up`` (deploy/derive.py's one change)."""
+
+    def __call__(self, stack: str, emit: Emit) -> None: ...
+
+
 @dataclass
 class StackOutcome:
     stack: str
@@ -60,6 +79,7 @@ class StackOutcome:
     duration: float | None = None
     message: str = ""
     exit_code: int = EXIT_OK
+    preview: PreviewReport | None = None  # what the preview of ``up`` or ``preview`` showed
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -68,6 +88,8 @@ class StackOutcome:
             "changes": dict(self.changes),
             "duration_seconds": None if self.duration is None else round(self.duration, 3),
             "message": self.message,
+            "previewed": dict(self.preview.counts) if self.preview else {},
+            "stateful_changes": [c.to_json() for c in self.preview.stateful] if self.preview else [],
         }
 
 
@@ -136,14 +158,21 @@ class Orchestrator:
         smoke: SmokeGate | None = None,
         emit: Emit = print,
         clock: Callable[[], float] = time.monotonic,
+        allow_replace: Sequence[str] = (),
+        confirm: Confirm | None = None,
+        before_apply: BeforeApply | None = None,
     ) -> None:
         self.runner = runner
         self.readiness = readiness
         self.smoke = smoke
         self.clock = clock
+        self.allow_replace = tuple(allow_replace)
+        self.confirm = confirm  # None: apply without asking (--yes)
+        self.before_apply = before_apply
         self._lock = threading.Lock()
         self._emit = emit
         self._org_outputs: dict[str, Any] | None = None
+        self._plan_dir: Path | None = None
 
     def emit(self, line: str) -> None:
         with self._lock:
@@ -169,6 +198,26 @@ class Orchestrator:
                 outcomes[kept] = StackOutcome(kept, SKIPPED, message=message)
         groups = stacks.waves(selected, reverse=reverse, parallel=parallel)
         self._org_outputs = None
+        if operation == "up":
+            # The update plans of this run: private to the user (mkdtemp is 0700), gone when it ends.
+            with tempfile.TemporaryDirectory(prefix="deploy-plans-") as plan_dir:
+                self._plan_dir = Path(plan_dir)
+                try:
+                    self._run_groups(operation, groups, policy_packs, outcomes)
+                finally:
+                    self._plan_dir = None
+        else:
+            self._run_groups(operation, groups, policy_packs, outcomes)
+        order = stacks.ordered(None, reverse=reverse)
+        return Summary(operation, [outcomes[name] for name in order if name in outcomes])
+
+    def _run_groups(
+        self,
+        operation: Operation,
+        groups: Sequence[Sequence[str]],
+        policy_packs: Sequence[str],
+        outcomes: dict[str, StackOutcome],
+    ) -> None:
         failed: str | None = None
         for group in groups:
             if failed is not None:
@@ -187,9 +236,6 @@ class Orchestrator:
                 outcomes[outcome.stack] = outcome
                 if outcome.result == FAILED and failed is None:
                     failed = outcome.stack
-        order = stacks.ordered(None, reverse=reverse)
-        summary = Summary(operation, [outcomes[name] for name in order if name in outcomes])
-        return summary
 
     def _run_group(
         self, operation: Operation, group: Sequence[str], policy_packs: Sequence[str]
@@ -206,12 +252,13 @@ class Orchestrator:
         self.emit(f"== {operation} {name}: {spec.description}")
         result = OperationResult()
         step: str = operation
+        previewed: list[PreviewReport] = []
         try:
             if operation == "up" and spec.is_environment and self.readiness is not None:
                 step = "readiness wait"
                 self.readiness(name, self._org_stack_outputs(), self._prefixed(name))
                 step = operation
-            result = self._operate(operation, name, policy_packs)
+            result = self._operate(operation, name, policy_packs, previewed)
             if name == stacks.ORG and operation == "up":
                 self._org_outputs = dict(result.outputs)
             if operation == "up" and spec.is_environment and self.smoke is not None:
@@ -222,28 +269,77 @@ class Orchestrator:
             duration = self.clock() - started
             message = str(error) if step == operation else f"{step} failed: {error}"
             self.emit(f"!! {name}: {message}")
-            return StackOutcome(name, FAILED, result.changes, duration, message, error.exit_code)
+            report = previewed[0] if previewed else None
+            return StackOutcome(name, FAILED, result.changes, duration, message, error.exit_code, report)
         except Exception as error:  # a defect or an unforeseen failure: still one outcome, not a traceback
             duration = self.clock() - started
             text = str(error).strip()
             detail = f": {text.splitlines()[0]}" if text else ""
             message = f"{step} failed unexpectedly: {type(error).__name__}{detail}"
             self.emit(f"!! {name}: {message}")
-            return StackOutcome(name, FAILED, result.changes, duration, message, EXIT_FAILED)
+            report = previewed[0] if previewed else None
+            return StackOutcome(name, FAILED, result.changes, duration, message, EXIT_FAILED, report)
         duration = self.clock() - started
         changes = format_changes(result.changes)
         self.emit(f"== {name}: {operation} succeeded in {format_duration(duration)} ({changes})")
-        return StackOutcome(name, SUCCEEDED, result.changes, duration)
+        report = previewed[0] if previewed else None
+        return StackOutcome(name, SUCCEEDED, result.changes, duration, preview=report)
 
-    def _operate(self, operation: Operation, name: str, policy_packs: Sequence[str]) -> OperationResult:
+    def _operate(
+        self, operation: Operation, name: str, policy_packs: Sequence[str], previewed: list[PreviewReport]
+    ) -> OperationResult:
         on_output = self._prefixed(name)
         if operation == "preview":
-            return self.runner.preview(name, on_output=on_output, policy_packs=policy_packs)
+            result = self.runner.preview(name, on_output=on_output, policy_packs=policy_packs)
+            previewed.append(self._show_preview(name, result, stopping=False))
+            return result
         if operation == "up":
-            return self.runner.up(name, on_output=on_output, policy_packs=policy_packs)
+            return self._preview_then_up(name, policy_packs, previewed)
         if operation == "refresh":
             return self.runner.refresh(name, on_output=on_output)
         return self.runner.destroy(name, on_output=on_output)
+
+    def _preview_then_up(
+        self, name: str, policy_packs: Sequence[str], previewed: list[PreviewReport]
+    ) -> OperationResult:
+        """Preview (saving the update plan), show and check it, ask, then apply exactly that plan."""
+        on_output = self._prefixed(name)
+        plan_file = None if self._plan_dir is None else self._plan_dir / f"{name}.plan.json"
+        preview = self.runner.preview(
+            name, on_output=on_output, policy_packs=policy_packs, plan_file=plan_file
+        )
+        report = self._show_preview(name, preview, stopping=True)
+        previewed.append(report)
+        unseen = report.unseen()
+        if unseen:
+            raise RefusedChangeError(
+                f"up of stack {name} stopped before any change: the preview counted changes whose step "
+                f"events never arrived ({'; '.join(unseen)}), so they could not be checked; run it again"
+            )
+        refusal = report.refusal(self.allow_replace)
+        if refusal is not None:
+            raise RefusedChangeError(refusal)
+        if self.confirm is not None and report.has_changes:
+            with self._lock:  # nothing else is printed while the question waits for its answer
+                accepted = self.confirm(name, report)
+            if not accepted:
+                raise RefusedChangeError(
+                    f"up of stack {name} cancelled after its preview; nothing was applied to it"
+                )
+        if self.before_apply is not None:
+            self.before_apply(name, on_output)
+        return self.runner.up(name, on_output=on_output, policy_packs=policy_packs, plan_file=plan_file)
+
+    def _show_preview(self, name: str, result: OperationResult, *, stopping: bool) -> PreviewReport:
+        """Emit the one-screen summary of a preview; for ``preview`` alone, also what ``up`` would refuse."""
+        report = PreviewReport(name, dict(result.changes), fold(result.steps))
+        emit = self._prefixed(name)
+        for line in report.summary_lines(self.allow_replace):
+            emit(line)
+        refusal = None if stopping else report.refusal(self.allow_replace, would=True)
+        if refusal is not None:
+            emit(refusal)
+        return report
 
     def _org_stack_outputs(self) -> dict[str, Any]:
         with self._lock:

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
+
+from deploy.changes import ResourceStep
 
 OnOutput = Callable[[str], None]
 
 # Exit codes: documented in the README and used by CI.
 EXIT_OK = 0
 EXIT_FAILED = 1  # a stack operation, readiness wait, smoke check or plan validation failed
-EXIT_USAGE = 2  # bad arguments, or confirmation refused / impossible
+EXIT_USAGE = 2  # bad arguments, confirmation refused / impossible, a stateful replace not allowed
 EXIT_SETUP = 3  # the machine is not set up: no Pulumi CLI, no passphrase, no AWS credentials
 EXIT_CONCURRENT = 4  # another update holds a stack's lock: retry later
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it)
@@ -24,10 +27,11 @@ EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it)
 
 @dataclass
 class OperationResult:
-    """What one stack operation changed; ``outputs`` after ``up``."""
+    """What one stack operation changed; ``outputs`` after ``up``; the engine's steps after ``preview``."""
 
     changes: dict[str, int] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
+    steps: list[ResourceStep] = field(default_factory=list)
 
 
 class DeployError(Exception):
@@ -54,6 +58,12 @@ class StackNotFoundError(StackOperationError):
     """The stack does not exist in the backend (nothing deployed yet)."""
 
 
+class RefusedChangeError(DeployError):
+    """``up`` stopped after a preview: a stateful replace or delete not allowed, or the user said no."""
+
+    exit_code = EXIT_USAGE
+
+
 class ReadinessError(DeployError):
     """An account did not accept role assumption in time."""
 
@@ -63,13 +73,29 @@ class SmokeCheckError(DeployError):
 
 
 class StackRunner(Protocol):
-    """Runs Pulumi operations on one stack of this project."""
+    """Runs Pulumi operations on one stack of this project.
+
+    ``preview`` with a ``plan_file`` saves the update plan there (``pulumi preview --save-plan``); ``up``
+    with it applies that plan and nothing else (``pulumi up --plan``).
+    """
 
     def preview(
-        self, stack: str, *, on_output: OnOutput, policy_packs: Sequence[str] = ()
+        self,
+        stack: str,
+        *,
+        on_output: OnOutput,
+        policy_packs: Sequence[str] = (),
+        plan_file: Path | None = None,
     ) -> OperationResult: ...
 
-    def up(self, stack: str, *, on_output: OnOutput, policy_packs: Sequence[str] = ()) -> OperationResult: ...
+    def up(
+        self,
+        stack: str,
+        *,
+        on_output: OnOutput,
+        policy_packs: Sequence[str] = (),
+        plan_file: Path | None = None,
+    ) -> OperationResult: ...
 
     def refresh(self, stack: str, *, on_output: OnOutput) -> OperationResult: ...
 

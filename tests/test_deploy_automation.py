@@ -3,6 +3,7 @@ run, the environment they get, output streaming, and how every failure becomes o
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,6 +21,7 @@ from deploy.cli import Services, main
 from deploy.runner import (
     EXIT_CONCURRENT,
     EXIT_SETUP,
+    EXIT_USAGE,
     ConcurrentUpdateError,
     SetupError,
     StackNotFoundError,
@@ -43,10 +45,16 @@ HISTORY = [
 ]
 
 
+Step = tuple[str, str, str]  # (op, resource type, resource name) of one engine step
+
+
 class FakePulumiCommand(auto.PulumiCommand):
     """Stands in for the Pulumi CLI: records each command line and answers like the CLI would.
 
-    ``__init__`` of the real class runs ``pulumi version``; this one does not.
+    ``__init__`` of the real class runs ``pulumi version``; this one does not. A preview sends the engine
+    events the CLI sends with ``--event-log``: a ``resourcePreEvent`` per step given in ``steps`` for the
+    stack, then the summary (counting logical steps only, as the engine does), then the cancel event.
+    ``--save-plan FILE`` writes a plan file; ``up --plan FILE`` notes what that file held (None: missing).
     """
 
     def __init__(
@@ -55,13 +63,16 @@ class FakePulumiCommand(auto.PulumiCommand):
         stacks: set[str] | None = None,
         fail: Mapping[str, tuple[str, str]] | None = None,
         outputs: Mapping[str, Any] | None = None,
+        steps: Mapping[str, list[Step]] | None = None,
     ) -> None:
         self.command = "pulumi"
         self.version = VersionInfo.parse("3.272.0")
         self.stacks = set(stacks or ())
         self.fail = dict(fail or {})  # subcommand -> (stdout, stderr) of a failing run
         self.outputs = dict(outputs or {"accounts": {"sandbox": "222222222222"}, "db_password": "s3cret"})
+        self.steps = {stack: list(found) for stack, found in (steps or {}).items()}
         self.calls: list[dict[str, Any]] = []
+        self.applied_plans: list[Any] = []
 
     def run(
         self,
@@ -98,24 +109,62 @@ class FakePulumiCommand(auto.PulumiCommand):
         for text in (f"{args[0]} of {stack} starting", "  + aws:organizations:Account sandbox created"):
             if on_output:
                 on_output(text)
+        if "--plan" in args:
+            plan = Path(args[args.index("--plan") + 1])
+            self.applied_plans.append(json.loads(plan.read_text()) if plan.is_file() else None)
+        steps = self.steps.get(str(stack), []) if args[0] == "preview" else []
+        if "--save-plan" in args:
+            plan = Path(args[args.index("--save-plan") + 1])
+            plan.write_text(json.dumps({"stack": stack, "steps": [list(step) for step in steps]}))
         if "--event-log" in args:
-            self._send_events(args[args.index("--event-log") + 1], {"create": 4, "same": 1})
+            events = [self._pre_event(str(stack), step) for step in steps]
+            self._send_events(args[args.index("--event-log") + 1], events, self._counts(steps))
         return auto.CommandResult(f"{args[0]} of {stack} done", "", 0)
 
     @staticmethod
-    def _send_events(target: str, changes: Mapping[str, int]) -> None:
+    def _pre_event(stack: str, step: Step) -> dict[str, Any]:
+        """The ``resourcePreEvent`` of one step (pulumi/pulumi sdk/go/common/apitype/events.go)."""
+        op, type_, name = step
+        urn = f"urn:pulumi:{stack}::landing-zone::{type_}::{name}"
+        return {
+            "resourcePreEvent": {
+                "metadata": {
+                    "op": op,
+                    "urn": urn,
+                    "type": type_,
+                    "provider": "",
+                    "keys": ["name"] if "replace" in op else [],
+                    "logical": op not in ("create-replacement", "delete-replaced"),
+                },
+                "planning": True,
+            }
+        }
+
+    @staticmethod
+    def _counts(steps: list[Step]) -> dict[str, int]:
+        if not steps:
+            return {"create": 4, "same": 1}
+        counts = {"same": 1}
+        for op, _, _ in steps:
+            if op not in ("create-replacement", "delete-replaced"):  # not logical: not counted
+                counts[op] = counts.get(op, 0) + 1
+        return counts
+
+    @staticmethod
+    def _send_events(target: str, steps: list[dict[str, Any]], changes: Mapping[str, int]) -> None:
         """Engine events as the CLI sends them: over gRPC to the Automation API's events server."""
-        events = [
+        events = [{"sequence": n, "timestamp": n, **event} for n, event in enumerate(steps, start=1)]
+        events += [
             {
-                "sequence": 1,
-                "timestamp": 1,
+                "sequence": len(events) + 1,
+                "timestamp": len(events) + 1,
                 "summaryEvent": {
                     "maybeCorrupt": False,
                     "durationSeconds": 3,
                     "resourceChanges": dict(changes),
                 },
             },
-            {"sequence": 2, "timestamp": 2, "cancelEvent": {}},
+            {"sequence": len(events) + 2, "timestamp": len(events) + 2, "cancelEvent": {}},
         ]
         with grpc.insecure_channel(target.removeprefix("tcp://")) as channel:
             stub = events_pb2_grpc.EventsStub(channel)
@@ -348,3 +397,185 @@ def test_an_existing_organization_is_explained_with_the_config_key_that_adopts_i
         "pulumi up of stack org failed: the management account already belongs to an organization; "
         "`python -m deploy up` adopts it by itself (plain pulumi: set landing-zone:organization.importId"
     )
+
+
+# --- up shows what it will do, then does exactly that -------------------------------------------------
+
+ORGANIZATION = "aws:organizations/organization:Organization"
+
+
+def replaced(type_: str, name: str) -> list[Step]:
+    """The three steps the engine reports for one replacement (only ``replace`` is logical)."""
+    return [(op, type_, name) for op in ("create-replacement", "replace", "delete-replaced")]
+
+
+def test_preview_saves_the_update_plan_and_up_applies_that_file(tmp_path: Path) -> None:
+    command = FakePulumiCommand(stacks={"pre"})
+    run = runner(tmp_path, command)
+    plan = tmp_path / "plans" / "pre.plan.json"
+    plan.parent.mkdir()
+    run.preview("pre", on_output=lambda _: None, plan_file=plan)
+    run.up("pre", on_output=lambda _: None, plan_file=plan)
+    [preview] = command.argv("preview")
+    [up] = command.argv("up")
+    assert preview[preview.index("--save-plan") + 1] == str(plan)
+    assert up[up.index("--plan") + 1] == str(plan)
+    assert command.applied_plans == [{"stack": "pre", "steps": []}]  # the very file the preview wrote
+    # Update plans need no PULUMI_EXPERIMENTAL (it only lists the flags in --help), and it is not set.
+    assert all("PULUMI_EXPERIMENTAL" not in call["env"] for call in command.calls)
+
+
+def test_without_a_plan_file_neither_flag_is_passed(tmp_path: Path) -> None:
+    command = FakePulumiCommand(stacks={"pre"})
+    run = runner(tmp_path, command)
+    run.preview("pre", on_output=lambda _: None)
+    run.up("pre", on_output=lambda _: None)
+    assert "--save-plan" not in command.argv("preview")[0] and "--plan" not in command.argv("up")[0]
+
+
+def test_preview_reads_each_step_from_the_engine_events(tmp_path: Path) -> None:
+    steps = [
+        ("create", "aws:ecs/cluster:Cluster", "pre-cluster"),
+        *replaced("aws:rds/cluster:Cluster", "pre-db"),
+        ("same", "aws:cloudwatch/logGroup:LogGroup", "pre-logs"),
+    ]
+    command = FakePulumiCommand(stacks={"pre"}, steps={"pre": steps})
+    result = runner(tmp_path, command).preview("pre", on_output=lambda _: None)
+    assert [(step.op, step.type, step.urn.rsplit("::", 1)[1]) for step in result.steps] == steps
+    assert result.steps[1].urn == "urn:pulumi:pre::landing-zone::aws:rds/cluster:Cluster::pre-db"
+    assert result.steps[1].keys == ("name",)
+    assert result.changes == {"create": 1, "replace": 1, "same": 2}
+
+
+def test_a_departure_from_the_plan_and_a_cli_without_plans_are_explained(tmp_path: Path) -> None:
+    violation = (
+        "error: resource urn:pulumi:pre::landing-zone::aws:rds/cluster:Cluster::pre-db violates plan: "
+        "properties changed: +-engineVersion[{16.4}]"
+    )
+    command = FakePulumiCommand(stacks={"pre"}, fail={"up": ("", violation + "\nerror: update failed\n")})
+    with pytest.raises(StackOperationError) as caught:
+        runner(tmp_path, command).up("pre", on_output=lambda _: None, plan_file=tmp_path / "p.json")
+    assert str(caught.value) == (
+        "pulumi up of stack pre stopped where the update departed from its preview (resource "
+        "urn:pulumi:pre::landing-zone::aws:rds/cluster:Cluster::pre-db violates plan: properties changed: "
+        "+-engineVersion[{16.4}]); what was applied before that stays, run up again for a new preview"
+    )
+    old = FakePulumiCommand(stacks={"pre"}, fail={"preview": ("", "Error: unknown flag: --save-plan\n")})
+    with pytest.raises(StackOperationError) as refused:
+        runner(tmp_path, old).preview("pre", on_output=lambda _: None, plan_file=tmp_path / "p.json")
+    assert "this Pulumi CLI does not know update plans (--save-plan / --plan)" in str(refused.value)
+    assert refused.value.exit_code == EXIT_SETUP
+
+
+def cli_services(tmp_path: Path, command: FakePulumiCommand, stdin: Any = None) -> Services:
+    root = copy_with_real_values(tmp_path / "real")  # preview and up refuse example values
+    return Services(
+        runner=lambda: runner(tmp_path, command),
+        check_credentials=False,
+        root=root,
+        accounts_for=lambda stack, outputs: [],
+        stdin=stdin if stdin is not None else io.StringIO(""),
+    )
+
+
+def operations(command: FakePulumiCommand) -> list[tuple[str, str, str | None]]:
+    """Each preview and up in order: (verb, stack, plan file it saved or applied)."""
+    found = []
+    for call in command.calls:
+        argv = call["argv"]
+        if argv[2] in ("preview", "up"):
+            flag = "--save-plan" if argv[2] == "preview" else "--plan"
+            plan = argv[argv.index(flag) + 1] if flag in argv else None
+            found.append((argv[2], argv[argv.index("--stack") + 1], plan))
+    return found
+
+
+def test_cli_up_previews_each_stack_then_applies_exactly_that_plan_in_order(tmp_path: Path) -> None:
+    command = FakePulumiCommand()
+    services = cli_services(tmp_path, command)
+    assert main(["up", "--stack", "org", "pre", "--yes", "--skip-smoke-check"], services) == 0
+    done = operations(command)
+    assert [(verb, stack) for verb, stack, _ in done] == [
+        ("preview", "org"), ("up", "org"), ("preview", "pre"), ("up", "pre")
+    ]
+    for (_, _, saved), (_, _, applied) in (done[0:2], done[2:4]):
+        assert saved is not None and applied == saved
+    assert done[0][2] != done[2][2]
+    assert command.applied_plans == [{"stack": "org", "steps": []}, {"stack": "pre", "steps": []}]
+
+
+def test_cli_up_runs_the_policy_pack_on_the_preview_and_on_the_update(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "correct horse")
+    command = FakePulumiCommand()
+    services = cli_services(tmp_path, command)
+    services.runner = None  # the CLI builds the AutomationRunner itself, with the pack's config file
+    services.command_factory = lambda: command
+    (services.root / "policies").mkdir()
+    (services.root / "policies" / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    assert main(["up", "--stack", "org", "--yes", "--policy-pack"], services) == 0
+    pack = str(services.root / "policies")
+    [preview] = command.argv("preview")
+    [up] = command.argv("up")
+    for argv in (preview, up):  # an up without the pack would apply what the pack never checked
+        assert argv[argv.index("--policy-pack") + 1] == pack
+        config_file = argv[argv.index("--policy-pack-config") + 1]
+        assert config_file == str(services.root / ".pulumi-policy-config.json")
+
+
+def test_cli_up_stops_on_a_stateful_replace_from_the_engine_events_unless_allowed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    steps = {
+        "org": [("create", "aws:organizations/policy:Policy", "deny-list"), *replaced(ORGANIZATION, "org")]
+    }
+    command = FakePulumiCommand(steps=steps)
+    services = cli_services(tmp_path, command)
+    summary = tmp_path / "summary.json"
+    assert main(["up", "--stack", "org", "--yes", "--json", str(summary)], services) == EXIT_USAGE
+    captured = capsys.readouterr()
+    assert [verb for verb, _, _ in operations(command)] == ["preview"]  # nothing applied
+    assert "[org] preview: create 1, update 0, replace 1, delete 0 (1 unchanged)" in captured.out
+    assert captured.err.strip() == (
+        "up failed at stack org: up of stack org stopped before any change: the preview would replace org "
+        f"({ORGANIZATION}, the organization: its accounts, OUs and policies); if that is intended, run again "
+        "with --allow-replace org (or the full URN)"
+    )
+    [org] = json.loads(summary.read_text())["stacks"]
+    assert [change["change"] for change in org["stateful_changes"]] == ["replace"]
+    command.calls.clear()
+    assert main(["up", "--stack", "org", "--yes", "--allow-replace", "org"], services) == 0
+    assert [verb for verb, _, _ in operations(command)] == ["preview", "up"]
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_cli_interactive_up_asks_after_the_preview_and_no_applies_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    command = FakePulumiCommand()
+    services = cli_services(tmp_path, command, stdin=Terminal("n\n"))
+    assert main(["up", "--stack", "org"], services) == EXIT_USAGE
+    out = capsys.readouterr().out
+    assert [verb for verb, _, _ in operations(command)] == ["preview"]
+    summary_at = out.index("[org] preview: create 4, update 0, replace 0, delete 0 (1 unchanged)")
+    assert summary_at < out.index("apply this preview to stack org (state in file://")
+    command.calls.clear()
+    services.stdin = Terminal("y\n")
+    assert main(["up", "--stack", "org"], services) == 0
+    assert [verb for verb, _, _ in operations(command)] == ["preview", "up"]
+
+
+def test_cli_up_without_a_terminal_needs_yes_and_runs_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    command = FakePulumiCommand()
+    assert main(["up", "--stack", "org"], cli_services(tmp_path, command)) == EXIT_USAGE
+    assert capsys.readouterr().err.strip() == (
+        "error: up changes real infrastructure; pass --yes to run it without a terminal"
+    )
+    assert command.calls == []

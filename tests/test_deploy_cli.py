@@ -20,7 +20,7 @@ from components import config
 from deploy.cli import HELP, Services, build_parser, main
 from deploy.runner import EXIT_FAILED, EXIT_OK, EXIT_SETUP, EXIT_USAGE
 from tests.stack_file_support import REAL_ACCOUNT_ID, copy_with_real_values
-from tests.test_deploy_orchestrator import FakeRunner
+from tests.test_deploy_orchestrator import FakeRunner, replacement
 
 ROOT = config.PROJECT_ROOT
 
@@ -88,7 +88,11 @@ def test_up_deploys_in_order_through_the_real_gates(aws: Path, capsys: pytest.Ca
     code = main(["up", "--yes"], services(events, root=aws))
     out = capsys.readouterr().out
     assert code == EXIT_OK
-    assert events == [("up", "org"), ("up", "pre"), ("up", "prod")]
+    assert events == [
+        ("preview", "org"), ("up", "org"),
+        ("preview", "pre"), ("up", "pre"),
+        ("preview", "prod"), ("up", "prod"),
+    ]
     # The readiness gate assumed the role through boto3 (moto); the smoke gate probed both URLs.
     assert (
         "[pre] account pre-account (222222222222) accepts role assumption (OrganizationAccountAccessRole)"
@@ -105,7 +109,7 @@ def test_a_failed_smoke_check_stops_prod_and_says_so_on_stderr(
     code = main(["up", "--yes", "--smoke-timeout", "0"], open_api)
     captured = capsys.readouterr()
     assert code == EXIT_FAILED
-    assert events == [("up", "org"), ("up", "pre")]
+    assert events == [("preview", "org"), ("up", "org"), ("preview", "pre"), ("up", "pre")]
     assert captured.err.strip() == (
         "up failed at stack pre: smoke check failed: API without a token of stack pre gave HTTP 200 "
         "instead of 401 at https://pre.example/api/tasks"
@@ -222,3 +226,19 @@ def test_without_deploy_profiles_the_rest_of_the_cli_works(
     with pytest.raises(SystemExit) as exited:
         main(["plan", "--help"])
     assert exited.value.code == 0
+
+
+def test_an_allow_replace_that_names_nothing_in_the_previews_is_warned_about(
+    aws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events: list[tuple[str, str]] = []
+    runner = FakeRunner(events, steps={"pre": replacement("pre", "aws:rds/cluster:Cluster", "pre-db")})
+    options = services(events, root=aws, runner=lambda: runner)
+    argv = ["preview", "--allow-replace", "pre-db", "--allow-replace", "pre-dbb"]
+    assert main(argv, options) == EXIT_OK
+    captured = capsys.readouterr()
+    assert "(allowed by --allow-replace)" in captured.out
+    # The misspelt one named nothing the previews would replace or delete.
+    assert captured.err.splitlines() == [
+        "warning: --allow-replace pre-dbb named no replace or delete in the previews"
+    ]

@@ -5,17 +5,20 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from deploy import stacks
+from deploy.changes import ResourceStep, describe_counts
 from deploy.orchestrator import FAILED, NOT_RUN, SKIPPED, SUCCEEDED, Orchestrator
 from deploy.runner import (
     EXIT_CONCURRENT,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_USAGE,
     ConcurrentUpdateError,
     OperationResult,
     ReadinessError,
@@ -27,18 +30,26 @@ ORG_OUTPUTS = {"accounts": {"sandbox": "222222222222"}, "access_role_name": "Org
 
 
 class FakeRunner:
-    """Records every call in one event list; fails where told to."""
+    """Records every call in one event list; fails where told to.
+
+    A preview reports the engine steps given for its stack in ``steps`` (counted as the engine counts
+    them) and, given a plan file, writes it as ``pulumi preview --save-plan`` would; ``up`` notes the plan
+    file it got and whether it existed then.
+    """
 
     def __init__(
         self,
         events: list[tuple[str, str]],
         fail: Mapping[tuple[str, str], BaseException] | None = None,
         barrier: threading.Barrier | None = None,
+        steps: Mapping[str, Sequence[ResourceStep]] | None = None,
     ) -> None:
         self.events = events
         self.fail = dict(fail or {})
         self.barrier = barrier
+        self.steps = {stack: list(found) for stack, found in (steps or {}).items()}
         self.policy_packs: list[Sequence[str]] = []
+        self.plans: list[tuple[str, str, Path | None, bool]] = []  # (op, stack, plan file, it existed)
         self.lock = threading.Lock()
 
     def _call(self, op: str, stack: str, on_output: Any = None) -> OperationResult:
@@ -57,12 +68,26 @@ class FakeRunner:
         )
         return OperationResult(changes={"create": 3, "same": 1}, outputs=dict(outputs) if op == "up" else {})
 
-    def preview(self, stack: str, *, on_output: Any, policy_packs: Sequence[str] = ()) -> OperationResult:
+    def preview(
+        self, stack: str, *, on_output: Any, policy_packs: Sequence[str] = (), plan_file: Path | None = None
+    ) -> OperationResult:
         self.policy_packs.append(policy_packs)
-        return self._call("preview", stack, on_output)
+        with self.lock:
+            self.plans.append(("preview", stack, plan_file, False))
+        result = self._call("preview", stack, on_output)
+        if stack in self.steps:
+            result.steps = list(self.steps[stack])
+            result.changes = engine_counts(result.steps)
+        if plan_file is not None:
+            plan_file.write_text(json.dumps({"stack": stack}))
+        return result
 
-    def up(self, stack: str, *, on_output: Any, policy_packs: Sequence[str] = ()) -> OperationResult:
+    def up(
+        self, stack: str, *, on_output: Any, policy_packs: Sequence[str] = (), plan_file: Path | None = None
+    ) -> OperationResult:
         self.policy_packs.append(policy_packs)
+        with self.lock:
+            self.plans.append(("up", stack, plan_file, plan_file is not None and plan_file.is_file()))
         return self._call("up", stack, on_output)
 
     def refresh(self, stack: str, *, on_output: Any) -> OperationResult:
@@ -74,6 +99,28 @@ class FakeRunner:
     def outputs(self, stack: str) -> dict[str, Any]:
         self._call("outputs", stack)
         return dict(ORG_OUTPUTS) if stack == stacks.ORG else {}
+
+
+def engine_counts(steps: Sequence[ResourceStep]) -> dict[str, int]:
+    """The change summary the engine sends with these steps: logical steps only, so a replacement's
+    create-replacement and delete-replaced are not counted (pulumi/pulumi pkg/engine/update.go)."""
+    counts: dict[str, int] = {"same": 1}
+    for step in steps:
+        if step.op not in ("create-replacement", "delete-replaced"):
+            counts[step.op] = counts.get(step.op, 0) + 1
+    return counts
+
+
+def urn(stack: str, type_: str, name: str) -> str:
+    return f"urn:pulumi:{stack}::landing-zone::{type_}::{name}"
+
+
+def replacement(stack: str, type_: str, name: str, *keys: str) -> list[ResourceStep]:
+    """The three steps the engine reports for one create-before-delete replacement."""
+    return [
+        ResourceStep(urn(stack, type_, name), type_, op, tuple(keys))
+        for op in ("create-replacement", "replace", "delete-replaced")
+    ]
 
 
 class Gates:
@@ -128,12 +175,16 @@ def results(summary: Any) -> dict[str, str]:
 def test_up_runs_org_then_waits_for_accounts_then_each_environment_behind_a_smoke_check() -> None:
     orchestrator, _, gates, events, lines = make()
     summary = orchestrator.run("up")
+    # Each stack is previewed right before it is applied; environments only once their accounts are ready.
     assert events == [
+        ("preview", "org"),
         ("up", "org"),
         ("ready", "pre"),
+        ("preview", "pre"),
         ("up", "pre"),
         ("smoke", "pre"),
         ("ready", "prod"),
+        ("preview", "prod"),
         ("up", "prod"),
         ("smoke", "prod"),
     ]
@@ -151,7 +202,7 @@ def test_a_failure_in_org_stops_pre_and_prod() -> None:
         {("up", "org"): StackOperationError("pulumi up of stack org failed: boom")}
     )
     summary = orchestrator.run("up")
-    assert events == [("up", "org")]
+    assert events == [("preview", "org"), ("up", "org")]
     assert results(summary) == {"org": FAILED, "pre": NOT_RUN, "prod": NOT_RUN}
     org, pre, prod = summary.outcomes
     assert org.message == "pulumi up of stack org failed: boom"
@@ -183,7 +234,9 @@ def test_a_failed_smoke_check_of_pre_keeps_prod_untouched() -> None:
 def test_an_environment_alone_reads_the_deployed_org_outputs_for_its_readiness_wait() -> None:
     orchestrator, _, gates, events, _ = make()
     summary = orchestrator.run("up", ["pre"])
-    assert events == [("outputs", "org"), ("ready", "pre"), ("up", "pre"), ("smoke", "pre")]
+    assert events == [
+        ("outputs", "org"), ("ready", "pre"), ("preview", "pre"), ("up", "pre"), ("smoke", "pre")
+    ]
     assert gates.org_outputs == [ORG_OUTPUTS]
     assert [o.stack for o in summary.outcomes] == ["pre"]
 
@@ -245,12 +298,14 @@ def test_parallel_runs_pre_and_prod_together_after_org() -> None:
     )
     # The barrier only opens when pre and prod are inside `up` at the same time.
     assert results(summary) == {"org": SUCCEEDED, "pre": SUCCEEDED, "prod": SUCCEEDED}
-    assert events[0] == ("up", "org")
-    assert {event for event in events[1:]} == {
+    assert events[:2] == [("preview", "org"), ("up", "org")]
+    assert {event for event in events[2:]} == {
         ("ready", "pre"),
+        ("preview", "pre"),
         ("up", "pre"),
         ("smoke", "pre"),
         ("ready", "prod"),
+        ("preview", "prod"),
         ("up", "prod"),
         ("smoke", "prod"),
     }
@@ -297,6 +352,8 @@ def test_summary_table_and_json_name_result_changes_and_duration() -> None:
         "changes": {"create": 3, "same": 1},
         "duration_seconds": 1.0,
         "message": "",
+        "previewed": {"create": 3, "same": 1},
+        "stateful_changes": [],
     }
     assert data["stacks"][2]["duration_seconds"] is None
 
@@ -339,3 +396,182 @@ def test_ctrl_c_marks_the_running_stack_interrupted_and_the_rest_not_run() -> No
     assert [by_stack[name].result for name in ("org", "pre", "prod")] == [SUCCEEDED, FAILED, NOT_RUN]
     assert by_stack["pre"].message.startswith("interrupted (Ctrl-C)")
     assert summary.exit_code == EXIT_INTERRUPTED
+
+
+# --- up shows what it will do, then does exactly that -------------------------------------------------
+
+DB = "aws:rds/cluster:Cluster"
+POOL = "aws:cognito/userPool:UserPool"
+LOGS = "aws:cloudwatch/logGroup:LogGroup"
+TASKS = "aws:ecs/taskDefinition:TaskDefinition"
+
+
+def test_up_applies_the_plan_file_its_own_preview_saved_and_removes_it_after_the_run() -> None:
+    orchestrator, runner, _, _, _ = make()
+    orchestrator.run("up")
+    by_stack: dict[str, list[tuple[str, Path | None, bool]]] = {}
+    for op, stack, plan, existed in runner.plans:
+        by_stack.setdefault(stack, []).append((op, plan, existed))
+    assert list(by_stack) == ["org", "pre", "prod"]
+    files = set()
+    for stack, calls in by_stack.items():
+        (preview_op, saved, _), (up_op, applied, existed) = calls
+        assert (preview_op, up_op) == ("preview", "up")
+        assert saved is not None and applied == saved and existed  # the preview's own plan, still there
+        assert saved.name == f"{stack}.plan.json"
+        files.add(saved)
+    assert len(files) == 3
+    assert not any(path.exists() or path.parent.exists() for path in files)  # gone with the run
+
+
+def test_a_stateful_replace_stops_up_after_the_preview_naming_the_resource_and_the_option() -> None:
+    events: list[tuple[str, str]] = []
+    lines: list[str] = []
+    steps = {"pre": replacement("pre", DB, "pre-db", "engineVersion")}
+    summary = Orchestrator(FakeRunner(events, steps=steps), emit=lines.append).run("up")
+    # pre is previewed but never applied, prod never run.
+    assert events == [("preview", "org"), ("up", "org"), ("preview", "pre")]
+    assert results(summary) == {"org": SUCCEEDED, "pre": FAILED, "prod": NOT_RUN}
+    pre = summary.outcomes[1]
+    assert pre.message == (
+        "up of stack pre stopped before any change: the preview would replace pre-db "
+        "(aws:rds/cluster:Cluster, database cluster: its data); if that is intended, run again with "
+        "--allow-replace pre-db (or the full URN)"
+    )
+    assert pre.exit_code == EXIT_USAGE and summary.exit_code == EXIT_USAGE
+    # The one-screen summary came before, with the counts and the stateful change.
+    assert "[pre] preview: create 0, update 0, replace 1, delete 0 (1 unchanged)" in lines
+    assert (
+        "[pre]   replace pre-db  aws:rds/cluster:Cluster  [database cluster: its data] because of "
+        "engineVersion (NOT ALLOWED)"
+    ) in lines
+    assert lines.index("[pre] stateful resources changed: 1") < lines.index(f"!! pre: {pre.message}")
+    stateful = summary.to_json()["stacks"][1]["stateful_changes"]
+    assert stateful == [
+        {"urn": urn("pre", DB, "pre-db"), "type": DB, "change": "replace", "keys": ["engineVersion"]}
+    ]
+
+
+@pytest.mark.parametrize("allowed", ["pre-db", urn("pre", DB, "pre-db")])
+def test_allow_replace_by_name_or_urn_lets_that_replace_through(allowed: str) -> None:
+    events: list[tuple[str, str]] = []
+    lines: list[str] = []
+    steps = {"pre": replacement("pre", DB, "pre-db")}
+    runner = FakeRunner(events, steps=steps)
+    summary = Orchestrator(runner, emit=lines.append, allow_replace=[allowed]).run("up")
+    assert results(summary) == {"org": SUCCEEDED, "pre": SUCCEEDED, "prod": SUCCEEDED}
+    assert events[2:4] == [("preview", "pre"), ("up", "pre")]
+    assert "[pre]   replace pre-db  aws:rds/cluster:Cluster  [database cluster: its data] (allowed by " \
+        "--allow-replace)" in lines
+
+
+def test_every_blocked_change_is_named_and_only_stateful_replaces_and_deletes_block() -> None:
+    events: list[tuple[str, str]] = []
+    steps = {
+        "pre": [
+            *replacement("pre", TASKS, "pre-tasks"),  # stateless: rebuilt as it was
+            ResourceStep(urn("pre", LOGS, "pre-api-logs"), LOGS, "update"),  # stateful, but kept
+            ResourceStep(urn("pre", LOGS, "pre-old-logs"), LOGS, "delete"),
+            *replacement("pre", POOL, "pre-users"),
+        ]
+    }
+    summary = Orchestrator(FakeRunner(events, steps=steps), emit=lambda _: None).run("up", ["pre"])
+    [pre] = summary.outcomes
+    assert ("up", "pre") not in events
+    assert "delete pre-old-logs (aws:cloudwatch/logGroup:LogGroup, log group: its logs)" in pre.message
+    assert "replace pre-users (aws:cognito/userPool:UserPool, user pool: its users" in pre.message
+    assert pre.message.endswith("--allow-replace pre-old-logs --allow-replace pre-users (or the full URN)")
+    assert "pre-tasks" not in pre.message and "pre-api-logs" not in pre.message
+    events.clear()
+    allowed = Orchestrator(
+        FakeRunner(events, steps=steps), emit=lambda _: None, allow_replace=["pre-old-logs", "pre-users"]
+    ).run("up", ["pre"])
+    assert results(allowed) == {"pre": SUCCEEDED} and ("up", "pre") in events
+
+
+def test_replaces_the_engine_counted_but_never_reported_stop_up() -> None:
+    """A step event the SDK could not parse is dropped with a warning: the counts must still match."""
+
+    class LostEvents(FakeRunner):
+        def preview(self, stack: str, **options: Any) -> OperationResult:
+            result = super().preview(stack, **options)
+            result.changes = {"replace": 1, "same": 4}  # the engine counted one; its events were lost
+            return result
+
+    events: list[tuple[str, str]] = []
+    summary = Orchestrator(LostEvents(events), emit=lambda _: None).run("up", ["pre"])
+    assert ("up", "pre") not in events
+    assert summary.outcomes[0].message == (
+        "up of stack pre stopped before any change: the preview counted changes whose step events never "
+        "arrived (replace 1 counted, 0 seen), so they could not be checked; run it again"
+    )
+
+
+def test_an_interactive_no_after_the_preview_applies_nothing() -> None:
+    events: list[tuple[str, str]] = []
+    asked: list[tuple[str, list[tuple[str, str]], str]] = []
+
+    def confirm(stack: str, report: Any) -> bool:
+        asked.append((stack, list(events), describe_counts(report.counts)))
+        return False
+
+    summary = Orchestrator(FakeRunner(events), emit=lambda _: None, confirm=confirm).run("up")
+    assert asked == [("org", [("preview", "org")], "create 3, update 0, replace 0, delete 0 (1 unchanged)")]
+    assert events == [("preview", "org")]  # asked after the preview, and no up at all
+    assert results(summary) == {"org": FAILED, "pre": NOT_RUN, "prod": NOT_RUN}
+    assert summary.outcomes[0].message == (
+        "up of stack org cancelled after its preview; nothing was applied to it"
+    )
+    assert summary.exit_code == EXIT_USAGE
+
+
+def test_a_yes_is_asked_per_stack_and_the_org_change_waits_for_it() -> None:
+    events: list[tuple[str, str]] = []
+
+    def confirm(stack: str, report: Any) -> bool:
+        events.append(("asked", stack))
+        return True
+
+    def before_apply(stack: str, emit: Any) -> None:
+        events.append(("before up", stack))
+
+    runner = FakeRunner(events)
+    orchestrator = Orchestrator(runner, emit=lambda _: None, confirm=confirm, before_apply=before_apply)
+    orchestrator.run("up", ["org", "pre"])
+    assert events == [
+        ("preview", "org"), ("asked", "org"), ("before up", "org"), ("up", "org"),
+        ("preview", "pre"), ("asked", "pre"), ("before up", "pre"), ("up", "pre"),
+    ]
+
+
+def test_a_preview_without_changes_is_not_asked_about() -> None:
+    class NoChanges(FakeRunner):
+        def preview(self, stack: str, **options: Any) -> OperationResult:
+            result = super().preview(stack, **options)
+            result.changes = {"same": 40}
+            return result
+
+    asked: list[str] = []
+
+    def confirm(stack: str, report: Any) -> bool:
+        asked.append(stack)
+        return True
+
+    events: list[tuple[str, str]] = []
+    summary = Orchestrator(NoChanges(events), emit=lambda _: None, confirm=confirm).run("up", ["pre"])
+    assert asked == [] and events == [("preview", "pre"), ("up", "pre")] and summary.ok
+
+
+def test_preview_alone_shows_what_up_would_refuse_but_succeeds() -> None:
+    events: list[tuple[str, str]] = []
+    lines: list[str] = []
+    steps = {"org": [ResourceStep(urn("org", "aws:organizations/account:Account", "sandbox"),
+                                  "aws:organizations/account:Account", "delete")]}
+    summary = Orchestrator(FakeRunner(events, steps=steps), emit=lines.append).run("preview", ["org"])
+    assert summary.ok and events == [("preview", "org")]
+    assert (
+        "[org] up of stack org would stop: the preview would delete sandbox "
+        "(aws:organizations/account:Account, member account: everything in it); if that is intended, run "
+        "again with --allow-replace sandbox "
+        "(or the full URN)"
+    ) in lines

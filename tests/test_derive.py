@@ -301,6 +301,7 @@ def test_nothing_changes_in_aws_before_the_user_confirms(
     options.stdin = Terminal("n\n")
     assert main(["up", "--stack", "org"], options) == EXIT_USAGE
     out = capsys.readouterr().out
-    # The prompt comes after what the driver found and what up would change, and nothing was changed.
-    assert out.index(f"{SCP} is not enabled on root") < out.index("up stacks org")
+    # The prompt comes after what the driver found and after org's preview, and nothing was changed.
+    asked = out.index("apply this preview to stack org")
+    assert out.index(f"{SCP} is not enabled on root") < out.index("[org] preview: create") < asked
     assert session.changes == [] and enabled_types() == [] and command.argv("up") == []
