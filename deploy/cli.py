@@ -71,6 +71,7 @@ class Services:
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     stdin: TextIO = field(default_factory=lambda: sys.stdin)
     check_credentials: bool = True
+    check_org_references: bool = True  # deploy/org_references.py, before each environment's first command
 
 
 # --------------------------------------------------------------------------------------------
@@ -349,7 +350,12 @@ def cmd_operation(args: argparse.Namespace, services: Services) -> int:
     def emit(line: str) -> None:
         print(line, file=services.stdout, flush=True)
 
-    orchestrator = Orchestrator(runner, readiness=readiness, smoke=smoke, emit=emit)
+    references = None
+    if services.check_org_references:
+        from deploy.org_references import OrgReferenceGate
+
+        references = OrgReferenceGate(services.root)
+    orchestrator = Orchestrator(runner, readiness=readiness, smoke=smoke, references=references, emit=emit)
     summary = orchestrator.run(operation, names, parallel=args.parallel, policy_packs=policy_packs)
     print("", file=services.stdout)
     print(summary.table(), file=services.stdout)
