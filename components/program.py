@@ -14,6 +14,7 @@ import pulumi_aws as aws
 import pulumi_awsx as awsx
 
 from components import config as stack_config
+from components import org_references
 from components.cognito_idp import CognitoIdp, CognitoIdpArgs
 from components.config import EnvConfig, OrgConfig
 from components.identity_center import IdentityCenter, IdentityCenterArgs, lookup_instance
@@ -91,13 +92,19 @@ class EnvironmentProviders:
     identity: aws.Provider  # the IdP account: Cognito
     workload: aws.Provider  # the workload account: the Tasks Service
     workload_awsx: awsx.Provider  # the workload account's awsx components (the VPC)
-    identity_account_id: pulumi.Output[str] | None = None  # from the org stack's outputs
+    identity_account_id: pulumi.Input[str] | None = None  # from the org stack's outputs
 
 
 def environment_program(config: EnvConfig) -> dict[str, Any]:
     """Stacks ``pre`` and ``prod``: identity provider and Tasks Service in the environment's accounts."""
-    providers = environment_providers(config, OrgStack(config.org_stack))
-    tasks_plan = tasks_service_plan(config, stack_config.stack_file(pulumi.get_stack()))
+    source = stack_config.stack_file(pulumi.get_stack())
+    # Before anything is declared: read the org stack's outputs and check every value taken from them
+    # (components/org_references.py); a bad account key stops the program here with one line.
+    org = OrgStack.read(config.org_stack, source=source)
+    references = org_references.resolve_config(config, org.outputs, source)
+    tasks_plan = tasks_service_plan(config, source)
+    org.declare_reference()
+    providers = environment_providers(config, org, references)
 
     # The Amplify app comes first: its default domain gives the frontend URL the Cognito client
     # registers (`cognito.frontendUrl` overrides it, for a custom domain in front of the branch).
@@ -123,35 +130,31 @@ def environment_program(config: EnvConfig) -> dict[str, Any]:
     return outputs
 
 
-def environment_providers(config: EnvConfig, org: OrgStack) -> EnvironmentProviders:
-    identity_account_id = _account_id(org, config.identity_account, "identityAccount")
+def environment_providers(
+    config: EnvConfig, org: OrgStack, references: org_references.OrgReferences
+) -> EnvironmentProviders:
+    """One provider per account of the environment, pinned to the id the org stack exports for it."""
+    identity_account_id = org.value("accounts", references.identity.account_id)
     return EnvironmentProviders(
-        identity=_environment_provider(config, org, "identity", config.identity_account, identity_account_id),
-        workload=_environment_provider(
-            config, org, "workload", config.workload_account,
-            _account_id(org, config.workload_account, "workloadAccount"),
-        ),
+        identity=_environment_provider(config, "identity", config.identity_account, references.identity, org),
+        workload=_environment_provider(config, "workload", config.workload_account, references.workload, org),
         workload_awsx=awsx_provider("workload"),
         identity_account_id=identity_account_id,
     )
 
 
-def _account_id(org: OrgStack, access: AccountAccess, config_key: str) -> pulumi.Output[str]:
-    """The id the org stack exports for ``access.key`` (never the management account's)."""
-    return org.account_id(
-        access.key,
-        source=stack_config.stack_file(pulumi.get_stack()),
-        config_key=f"{stack_config.PROJECT}:{config_key}.key",
-    )
-
-
 def _environment_provider(
-    config: EnvConfig, org: OrgStack, name: str, access: AccountAccess, account_id: pulumi.Output[str]
+    config: EnvConfig, name: str, access: AccountAccess, account: org_references.OrgAccount, org: OrgStack
 ) -> aws.Provider:
-    """A provider pinned to ``account_id``, the account the org stack exports under ``access.key``."""
-    assumed_role = (
-        role_arn(account_id, access.role_name or org.access_role_name) if access.assumes_role else None
-    )
+    """A provider pinned to the account the org stack exports under ``access.key`` (checked)."""
+    account_id = org.value("accounts", account.account_id)
+    assumed_role = None
+    if account.role_name is not None:
+        # The org's access role unless `roleName` names another (resolved in org_references).
+        role_name = (
+            account.role_name if access.role_name else org.value("access_role_name", account.role_name)
+        )
+        assumed_role = role_arn(account_id, role_name)
     return account_provider(
         name,
         account_id=account_id,
@@ -179,7 +182,9 @@ def _identity_provider(
     # Without cognito.domainPrefix: tasks-<environment>-<IdP account id>, unique per account.
     account_id = providers.identity_account_id
     prefix = (
-        account_id.apply(lambda value: derived_domain_prefix(config.environment, value))
+        pulumi.Output.from_input(account_id).apply(
+            lambda value: derived_domain_prefix(config.environment, value)
+        )
         if config.cognito.domain_prefix is None and account_id is not None
         else None
     )

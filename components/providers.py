@@ -9,11 +9,14 @@ No resource in this project uses the default provider: every stack file also set
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_awsx as awsx
+
+from components.settings.base import PROJECT, ConfigError
 
 
 def account_provider(
@@ -62,64 +65,57 @@ def role_arn(account_id: pulumi.Input[str], role_name: pulumi.Input[str]) -> pul
     return pulumi.Output.concat("arn:aws:iam::", account_id, ":role/", role_name)
 
 
-# --- Environment stacks: accounts from the org stack -----------------------------------------
+# --- Environment stacks: the org stack's outputs ---------------------------------------------
+
+# The engine's built-in provider serves this function: it returns what a StackReference reads (name,
+# outputs, secretOutputNames) from the same backend call (pulumi/pulumi pkg/resource/deploy/builtins.go,
+# ``builtinProvider.Invoke`` -> ``readStackReference``). The ``pulumi`` package is never refused by
+# ``pulumi:disable-default-providers`` (source_eval.go ``defaultProviders.shouldDenyRequest``).
+READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
 
 
-class OrgOutputError(pulumi.RunError):
-    """The org stack's outputs lack what an environment stack needs. ``str()`` is one line.
+@dataclass(frozen=True)
+class OrgStack:
+    """The org stack's outputs as an environment stack reads them: once, before anything is declared.
 
-    Raised inside an apply (the outputs are only known then); being a ``RunError``, the engine shows
-    the message without a traceback.
+    Why an invoke and not the ``StackReference``'s outputs: a StackReference's outputs are Outputs,
+    known only inside an apply, after the program has gone on to declare the VPC, the ALB and the rest
+    (a real ``up`` would create them before a bad account key is reported). ``pulumi.runtime.invoke`` is
+    the SDK's public synchronous call (pulumi/runtime/invoke.py ``invoke`` blocks on the engine's answer
+    with ``_sync_await``), so the program holds the plain outputs before its first registration. The
+    engine runs invokes in previews too, and the built-in provider reads the backend regardless of
+    preview, so ``pulumi preview``, ``pulumi up -s pre`` and the driver all see the same values. Secret
+    outputs arrive unwrapped (``rpc.deserialize_properties_unwrap_secrets``); ``secret_outputs`` names
+    them so :meth:`value` keeps them secret. Under the mock runtime the function is answered by
+    deploy/simulate.py from the same outputs as the mocked StackReference.
     """
 
+    name: str
+    outputs: Mapping[str, Any]
+    secret_outputs: frozenset[str] = frozenset()
 
-class OrgStack:
-    """The org stack's exports, read through a ``StackReference``."""
+    @classmethod
+    def read(cls, name: str, *, source: str) -> OrgStack:
+        """The outputs of stack ``name``; ConfigError (on ``orgStack`` of ``source``) if it cannot be read."""
+        config_key = f"{PROJECT}:orgStack"
+        try:
+            result = pulumi.runtime.invoke(READ_STACK_OUTPUTS, {"name": name})
+        except Exception as error:  # the engine's failure (no such stack, no backend access) as one line
+            reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            message = f"cannot read the outputs of stack '{name}': {reason}"
+            raise ConfigError(source, config_key, message) from None
+        value = result.value if result.is_known else None
+        if not isinstance(value, Mapping):
+            raise ConfigError(source, config_key, f"the outputs of stack '{name}' are not known; nothing "
+                                                  "can be checked against them")
+        outputs = value.get("outputs") or {}
+        secret = value.get("secretOutputNames") or ()
+        return cls(name, dict(outputs), frozenset(str(n) for n in secret))
 
-    def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None) -> None:
-        self.name = name
-        self.reference = pulumi.StackReference(name, stack_name=name, opts=opts)
+    def declare_reference(self, opts: pulumi.ResourceOptions | None = None) -> pulumi.StackReference:
+        """The StackReference, declared after the checks: the state records that this stack reads org."""
+        return pulumi.StackReference(self.name, stack_name=self.name, opts=opts)
 
-    def _required(self, output: str) -> pulumi.Output[Any]:
-        def check(value: Any) -> Any:
-            if value is None:
-                raise OrgOutputError(
-                    f"stack '{self.name}' exports no '{output}'; deploy it first (pulumi up -s org)"
-                )
-            return value
-
-        return self.reference.get_output(output).apply(check)
-
-    @property
-    def management_account_id(self) -> pulumi.Output[str]:
-        return self._required("management_account_id")
-
-    @property
-    def access_role_name(self) -> pulumi.Output[str]:
-        return self._required("access_role_name")
-
-    def account_id(self, key: str, *, source: str, config_key: str) -> pulumi.Output[str]:
-        """The id of the member account ``key``; never the management account.
-
-        ``source`` and ``config_key`` (the stack file and the key that named the account) lead the
-        error message, as for a config error.
-        """
-
-        def resolve(values: list[Any]) -> str:
-            accounts, management_account_id = values
-            known = accounts if isinstance(accounts, Mapping) else {}
-            if key not in known:
-                listed = ", ".join(sorted(known)) or "none"
-                raise OrgOutputError(
-                    f"{source}: {config_key}: account '{key}' is not among the accounts exported by "
-                    f"stack '{self.name}' (exported: {listed})"
-                )
-            account_id = str(known[key])
-            if account_id == str(management_account_id):
-                raise OrgOutputError(
-                    f"{source}: {config_key}: account '{key}' is the management account "
-                    f"({account_id}); environment resources never go there"
-                )
-            return account_id
-
-        return pulumi.Output.all(self._required("accounts"), self.management_account_id).apply(resolve)
+    def value(self, output: str, value: str) -> pulumi.Input[str]:
+        """``value``, taken from the export ``output``: secret if the org stack marks that export secret."""
+        return pulumi.Output.secret(value) if output in self.secret_outputs else value

@@ -74,6 +74,7 @@ class Services:
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     stdin: TextIO = field(default_factory=lambda: sys.stdin)
     check_credentials: bool = True
+    check_org_references: bool = True  # deploy/org_references.py, before each environment's first command
 
 
 # --------------------------------------------------------------------------------------------
@@ -367,8 +368,13 @@ def cmd_operation(args: argparse.Namespace, services: Services) -> int:
         print(line, file=services.stdout, flush=True)
 
     allow_replace: list[str] = list(getattr(args, "allow_replace", None) or [])
+    references = None
+    if services.check_org_references:
+        from deploy.org_references import OrgReferenceGate
+
+        references = OrgReferenceGate(services.root)
     orchestrator = Orchestrator(
-        runner, readiness=readiness, smoke=smoke, emit=emit,
+        runner, readiness=readiness, smoke=smoke, references=references, emit=emit,
         allow_replace=allow_replace, confirm=confirm, before_apply=before_apply,
     )
     summary = orchestrator.run(operation, names, parallel=args.parallel, policy_packs=policy_packs)

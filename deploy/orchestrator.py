@@ -53,6 +53,12 @@ class ReadinessGate(Protocol):
     def __call__(self, stack: str, org_outputs: Mapping[str, Any], emit: Emit) -> None: ...
 
 
+class ReferenceGate(Protocol):
+    """Raises DeployError if environment ``stack`` uses what ``org_outputs`` lack (deploy/org_references)."""
+
+    def __call__(self, stack: str, org_outputs: Mapping[str, Any]) -> None: ...
+
+
 class SmokeGate(Protocol):
     """Checks a deployed environment from the outside; raises SmokeCheckError."""
 
@@ -140,6 +146,11 @@ class Summary:
         return "\n".join(line.rstrip() for line in lines)
 
 
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def format_duration(seconds: float | None) -> str:
     if seconds is None:
         return "-"
@@ -156,6 +167,7 @@ class Orchestrator:
         *,
         readiness: ReadinessGate | None = None,
         smoke: SmokeGate | None = None,
+        references: ReferenceGate | None = None,
         emit: Emit = print,
         clock: Callable[[], float] = time.monotonic,
         allow_replace: Sequence[str] = (),
@@ -165,6 +177,7 @@ class Orchestrator:
         self.runner = runner
         self.readiness = readiness
         self.smoke = smoke
+        self.references = references
         self.clock = clock
         self.allow_replace = tuple(allow_replace)
         self.confirm = confirm  # None: apply without asking (--yes)
@@ -219,10 +232,20 @@ class Orchestrator:
         outcomes: dict[str, StackOutcome],
     ) -> None:
         failed: str | None = None
-        for group in groups:
+        references_checked = operation not in ("preview", "up") or self.references is None
+        for index, group in enumerate(groups):
+            environment_group = any(stacks.spec(name).is_environment for name in group)
+            if failed is None and not references_checked and environment_group:
+                # Before the first environment runs (after org, when org runs too): every selected one.
+                references_checked = True
+                environments = [n for later in groups[index:] for n in later if stacks.spec(n).is_environment]
+                for outcome in self._refused_references(environments):
+                    outcomes[outcome.stack] = outcome
+                    failed = failed or outcome.stack
             if failed is not None:
                 for name in group:
-                    outcomes[name] = StackOutcome(name, NOT_RUN, message=f"not run: {failed} failed")
+                    not_run = StackOutcome(name, NOT_RUN, message=f"not run: {failed} failed")
+                    outcomes.setdefault(name, not_run)
                 continue
             try:
                 results = self._run_group(operation, group, policy_packs)
@@ -340,6 +363,29 @@ class Orchestrator:
         if refusal is not None:
             emit(refusal)
         return report
+
+    def _refused_references(self, environments: Sequence[str]) -> list[StackOutcome]:
+        """An outcome for each environment whose org references fail; none when all are fine."""
+        assert self.references is not None
+        refused: list[StackOutcome] = []
+        try:
+            org_outputs = self._org_stack_outputs()
+        except Exception as error:  # StackNotFoundError (org not deployed) or an unforeseen failure
+            message = f"cannot check what it reads from {stacks.ORG}: {_one_line(error)}"
+            self.emit(f"!! {environments[0]}: {message}")
+            code = error.exit_code if isinstance(error, DeployError) else EXIT_FAILED
+            return [StackOutcome(environments[0], FAILED, message=message, exit_code=code)]
+        for name in environments:
+            try:
+                self.references(name, org_outputs)
+            except Exception as error:  # OrgReferenceError, or a defect: still an outcome, not a traceback
+                message = _one_line(error) if isinstance(error, DeployError) else (
+                    f"org reference check failed unexpectedly: {type(error).__name__}: {_one_line(error)}"
+                )
+                self.emit(f"!! {name}: refused before any Pulumi command: {message}")
+                code = error.exit_code if isinstance(error, DeployError) else EXIT_FAILED
+                refused.append(StackOutcome(name, FAILED, message=message, exit_code=code))
+        return refused
 
     def _org_stack_outputs(self) -> dict[str, Any]:
         with self._lock:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from components import config as stack_config
-from deploy import checklist, stacks
+from deploy import checklist, org_references, stacks
 from deploy.runner import EXIT_FAILED, EXIT_OK
 from deploy.simulate import PROVIDER_TYPE_PREFIX, RecordedResource, Recording, simulate
 from deploy.stack_checks import INFO, Finding, StackContext, run_checks
@@ -297,6 +297,12 @@ def _simulate_checked(
             return
         if org_outputs is None:
             plan.status, plan.message = BLOCKED, f"not run: the {stacks.ORG} stack could not be planned"
+            return
+        # What the program reads from org, checked as its first step does (deploy/org_references.py).
+        ok, detail = org_references.describe(stack, settings, org_outputs)
+        plan.checks.append(Check("org references", ok, detail))
+        if not ok:
+            plan.status, plan.message = INVALID, detail
             return
         stack_outputs = {settings.org_stack: org_outputs}
     plan.recording = Recording(stack=stack)

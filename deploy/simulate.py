@@ -5,8 +5,8 @@ CrossGuard tests all call :func:`simulate`. Nothing here talks to AWS or needs t
 
 The mocks stand in for the provider: every resource gets a deterministic fake id and the outputs a
 real provider would compute (in camelCase, as the engine sends them), from ``_SYNTHESIZED`` below.
-The org stack's outputs reach the environment stacks through the mocked ``StackReference``, exactly
-as they would through the real one.
+The org stack's outputs reach the environment stacks through the mocked ``StackReference`` and the
+engine's ``readStackOutputs`` function, exactly as they would through the real ones.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from policies import documents
 
 PROVIDER_TYPE_PREFIX = "pulumi:providers:"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
+# The engine's built-in function that reads another stack's outputs (components/providers.py OrgStack).
+READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
 
 
 @dataclass
@@ -402,6 +404,11 @@ class _Mocks(pulumi_mocks.Mocks):
         self.recording.invoke_providers.append(_provider_urn(args.provider or ""))
         if args.token in self.invoke_results:
             return dict(self.invoke_results[args.token]), []
+        if args.token == READ_STACK_OUTPUTS:  # the same outputs as the StackReference; unknown: a failure
+            name, outputs = str(args.args.get("name")), self.stack_outputs.get(str(args.args.get("name")))
+            if outputs is None:
+                return {}, [("name", f"no outputs are known for stack '{name}'")]
+            return {"name": name, "outputs": dict(outputs), "secretOutputNames": []}, []
         handler = _INVOKES.get(args.token)
         if handler is None:
             raise NotImplementedError(f"no mock result for provider function {args.token}")

@@ -472,6 +472,7 @@ def cli_services(tmp_path: Path, command: FakePulumiCommand, stdin: Any = None) 
     return Services(
         runner=lambda: runner(tmp_path, command),
         check_credentials=False,
+        check_org_references=False,  # the fake CLI's org outputs are minimal (tests/test_org_references.py)
         root=root,
         accounts_for=lambda stack, outputs: [],
         stdin=stdin if stdin is not None else io.StringIO(""),

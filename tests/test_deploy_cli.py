@@ -54,6 +54,8 @@ def services(events: list[tuple[str, str]], **options: Any) -> Services:
         "fetch": lambda url, timeout: 200 if url.endswith("/q/health/live") else 401,
         "sleep": lambda seconds: None,
         "stdin": io.StringIO(""),
+        # FakeRunner's org outputs name one account; tests/test_org_references.py covers this check.
+        "check_org_references": False,
     }
     defaults.update(options)
     return Services(**defaults)

@@ -10,7 +10,6 @@ import pytest
 import yaml
 
 from components import config
-from components.providers import OrgOutputError
 from deploy.simulate import STACK_REFERENCE, Recording
 from tests.conftest import ROOT, recorded_org_outputs, run_env_stack
 
@@ -162,46 +161,6 @@ def test_extra_tags_join_the_default_tags() -> None:
         "environment": "pre",
         "managed-by": "pulumi/landing-zone",
     }
-
-
-# --- errors from the org stack's outputs ------------------------------------------------------
-
-
-def test_missing_account_key_names_the_key_and_the_org_stack() -> None:
-    outputs = recorded_org_outputs()
-    del outputs["accounts"]["workloads-prod"]
-    with pytest.raises(OrgOutputError) as error:
-        run_env_stack("prod", org_outputs=outputs)
-    message = str(error.value)
-    assert message == (
-        "Pulumi.prod.yaml: landing-zone:workloadAccount.key: account 'workloads-prod' is not among the "
-        "accounts exported by stack 'organization/landing-zone/org' (exported: deployments-prod, "
-        "deployments-sdlc, idp-pre, idp-prod, sandbox, workloads-sdlc)"
-    )
-    assert "\n" not in message
-
-
-def test_unknown_identity_account_key() -> None:
-    with pytest.raises(OrgOutputError, match=r"landing-zone:identityAccount\.key: account 'idp-test' is not"):
-        run_env_stack("pre", raw("pre", identityAccount="idp-test"))
-
-
-def test_org_stack_without_accounts_export() -> None:
-    outputs = recorded_org_outputs()
-    del outputs["accounts"]
-    with pytest.raises(OrgOutputError, match=r"^stack 'organization/landing-zone/org' exports no 'accounts'"):
-        run_env_stack("pre", org_outputs=outputs)
-
-
-def test_identity_account_must_not_be_the_management_account() -> None:
-    outputs = recorded_org_outputs()
-    outputs["accounts"]["idp-pre"] = outputs["management_account_id"]
-    with pytest.raises(OrgOutputError) as error:
-        run_env_stack("pre", org_outputs=outputs)
-    assert str(error.value) == (
-        "Pulumi.pre.yaml: landing-zone:identityAccount.key: account 'idp-pre' is the management account "
-        "(111111111111); environment resources never go there"
-    )
 
 
 # --- Cognito per environment ------------------------------------------------------------------

@@ -128,7 +128,8 @@ def test_only_the_selected_stacks_are_checked(tmp_path: Path) -> None:
     path.write_text(path.read_text().replace("@hiperium-city.dev", "@example.com"))
     events: list[tuple[str, str]] = []
     runner = FakeRunner(events)
-    services = Services(root=root, runner=lambda: runner, check_credentials=False, stdout=io.StringIO())
+    services = Services(root=root, runner=lambda: runner, check_credentials=False, stdout=io.StringIO(),
+                        check_org_references=False)  # FakeRunner's org outputs name one account
     assert main(["preview", "--stack", "pre", "prod"], services) == EXIT_OK
     assert events == [("preview", "pre"), ("preview", "prod")]
     err = io.StringIO()
@@ -147,6 +148,7 @@ def test_with_real_values_up_proceeds_to_the_runner(tmp_path: Path) -> None:
         root=root,
         runner=lambda: runner,
         check_credentials=False,
+        check_org_references=False,  # FakeRunner's org outputs name one account
         accounts_for=lambda stack, outputs: [],
         fetch=lambda url, timeout: 200 if url.endswith("/q/health/live") else 401,
         sleep=lambda seconds: None,
