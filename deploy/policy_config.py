@@ -13,6 +13,9 @@ offline run (``policies.guardrails.check_recording``) and ``pulumi preview/up --
   their ``aws-global`` endpoint whatever the provider's region (botocore ``data/endpoints.json``:
   ``isRegionalized: false``, ``partitionEndpoint: aws-global``), so no stack needs a us-east-1
   provider for them and us-east-1 is allowed only when a stack file chooses it.
+* ``iam-privilege-escalation.acceptedRisks``: permission set name -> the risks the org stack file
+  accepts for it (``identityCenter.permissionSets[].acceptedRisks``; the seed's set when it declares
+  none; components/settings/iam_risks.py).
 
 No enforcement level is written, so each policy keeps its own unless the user's file sets one (a level
 written here would override the user's ``"all"``). A file given with ``--policy-config`` is merged on
@@ -35,6 +38,7 @@ from deploy.runner import EXIT_USAGE, DeployError
 
 GENERATED_FILE = ".pulumi-policy-config.json"  # in the project root, git-ignored; rewritten each run
 ALLOWED_REGIONS = "allowed-regions"
+IAM_ESCALATION = "iam-privilege-escalation"
 
 
 class PolicyConfigError(DeployError):
@@ -73,7 +77,22 @@ def stack_regions(root: Path) -> dict[str, list[str]]:
 
 def derive(root: Path, regions: Mapping[str, Sequence[str]] | None = None) -> dict[str, Any]:
     """The policy config that follows the stack files (``regions``: :func:`stack_regions`, if known)."""
-    return {ALLOWED_REGIONS: {"allowedRegions": list(stack_regions(root) if regions is None else regions)}}
+    return {
+        ALLOWED_REGIONS: {"allowedRegions": list(stack_regions(root) if regions is None else regions)},
+        IAM_ESCALATION: {"acceptedRisks": accepted_risks(root)},
+    }
+
+
+def accepted_risks(root: Path) -> dict[str, list[str]]:
+    """The risks the org stack file accepts, per permission set (none when the file cannot be read)."""
+    from components.settings.iam_risks import accepted_by_permission_set
+
+    try:
+        raw = stack_config.read_stack_file_config(stack_config.ORG_STACK, root)
+        values = stack_config.project_values(raw)
+    except stack_config.ConfigError:
+        return {}
+    return accepted_by_permission_set(values.get("identityCenter"))
 
 
 def read_override(path: Path) -> dict[str, Any]:

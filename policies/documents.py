@@ -311,15 +311,5 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def allows_everything(document: Mapping[str, Any]) -> bool:
-    """True when a statement allows every action on every resource (``Action: *`` on ``Resource: *``)."""
-    for statement in statements(document):
-        if statement.get("Effect") != "Allow" or "Condition" in statement:
-            continue
-        if "*" in as_list(statement.get("Action")) and "*" in as_list(statement.get("Resource")):
-            return True
-    return False
-
-
 def iter_files(directory: Path) -> Iterable[Path]:
     return sorted(directory.glob("*.json"))

@@ -72,13 +72,6 @@ ORG_POLICY = "aws:organizations/policy:Policy"
 ORG_POLICY_ATTACHMENT = "aws:organizations/policyAttachment:PolicyAttachment"
 PERMISSION_SET = "aws:ssoadmin/permissionSet:PermissionSet"
 PERMISSION_SET_INLINE_POLICY = "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy"
-IAM_POLICY_DOCUMENTS = {  # resource type -> the property holding its policy document
-    PERMISSION_SET_INLINE_POLICY: "inlinePolicy",
-    "aws:iam/policy:Policy": "policy",
-    "aws:iam/rolePolicy:RolePolicy": "policy",
-    "aws:iam/userPolicy:UserPolicy": "policy",
-    "aws:iam/groupPolicy:GroupPolicy": "policy",
-}
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 SECURITY_GROUP_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -431,14 +424,15 @@ def permission_set_session(resource_type: str, props: Props, ctx: Context) -> It
         yield f"sessionDuration {value} is shorter than PT1H, which AWS rejects"
 
 
-def no_full_admin(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
-    """Inline and customer-managed policies never allow every action on every resource."""
-    key = IAM_POLICY_DOCUMENTS[resource_type]
-    document, error = _document(props.get(key))
-    if error:
-        yield f"{key} {error}"
-    elif _is_map(document) and documents.allows_everything(document):
-        yield f"{key} allows '*' on '*' (full administrator access)"
+def iam_privilege_escalation(resources: Sequence[PolicyResource], ctx: Context) -> Iterator[StackFinding]:
+    """No identity holds admin-equivalent policies or opens a privilege-escalation path, unless a
+    permission set accepts that risk by name (policies/iam_principals.py, policies/iam_analysis.py)."""
+    from policies import iam_principals  # imports the analysis library only when the rule runs
+
+    accepted = documents.parse_json_text(ctx.config["acceptedRisks"])
+    if not _is_map(accepted):
+        accepted = {}
+    yield from iam_principals.findings(resources, StackIndex(resources).referenced, accepted)
 
 
 # --- Network -----------------------------------------------------------------------------------
@@ -891,12 +885,21 @@ RULES: tuple[Rule, ...] = (
         check_resource=permission_set_session,
     ),
     Rule(
-        name="no-full-admin-policies",
-        description="Permission-set inline policies and IAM policies never allow '*' on '*'.",
+        name="iam-privilege-escalation",
+        description="No permission set, role, user, group or customer-managed policy is admin-equivalent "
+                    "or opens a privilege-escalation path (cloudsplaining), unless a permission set "
+                    "accepts that risk by name.",
         enforcement=MANDATORY,
-        config={},
-        types=frozenset(IAM_POLICY_DOCUMENTS),
-        check_resource=no_full_admin,
+        config={"acceptedRisks": {
+            "type": "object", "default": {},
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            "description": "Permission set name -> the risks it keeps (escalation path names, or "
+                           "AdminEquivalent); the driver derives it from the org stack file's "
+                           "identityCenter.permissionSets[].acceptedRisks.",
+        }},
+        check_stack=iam_privilege_escalation,
+        remediation="Narrow the policies, or (permission sets only) accept each risk by name with a reason "
+                    "in landing-zone:identityCenter.permissionSets[].acceptedRisks.",
     ),
     Rule(
         name="no-public-ingress",
@@ -1041,6 +1044,7 @@ class Violation:
 
 _JSON_TYPES: dict[str, tuple[type, ...]] = {
     "integer": (int,), "number": (int, float), "string": (str,), "boolean": (bool,), "array": (list, tuple),
+    "object": (dict,),
 }
 
 

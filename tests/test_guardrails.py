@@ -23,6 +23,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from components import config as stack_config
+from deploy import policy_config
 from deploy.simulate import RecordedResource, Recording
 from policies import documents
 from policies import guardrails as g
@@ -267,44 +268,6 @@ def test_the_longest_session_is_configurable() -> None:
 
 
 ADMIN = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
-
-
-@pytest.mark.parametrize(
-    ("type_", "props", "problem"),
-    [
-        (
-            g.PERMISSION_SET_INLINE_POLICY,
-            {"inlinePolicy": (documents.PERMISSION_SET_DIR / "provisioners.json").read_text()},
-            None,
-        ),
-        (g.PERMISSION_SET_INLINE_POLICY, {"inlinePolicy": json.dumps(ADMIN)}, "allows '*' on '*'"),
-        (g.PERMISSION_SET_INLINE_POLICY, {"inlinePolicy": "{"}, "not valid JSON"),
-        ("aws:iam/rolePolicy:RolePolicy", {"policy": json.dumps(ADMIN)}, "allows '*' on '*'"),
-        ("aws:iam/policy:Policy", {"policy": ADMIN}, "allows '*' on '*'"),
-        (
-            "aws:iam/policy:Policy",
-            {
-                "policy": json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Effect": "Allow",
-                                "Action": "*",
-                                "Resource": "*",
-                                "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
-                            }
-                        ],
-                    }
-                )
-            },
-            None,
-        ),
-    ],
-)
-def test_no_full_admin_policies(type_: str, props: dict[str, Any], problem: str | None) -> None:
-    found = messages("no-full-admin-policies", type_, props)
-    assert found == [] if problem is None else any(problem in m for m in found), found
 
 
 @pytest.mark.parametrize(("days", "ok"), [(14, True), (1, True), (None, False), (0, False)])
@@ -817,6 +780,12 @@ def recordings(org_recording: Recording) -> dict[str, Recording]:
 
 
 ENV_STACKS = ("pre", "prod")
+# The policy config plan and the driver derive from the stack files (the org file's accepted IAM risks).
+DERIVED = policy_config.derive(ROOT)
+
+
+def derived(config: dict[str, Any]) -> dict[str, Any]:
+    return policy_config.merge(DERIVED, config)
 
 
 def recording_of(recordings: dict[str, Recording], stack: str) -> Recording:
@@ -827,7 +796,7 @@ def recording_of(recordings: dict[str, Recording], stack: str) -> Recording:
 
 @pytest.mark.parametrize("stack", ["org", *ENV_STACKS])
 def test_the_real_programs_have_no_violations(recordings: dict[str, Recording], stack: str) -> None:
-    violations = g.check_recording(recording_of(recordings, stack))
+    violations = g.check_recording(recording_of(recordings, stack), DERIVED)
     assert violations == [], "\n".join(map(str, violations))
 
 
@@ -1004,9 +973,12 @@ FAULTS: list[tuple[str, str, Callable[[Recording], RecordedResource | None]]] = 
         lambda r: _edit(r, "aws:organizations/account:Account", _set(email="sandbox at example.com")),
     ),
     (
-        "no-full-admin-policies",
+        "iam-privilege-escalation",
         "org",
-        lambda r: _edit(r, g.PERMISSION_SET_INLINE_POLICY, _set(inlinePolicy=json.dumps(ADMIN))),
+        lambda r: (
+            _edit(r, g.PERMISSION_SET_INLINE_POLICY, _set(inlinePolicy=json.dumps(ADMIN))),
+            r.of_type(g.PERMISSION_SET)[0],  # the finding names the permission set that holds the policy
+        )[1],
     ),
     ("explicit-account-providers", "org", _default_provider),
     ("allowed-regions", "org", _region),
@@ -1085,7 +1057,7 @@ def test_an_injected_fault_is_caught_by_its_rule(
 ) -> None:
     faulty = copy.deepcopy(recording_of(recordings, stack))
     at_fault = fault(faulty)
-    violations = g.check_recording(faulty)
+    violations = g.check_recording(faulty, DERIVED)
     expected = {rule, "aws-api-values"} if getattr(fault, "aws_rejects_too", False) else {rule}
     assert {v.policy for v in violations} == expected, "\n".join(map(str, violations))
     if at_fault is not None and rule != "idle-cost-estimate":
@@ -1097,13 +1069,13 @@ def test_runner_config_levels_and_settings(recordings: dict[str, Recording]) -> 
     _edit(faulty, g.PERMISSION_SET, _set(sessionDuration="PT10H"))  # AWS takes it; the rule's PT8H not
     stricter = {"maxSessionDuration": "PT8H"}
     [violation] = g.check_recording(
-        faulty, {"permission-set-session-duration": {"enforcementLevel": "advisory", **stricter}}
+        faulty, derived({"permission-set-session-duration": {"enforcementLevel": "advisory", **stricter}})
     )
     assert violation.enforcement_level == "advisory" and violation.urn
-    assert g.check_recording(faulty, {"permission-set-session-duration": "disabled"}) == []
-    assert g.check_recording(faulty) == []  # the default maximum is AWS's, PT12H
+    assert g.check_recording(faulty, derived({"permission-set-session-duration": "disabled"})) == []
+    assert g.check_recording(faulty, DERIVED) == []  # the default maximum is AWS's, PT12H
     assert g.check_recording(faulty, {"all": "disabled"}) == []
-    tight = g.check_recording(recordings["org"], {"scp-document-valid": {"maxDocumentChars": 100}})
+    tight = g.check_recording(recordings["org"], derived({"scp-document-valid": {"maxDocumentChars": 100}}))
     assert {v.policy for v in tight} == {"scp-document-valid"} and len(tight) == 2
 
 

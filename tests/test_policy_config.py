@@ -12,6 +12,7 @@ import yaml
 from pulumi_policy import PolicyProviderResource
 
 from components import config
+from components.settings.iam_risks import seed_accepted_risks
 from deploy import plan, policy_config
 from deploy.cli import Services, main
 from deploy.runner import EXIT_OK, EXIT_USAGE
@@ -43,6 +44,16 @@ def identity_center(region: str) -> dict[str, Any]:
     return {**values, "region": region}
 
 
+# The org file accepts, for the seed's provisioners set, exactly the risks the settings' seed default does.
+SEED_ACCEPTED = {
+    "iam-privilege-escalation": {
+        "acceptedRisks": {
+            "hiperium-sso-provisioners-ps": [path for risk in seed_accepted_risks() for path in risk.paths]
+        }
+    }
+}
+
+
 def region_violations(violations: list[Any]) -> list[str]:
     return [v.message for v in violations if v.policy == "allowed-regions"]
 
@@ -56,9 +67,10 @@ def test_the_allowed_regions_are_the_stack_files_regions_and_identity_centers(tm
         org={"identityCenter": identity_center("eu-central-1")},
         pre={"region": "eu-west-1"},
     )
-    # The file's content: exactly one setting, no enforcement level (the user's "all" keeps working).
+    # The file's content: the derived settings, no enforcement level (the user's "all" keeps working).
     assert policy_config.derive(root) == {
-        "allowed-regions": {"allowedRegions": ["eu-central-1", "eu-west-1", "us-east-1"]}
+        "allowed-regions": {"allowedRegions": ["eu-central-1", "eu-west-1", "us-east-1"]},
+        **SEED_ACCEPTED,
     }
     assert policy_config.stack_regions(root) == {
         "eu-central-1": ["Pulumi.org.yaml identityCenter.region"],
@@ -89,6 +101,7 @@ def test_the_users_file_wins_setting_by_setting_and_is_validated(tmp_path: Path)
         "allowed-regions": {"allowedRegions": ["us-west-2"]},
         "idle-cost-estimate": "disabled",
         "all": "advisory",
+        **SEED_ACCEPTED,
     }
     with pytest.raises(policy_config.PolicyConfigError) as caught:
         policy_config.build(root, {"allowed-regions": {"allowedRegion": ["us-west-2"]}}, source="mine.json")
@@ -196,7 +209,8 @@ def test_preview_with_the_pack_passes_the_generated_policy_config(
     assert preview[preview.index("--policy-pack") + 1] == str(root / "policies")
     assert preview[preview.index("--policy-pack-config") + 1] == str(generated)
     assert json.loads(generated.read_text()) == {
-        "allowed-regions": {"allowedRegions": ["eu-west-1", "us-east-1"]}
+        "allowed-regions": {"allowedRegions": ["eu-west-1", "us-east-1"]},
+        **SEED_ACCEPTED,
     }
     # Without the pack, no config either.
     [plain] = preview_with_pack(root, monkeypatch).argv("preview")
@@ -214,6 +228,7 @@ def test_the_users_policy_config_is_merged_into_the_file_and_implies_the_pack(
     assert json.loads(generated.read_text()) == {
         "allowed-regions": {"allowedRegions": ["us-east-1"]},
         "idle-cost-estimate": {"monthlyThresholdUsd": 300},
+        **SEED_ACCEPTED,
     }
 
 

@@ -27,8 +27,10 @@ from components.settings.base import (
     stack_file,
 )
 from components.settings.derived import EMAIL_PATTERN, DerivedValue, email_from_pattern, missing_email
+from components.settings.iam_risks import AcceptedRiskSettings, check_accepted_risks, seed_accepted_risks
 from components.settings.landing_zone import AccountSettings, in_ou
 from policies import documents
+from policies.iam_analysis import managed_policy_document
 
 PERMISSION_SET_NAME = r"^[\w+=,.@-]{1,32}$"
 IAM_NAME = r"^[\w+=,.@-]{1,128}$"
@@ -87,6 +89,8 @@ class PermissionSetSettings(Model):
     customer_managed_policies: tuple[PolicyReferenceSettings, ...] = ()
     permissions_boundary: PermissionsBoundarySettings | None = None
     tags: Tags = Field(default_factory=dict)
+    # Admin-equivalence or escalation paths its policies open on purpose (components/settings/iam_risks.py).
+    accepted_risks: tuple[AcceptedRiskSettings, ...] = ()
 
     @field_validator("session_duration")
     @classmethod
@@ -155,6 +159,7 @@ def default_permission_sets() -> tuple[PermissionSetSettings, ...]:
             session_duration="PT8H",
             relay_state="https://us-east-1.console.aws.amazon.com/console/home",
             inline_policy="provisioners.json",
+            accepted_risks=seed_accepted_risks(),
         ),
     )
 
@@ -275,7 +280,14 @@ def check_identity_center(config: OrgView, source: str) -> None:
             )
 
     resolve_assignments(config, source)
-    load_permission_set_policies(config, source)
+    inline_policies = load_permission_set_policies(config, source)
+    for index, permission_set in enumerate(settings.permission_sets):
+        # What the set holds: its inline policy and the AWS managed policies the analysis knows.
+        inline = inline_policies.get(permission_set.name)
+        held = [inline.document] if inline is not None else []
+        held += [d for d in map(managed_policy_document, permission_set.managed_policies) if d is not None]
+        check_accepted_risks(permission_set.accepted_risks, held, name=permission_set.name, source=source,
+                             where=f"{base}.permissionSets[{index}]")
 
 
 def resolve_assignments(config: OrgView, source: str | None = None) -> list[ResolvedAssignment]:
