@@ -18,6 +18,7 @@ from components.cognito_idp import CognitoIdp, CognitoIdpArgs
 from components.config import EnvConfig, OrgConfig
 from components.identity_center import IdentityCenter, IdentityCenterArgs, lookup_instance
 from components.landing_zone import LandingZone, LandingZoneArgs
+from components.production_accounts import checked_account_ids
 from components.providers import OrgStack, account_provider, awsx_provider, role_arn
 from components.settings.environment import AccountAccess, derived_domain_prefix
 from components.settings.identity_center import load_permission_set_policies
@@ -124,12 +125,16 @@ def environment_program(config: EnvConfig) -> dict[str, Any]:
 
 
 def environment_providers(config: EnvConfig, org: OrgStack) -> EnvironmentProviders:
-    identity_account_id = _account_id(org, config.identity_account, "identityAccount")
+    # Production: the ids pass only once the accounts' OUs are checked (components/production_accounts.py).
+    identity_account_id, workload_account_id = checked_account_ids(
+        config, org,
+        _account_id(org, config.identity_account, "identityAccount"),
+        _account_id(org, config.workload_account, "workloadAccount"),
+    )
     return EnvironmentProviders(
         identity=_environment_provider(config, org, "identity", config.identity_account, identity_account_id),
         workload=_environment_provider(
-            config, org, "workload", config.workload_account,
-            _account_id(org, config.workload_account, "workloadAccount"),
+            config, org, "workload", config.workload_account, workload_account_id
         ),
         workload_awsx=awsx_provider("workload"),
         identity_account_id=identity_account_id,
@@ -192,6 +197,7 @@ def _identity_provider(
             frontend_url=frontend_url,
             production=config.is_production,
             deletion_protection=config.user_pool_deletion_protection,
+            protect=config.user_pool_protect,
             domain_prefix=prefix,
         ),
         opts=pulumi.ResourceOptions(providers={"aws": providers.identity}),

@@ -24,6 +24,8 @@
 - Production: deletion protection, a final snapshot on deletion, Pulumi ``protect`` on the cluster, its
   instances, the password and the secret, and a 30-day recovery window on the secret (a restored final
   snapshot keeps the old master password); elsewhere the secret is deleted at once with its database.
+  Each is a flag of the plan, lowered in production only by a named opt-out (README "Production
+  invariants").
 
 Note: Aurora pauses only when no connection is open; a service that keeps a
 connection pool open (this one does, and runs Quartz on JDBC) keeps it awake while a task runs.
@@ -162,8 +164,8 @@ class TasksDatabase(pulumi.ComponentResource):
             # Encrypted with the account's aws/secretsmanager key, so the tasks' execution role needs
             # no KMS permission (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/
             # secrets-envvar-secrets-manager.html: kms:Decrypt only for a customer managed key).
-            recovery_window_in_days=PRODUCTION_RECOVERY_DAYS if settings.protect else 0,
-            opts=pulumi.ResourceOptions(parent=self, protect=settings.protect),
+            recovery_window_in_days=PRODUCTION_RECOVERY_DAYS if settings.secret_protect else 0,
+            opts=pulumi.ResourceOptions(parent=self, protect=settings.secret_protect),
         )
         document = {
             "host": self.cluster.endpoint,
