@@ -94,14 +94,17 @@ def _protections(index: g.StackIndex, opt_outs: set[str]) -> Iterator[Finding]:
          lambda cluster: known(cluster, "skipFinalSnapshot") is not True
          and bool(known(cluster, "finalSnapshotIdentifier"))),
         ((SECRET,), "databaseSecret.protect", f"recoveryWindowInDays is below {MIN_RECOVERY_DAYS}",
-         lambda secret: (g._number(known(secret, "recoveryWindowInDays")) or MIN_RECOVERY_DAYS)
-         >= MIN_RECOVERY_DAYS),
+         lambda secret: _at_least(g._number(known(secret, "recoveryWindowInDays")), MIN_RECOVERY_DAYS)),
         (g.LOAD_BALANCERS, "loadBalancer.deletionProtection", "enableDeletionProtection is not true",
          lambda balancer: known(balancer, "enableDeletionProtection") is True),
     ]
     for types, opt_out, what, holds in checks:
         if opt_out not in opt_outs:
             yield from (_lowered(r, what, opt_out) for r in index.of_type(*types) if not holds(r))
+
+
+def _at_least(value: float | None, minimum: float) -> bool:
+    return value is None or value >= minimum  # not set: the service's default (30 days for secrets)
 
 
 def _load_balancers(index: g.StackIndex) -> Iterator[Finding]:

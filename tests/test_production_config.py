@@ -66,6 +66,12 @@ def opt_out(resource: str, reason: str = "restored from a snapshot while migrati
     return {"resource": resource, "reason": reason}
 
 
+def settings_of(stack: str, values: dict[str, Any]) -> config.EnvConfig:
+    settings = config.load(stack, values)
+    assert isinstance(settings, config.EnvConfig)
+    return settings
+
+
 def error(stack: str, values: dict[str, Any]) -> str:
     with pytest.raises(config.ConfigError) as caught:
         config.load(stack, values)
@@ -106,11 +112,11 @@ def test_a_stack_file_cannot_make_its_stack_non_production(
 
 
 def test_production_is_the_stack_name_for_config_driver_and_pack(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert config.load("prod", env()).is_production and not config.load("pre", env("pre")).is_production
+    assert settings_of("prod", env()).is_production and not settings_of("pre", env("pre")).is_production
     assert stacks.spec("prod").production and "prod" in stacks.kept_from_destroy()
     # A project declares another stack production in one place; every layer follows.
     monkeypatch.setattr(production, "PRODUCTION_STACKS", ("prod", "live"))
-    assert config.load("live", env("live")).is_production
+    assert settings_of("live", env("live")).is_production
     assert stacks.kept_from_destroy() == ["org", "prod"]  # live is not in the driver's table
     assert error("live", env("live", network={"natGateways": "none"})).startswith(
         "Pulumi.live.yaml: landing-zone:network.natGateways: is none")
@@ -120,8 +126,7 @@ def test_production_is_the_stack_name_for_config_driver_and_pack(monkeypatch: py
 
 
 def protections(stack: str, values: dict[str, Any]) -> dict[str, bool]:
-    settings = config.load(stack, values)
-    assert isinstance(settings, config.EnvConfig)
+    settings = settings_of(stack, values)
     plan = tasks_service_plan(settings, config.stack_file(stack))
     return {
         "userPool.protect": settings.user_pool_protect,
@@ -340,8 +345,7 @@ def test_misplaced_production_accounts_stop_the_program_before_any_account_resou
     project: Path, changes: dict[str, Any], key: str, problem: str
 ) -> None:
     values = env(**changes)
-    settings = config.load("prod", values)
-    assert isinstance(settings, config.EnvConfig)  # keys alone cannot tell: the org outputs decide
+    settings = settings_of("prod", values)  # keys alone cannot tell: the org outputs decide
     recording = Recording(stack="prod")
     with pytest.raises(OrgOutputError) as caught:
         deploy_plan.simulate_stack("prod", settings, values, {settings.org_stack: ORG_OUTPUTS}, recording)
