@@ -22,6 +22,17 @@ from policies.production import account_problems, is_production_stack
 ACCOUNT_OUS = "account_ous"  # the org stack's export: account key -> OU path
 
 
+class ProductionAccountError(OrgOutputError, stack_config.ConfigError):
+    """A production stack names an account the org stack places where production never goes.
+
+    A config error found once the org outputs are known: one line naming the stack file and key
+    (``plan`` reports it as invalid config; the engine shows a RunError without a traceback).
+    """
+
+    def __init__(self, source: str, key: str, message: str) -> None:
+        stack_config.ConfigError.__init__(self, source, key, message)
+
+
 def environment_stacks(root: Path) -> list[str]:
     """The environment stacks that have a stack file at ``root``."""
     names = sorted(path.name[len("Pulumi.") : -len(".yaml")] for path in root.glob("Pulumi.*.yaml"))
@@ -73,8 +84,7 @@ def checked_account_ids(
 ) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
     """The two account ids, passed on only once a production stack's accounts are placed right.
 
-    Outside production they are returned as they are. The failure is one line naming the stack file
-    and key (an OrgOutputError, which the engine shows without a traceback).
+    Outside production they are returned as they are. A misplaced account raises ProductionAccountError.
     """
     if not settings.is_production:
         return identity_id, workload_id
@@ -91,7 +101,7 @@ def checked_account_ids(
         problems = production_account_problems(settings, {ACCOUNT_OUS: account_ous}, non_production)
         if problems:
             key, problem = problems[0]
-            raise OrgOutputError(f"{source}: {key}: {problem}")
+            raise ProductionAccountError(source, key, problem)
         return identity, workload
 
     checked = pulumi.Output.all(org.reference.get_output(ACCOUNT_OUS), identity_id, workload_id).apply(check)

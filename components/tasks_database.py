@@ -24,8 +24,6 @@
 - Production: deletion protection, a final snapshot on deletion, Pulumi ``protect`` on the cluster, its
   instances, the password and the secret, and a 30-day recovery window on the secret (a restored final
   snapshot keeps the old master password); elsewhere the secret is deleted at once with its database.
-  Each is a flag of the plan, lowered in production only by a named opt-out (README "Production
-  invariants").
 
 Note: Aurora pauses only when no connection is open; a service that keeps a
 connection pool open (this one does, and runs Quartz on JDBC) keeps it awake while a task runs.

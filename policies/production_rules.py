@@ -8,10 +8,12 @@ Settings (the driver derives both from the stack files: ``python -m deploy.polic
 * ``optOuts``: ``<stack>:<opt-out name>`` for each protection a production stack's file lowers;
 * ``nonProductionIdentityAccounts``: the identity account keys of the non-production stacks.
 
-The account placement needs the org stack's ``account_ous`` output: the rule checks it when the stack's
-``StackReference`` is among the resources it is given (``plan`` passes the recorded one; the program
-itself refuses misplaced accounts before either account's provider exists, components/
-production_accounts.py).
+The account placement needs the org stack's ``account_ous`` output: the rule checks it only when the
+stack's ``StackReference`` is among the resources it is given. The engine reads a stack reference rather
+than registering it, and whether stack policies get read resources is not verified here; so the program
+itself refuses misplaced accounts before either account's provider exists (components/
+production_accounts.py), and ``plan`` checks them with the recorded org outputs (deploy/
+production_check.py).
 """
 
 from __future__ import annotations

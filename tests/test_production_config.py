@@ -350,6 +350,7 @@ def test_misplaced_production_accounts_stop_the_program_before_any_account_resou
     with pytest.raises(OrgOutputError) as caught:
         deploy_plan.simulate_stack("prod", settings, values, {settings.org_stack: ORG_OUTPUTS}, recording)
     assert str(caught.value) == f"Pulumi.prod.yaml: landing-zone:{key}: {problem}"
+    assert isinstance(caught.value, config.ConfigError)  # plan reports invalid config, not a crash
     # Neither provider was registered, so nothing could be created in either account.
     aws_provider = "pulumi:providers:aws"
     in_accounts = [r.type for r in recording.resources if r.type.startswith("aws:") or r.type == aws_provider]
