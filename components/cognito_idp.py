@@ -54,6 +54,7 @@ class CognitoIdpArgs:
     frontend_url: pulumi.Input[str] | None = None
     production: bool = False
     deletion_protection: bool = False
+    protect: bool | None = None  # Pulumi protect on the pool; None: the same as deletion_protection
     # The hosted UI's prefix when it is only known at deploy time (derived from the IdP account id);
     # None: ``settings.domain_prefix``.
     domain_prefix: pulumi.Input[str] | None = None
@@ -175,7 +176,9 @@ class CognitoIdp(pulumi.ComponentResource):
             ),
             deletion_protection="ACTIVE" if args.deletion_protection else "INACTIVE",
             # Production users live here: Pulumi refuses to delete the pool, as AWS does.
-            opts=pulumi.ResourceOptions(parent=self, protect=args.deletion_protection),
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=args.deletion_protection if args.protect is None else args.protect
+            ),
         )
 
 

@@ -50,7 +50,6 @@ from components.settings.base import (
 )
 from components.settings.environment import (
     DEFAULT_ENVIRONMENT_ACCOUNTS,
-    PRODUCTION_ENVIRONMENTS,
     RESERVED_TAGS,
     AccountAccess,
     CognitoSettings,
@@ -74,6 +73,12 @@ from components.settings.landing_zone import (
     default_scps,
     derive_account_emails,
 )
+from components.settings.production import (
+    ProductionOptOut,
+    check_opt_outs,
+    check_stack_identity,
+    user_pool_protections,
+)
 from components.settings.resource_names import check_resource_names
 from components.settings.tasks_service import (
     ApiSettings,
@@ -85,6 +90,7 @@ from components.settings.tasks_service import (
     tasks_service_plan,
 )
 from policies import documents
+from policies.production import is_production_stack
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -124,7 +130,8 @@ class EnvConfig(Model):
     environment: str = Field(pattern=r"^[a-z][a-z0-9-]{0,15}$")
     org_stack: str = Field(pattern=r"^[\w.-]+(/[\w.-]+){0,2}$")
     region: str = Field(default="us-east-1", pattern=REGION)
-    production: bool | None = None  # default: environment is one of PRODUCTION_ENVIRONMENTS
+    # Production is the stack's (policies/production.py); these lower one named protection each.
+    production_opt_outs: tuple[ProductionOptOut, ...] = ()
     identity_account: AccountAccess
     workload_account: AccountAccess
     tags: Tags = Field(default_factory=dict)
@@ -162,12 +169,19 @@ class EnvConfig(Model):
 
     @property
     def is_production(self) -> bool:
-        return self.production if self.production is not None else self.environment in PRODUCTION_ENVIRONMENTS
+        return is_production_stack(self.environment)  # `load` holds it to the stack's name
+
+    @property
+    def opt_out_names(self) -> frozenset[str]:
+        return frozenset(opt_out.resource for opt_out in self.production_opt_outs)
 
     @property
     def user_pool_deletion_protection(self) -> bool:
-        protection = self.cognito.deletion_protection
-        return protection if protection is not None else self.is_production
+        return user_pool_protections(self, stack_file(self.environment)).deletion_protection
+
+    @property
+    def user_pool_protect(self) -> bool:
+        return user_pool_protections(self, stack_file(self.environment)).protect
 
 
 # --------------------------------------------------------------------------------------------
@@ -184,6 +198,8 @@ def load(stack: str, raw: Mapping[str, Any], source: str | None = None) -> OrgCo
     model: type[OrgConfig] | type[EnvConfig] = OrgConfig if stack == ORG_STACK else EnvConfig
     if model is OrgConfig:
         raw, _ = derive_emails(raw, source)
+    else:
+        check_stack_identity(stack, raw, source)
     try:
         config = model.model_validate(dict(raw))
     except ValidationError as error:
@@ -490,6 +506,7 @@ def check_env(config: EnvConfig, source: str) -> None:
     for tag in config.tags:
         if tag in RESERVED_TAGS:
             raise ConfigError(source, f"{PROJECT}:tags.{tag}", "is set by the program on every resource")
+    check_opt_outs(config.production_opt_outs, production=config.is_production, source=source)
     cognito = f"{PROJECT}:cognito"
     if config.is_production:
         urls = [(f"callbackUrls[{i}]", url) for i, url in enumerate(config.cognito.callback_urls)]
@@ -498,10 +515,7 @@ def check_env(config: EnvConfig, source: str) -> None:
             problem = redirect_url_problem(url, https_only=True)
             if problem:
                 raise ConfigError(source, f"{cognito}.{where}", problem)
-        if config.cognito.deletion_protection is False:
-            raise ConfigError(
-                source, f"{cognito}.deletionProtection", "cannot be turned off in a production environment"
-            )
+    user_pool_protections(config, source)
     if config.cognito.domain_prefix is None:
         check_derived_domain_prefix(config.environment, source)
     tasks_service_plan(config, source)

@@ -19,6 +19,7 @@ from components.cognito_idp import CognitoIdp, CognitoIdpArgs
 from components.config import EnvConfig, OrgConfig
 from components.identity_center import IdentityCenter, IdentityCenterArgs, lookup_instance
 from components.landing_zone import LandingZone, LandingZoneArgs
+from components.production_accounts import check_production_accounts
 from components.providers import OrgStack, account_provider, awsx_provider, role_arn
 from components.settings.environment import AccountAccess, derived_domain_prefix
 from components.settings.identity_center import load_permission_set_policies
@@ -102,6 +103,7 @@ def environment_program(config: EnvConfig) -> dict[str, Any]:
     # (components/org_references.py); a bad account key stops the program here with one line.
     org = OrgStack.read(config.org_stack, source=source)
     references = org_references.resolve_config(config, org.outputs, source)
+    check_production_accounts(config, org.outputs, source)  # where production's accounts sit in the org
     tasks_plan = tasks_service_plan(config, source)
     org.declare_reference()
     providers = environment_providers(config, org, references)
@@ -197,6 +199,7 @@ def _identity_provider(
             frontend_url=frontend_url,
             production=config.is_production,
             deletion_protection=config.user_pool_deletion_protection,
+            protect=config.user_pool_protect,
             domain_prefix=prefix,
         ),
         opts=pulumi.ResourceOptions(providers={"aws": providers.identity}),

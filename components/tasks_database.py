@@ -162,8 +162,8 @@ class TasksDatabase(pulumi.ComponentResource):
             # Encrypted with the account's aws/secretsmanager key, so the tasks' execution role needs
             # no KMS permission (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/
             # secrets-envvar-secrets-manager.html: kms:Decrypt only for a customer managed key).
-            recovery_window_in_days=PRODUCTION_RECOVERY_DAYS if settings.protect else 0,
-            opts=pulumi.ResourceOptions(parent=self, protect=settings.protect),
+            recovery_window_in_days=PRODUCTION_RECOVERY_DAYS if settings.secret_protect else 0,
+            opts=pulumi.ResourceOptions(parent=self, protect=settings.secret_protect),
         )
         document = {
             "host": self.cluster.endpoint,

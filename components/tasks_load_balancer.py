@@ -107,7 +107,8 @@ class TasksLoadBalancer(pulumi.ComponentResource):
             drop_invalid_header_fields=True,
             enable_deletion_protection=settings.deletion_protection,
             idle_timeout=settings.idle_timeout_seconds,
-            opts=child,
+            # Production: `pulumi destroy` or a replacement cannot remove it unnoticed either.
+            opts=pulumi.ResourceOptions(parent=self, protect=settings.protect),
         )
         self.target_group = aws.lb.TargetGroup(
             f"{name}-tg",

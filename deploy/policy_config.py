@@ -16,6 +16,8 @@ offline run (``policies.guardrails.check_recording``) and ``pulumi preview/up --
 * ``iam-privilege-escalation.acceptedRisks``: permission set name -> the risks the org stack file
   accepts for it (``identityCenter.permissionSets[].acceptedRisks``; the seed's set when it declares
   none; components/settings/iam_risks.py).
+* ``production-invariants.optOuts`` and ``.nonProductionIdentityAccounts``: each production stack's
+  ``productionOptOuts`` and the identity accounts of the non-production stacks.
 
 No enforcement level is written, so each policy keeps its own unless the user's file sets one (a level
 written here would override the user's ``"all"``). A file given with ``--policy-config`` is merged on
@@ -35,10 +37,12 @@ from typing import Any
 
 from components import config as stack_config
 from deploy.runner import EXIT_USAGE, DeployError
+from policies import production
 
 GENERATED_FILE = ".pulumi-policy-config.json"  # in the project root, git-ignored; rewritten each run
 ALLOWED_REGIONS = "allowed-regions"
 IAM_ESCALATION = "iam-privilege-escalation"
+PRODUCTION_INVARIANTS = "production-invariants"
 
 
 class PolicyConfigError(DeployError):
@@ -75,12 +79,36 @@ def stack_regions(root: Path) -> dict[str, list[str]]:
     return dict(sorted(found.items()))
 
 
+def production_settings(root: Path) -> dict[str, list[str]]:
+    """``production-invariants``' settings from the stack files: each production stack's opt-outs and
+    the non-production stacks' identity accounts (policies/production_rules.py); empty ones left out."""
+    from components.production_accounts import environment_stacks, non_production_identity_accounts
+
+    opt_outs = []
+    for stack in environment_stacks(root):
+        if not production.is_production_stack(stack):
+            continue
+        try:
+            settings = stack_config.load_stack_file(stack, root)
+        except stack_config.ConfigError:
+            continue  # that stack's own config check reports it
+        if isinstance(settings, stack_config.EnvConfig):
+            opt_outs += [production.opt_out_setting(stack, o.resource) for o in settings.production_opt_outs]
+    identity = sorted(non_production_identity_accounts(root))
+    values = {"optOuts": opt_outs, "nonProductionIdentityAccounts": identity}
+    return {key: value for key, value in values.items() if value}
+
+
 def derive(root: Path, regions: Mapping[str, Sequence[str]] | None = None) -> dict[str, Any]:
     """The policy config that follows the stack files (``regions``: :func:`stack_regions`, if known)."""
-    return {
+    derived: dict[str, Any] = {
         ALLOWED_REGIONS: {"allowedRegions": list(stack_regions(root) if regions is None else regions)},
         IAM_ESCALATION: {"acceptedRisks": accepted_risks(root)},
     }
+    settings = production_settings(root)
+    if settings:
+        derived[PRODUCTION_INVARIANTS] = settings
+    return derived
 
 
 def accepted_risks(root: Path) -> dict[str, list[str]]:

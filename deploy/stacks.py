@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from policies.production import is_production_stack
+
 ORG = "org"
 
 
@@ -20,7 +22,8 @@ class StackSpec:
     ``needs``: stacks whose outputs this one reads; they must exist before it and are destroyed after
     it. ``gated_by``: stacks that, in a sequential run, must pass their smoke check before this one
     starts (pre gates prod). ``--parallel`` drops the gates but never the needs. ``production``: a
-    stack that ``destroy`` selects only when it is named, like ``org``.
+    stack that ``destroy`` selects only when it is named, like ``org`` (policies/production.py, the one
+    definition config, program and policy pack share).
     """
 
     name: str
@@ -28,18 +31,20 @@ class StackSpec:
     description: str
     needs: tuple[str, ...] = ()
     gated_by: tuple[str, ...] = ()
-    production: bool = False
 
     @property
     def is_environment(self) -> bool:
         return self.layer == "environment"
 
+    @property
+    def production(self) -> bool:
+        return is_production_stack(self.name)
+
 
 STACKS: tuple[StackSpec, ...] = (
     StackSpec(ORG, "org", "landing zone and Identity Center (management account)"),
     StackSpec("pre", "environment", "pre-production environment", needs=(ORG,)),
-    StackSpec("prod", "environment", "production environment", needs=(ORG,), gated_by=("pre",),
-              production=True),
+    StackSpec("prod", "environment", "production environment", needs=(ORG,), gated_by=("pre",)),
 )
 ORDER: tuple[str, ...] = tuple(spec.name for spec in STACKS)
 _BY_NAME = {spec.name: spec for spec in STACKS}

@@ -50,6 +50,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UnknownValueError
 
 from policies import aws_values, documents
+from policies.production import PRODUCTION_STACKS
 
 if TYPE_CHECKING:  # the pack itself never imports the mock harness
     from deploy.simulate import RecordedResource, Recording
@@ -278,16 +279,11 @@ def aurora_baseline(resource_type: str, props: Props, ctx: Context) -> Iterator[
         yield "no master password: set manageMasterUserPassword or a generated masterPassword"
 
 
-def aurora_production(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:
-    """In production, Aurora clusters cannot be deleted by accident and leave a final snapshot."""
-    if not _is_aurora(props) or ctx.stack not in ctx.config["productionStacks"]:
-        return
-    if props.get("deletionProtection") is not True:
-        yield f"deletionProtection is not true in production stack '{ctx.stack}'"
-    if props.get("skipFinalSnapshot") is True:
-        yield f"skipFinalSnapshot is true in production stack '{ctx.stack}'"
-    if not props.get("finalSnapshotIdentifier"):
-        yield f"finalSnapshotIdentifier is not set in production stack '{ctx.stack}'"
+def production_invariants(resources: Sequence[PolicyResource], ctx: Context) -> Iterable[StackFinding]:
+    """A production stack's protections (unless opted out) and invariants: policies/production_rules.py."""
+    from policies import production_rules  # its own module; it uses this one's helpers
+
+    return production_rules.production_invariants(resources, ctx)
 
 
 # --- Cognito -----------------------------------------------------------------------------------
@@ -832,16 +828,6 @@ RULES: tuple[Rule, ...] = (
         check_resource=aurora_baseline,
     ),
     Rule(
-        name="aurora-production-protection",
-        description="Aurora clusters in production stacks have deletion protection and take a final "
-                    "snapshot.",
-        enforcement=MANDATORY,
-        config={"productionStacks": {**STACK_LIST, "default": ["prod"],
-                                     "description": "Stacks whose databases are production data."}},
-        types=frozenset({RDS_CLUSTER}),
-        check_resource=aurora_production,
-    ),
-    Rule(
         name="cognito-mfa-totp",
         description="Cognito user pools require MFA, with TOTP enabled.",
         enforcement=MANDATORY,
@@ -964,10 +950,30 @@ RULES: tuple[Rule, ...] = (
                                            "estimate is reported.", minimum=0),
             "productionMonthlyThresholdUsd": _schema("number", 300, "The same for production stacks.",
                                                      minimum=0),
-            "productionStacks": {**STACK_LIST, "default": ["prod"],
+            "productionStacks": {**STACK_LIST, "default": list(PRODUCTION_STACKS),
                                  "description": "Stacks judged by the production threshold."},
         },
         check_stack=idle_cost,
+    ),
+    Rule(
+        name="production-invariants",
+        description="Production stacks (policies/production.py) keep Pulumi protect and deletion protection "
+                    "on the user pool, the database, its secret and the ALB, and a final snapshot, unless "
+                    "opted out by name; serve HTTPS only to the internet; run tasks in private subnets "
+                    "behind NAT; use pinned images, https URLs and origins; and keep their accounts in "
+                    "Prod OUs, out of Sandbox and Suspended and apart from non-production stacks' IdP.",
+        enforcement=MANDATORY,
+        config={
+            "optOuts": {**STACK_LIST, "default": [],
+                        "description": "<stack>:<opt-out name> for each protection a production stack "
+                                       "lowers (the driver derives them from productionOptOuts)."},
+            "nonProductionIdentityAccounts": {**STACK_LIST, "default": [],
+                                              "description": "Identity account keys of the non-production "
+                                                             "stacks (the driver derives them)."},
+        },
+        check_stack=production_invariants,
+        remediation="Fix the stack's config, or lower one protection with productionOptOuts "
+                    "(README \"Production invariants\").",
     ),
 )
 

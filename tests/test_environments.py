@@ -280,7 +280,8 @@ def cognito(stack: str, **changes: Any) -> dict[str, Any]:
             "prod",
             cognito("prod", deletionProtection=False),
             "Pulumi.prod.yaml: landing-zone:cognito.deletionProtection: cannot be turned off in a "
-            "production environment",
+            "production environment; to lower it, add {resource: userPool.deletionProtection, reason: ...} "
+            "to productionOptOuts",
         ),
         (
             "pre",
@@ -349,15 +350,14 @@ def test_accounts_are_required_for_an_environment_without_defaults() -> None:
     assert str(error.value) == "Pulumi.qa.yaml: landing-zone:identityAccount: is required"
 
 
-def test_production_flag_makes_any_environment_production() -> None:
-    values = cognito("pre", callbackUrls=["http://localhost:8100/home/"])
-    values["production"] = True
+def test_production_follows_the_stack_name_and_callback_urls_are_https_there() -> None:
+    values = {**cognito("prod", callbackUrls=["http://localhost:8100/home/"]), "environment": "prod"}
     with pytest.raises(config.ConfigError, match=r"cognito\.callbackUrls\[0\]: .* is not https"):
-        config.load("pre", values)
+        config.load("prod", values)
 
 
 def test_environment_keys_are_documented_in_pulumi_yaml() -> None:
     documented = yaml.safe_load((ROOT / "Pulumi.yaml").read_text(encoding="utf-8"))["template"]["config"]
-    for key in ("environment", "orgStack", "region", "production", "identityAccount", "workloadAccount",
-                "tags", "cognito"):
+    for key in ("environment", "orgStack", "region", "productionOptOuts", "identityAccount",
+                "workloadAccount", "tags", "cognito"):
         assert documented[f"landing-zone:{key}"]["description"].startswith("[")

@@ -127,48 +127,6 @@ def test_aurora_baseline(change: dict[str, Any], problem: str | None) -> None:
 
 
 @pytest.mark.parametrize(
-    ("change", "stack", "problem"),
-    [
-        ({}, "prod", None),
-        (
-            {"deletionProtection": False, "skipFinalSnapshot": True, "finalSnapshotIdentifier": None},
-            "pre",
-            None,
-        ),
-        ({"deletionProtection": False}, "prod", "deletionProtection"),
-        ({"deletionProtection": None}, "prod", "deletionProtection"),
-        ({"skipFinalSnapshot": True}, "prod", "skipFinalSnapshot"),
-        ({"finalSnapshotIdentifier": None}, "prod", "finalSnapshotIdentifier"),
-    ],
-)
-def test_aurora_production_protection(change: dict[str, Any], stack: str, problem: str | None) -> None:
-    props = {k: v for k, v in {**AURORA, **change}.items() if v is not None}
-    found = messages("aurora-production-protection", g.RDS_CLUSTER, props, stack=stack)
-    assert found == [] if problem is None else any(problem in m for m in found), found
-
-
-def test_production_stacks_are_configurable() -> None:
-    props = {**AURORA, "deletionProtection": False}
-    assert (
-        messages(
-            "aurora-production-protection",
-            g.RDS_CLUSTER,
-            props,
-            stack="prod",
-            config={"productionStacks": ["live"]},
-        )
-        == []
-    )
-    assert messages(
-        "aurora-production-protection",
-        g.RDS_CLUSTER,
-        props,
-        stack="live",
-        config={"productionStacks": ["live"]},
-    )
-
-
-@pytest.mark.parametrize(
     ("props", "problem"),
     [
         ({"mfaConfiguration": "ON", "softwareTokenMfaConfiguration": {"enabled": True}}, None),
@@ -1026,17 +984,10 @@ FAULTS: list[tuple[str, str, Callable[[Recording], RecordedResource | None]]] = 
             ),
         ]
     ],
-    (
-        "aurora-production-protection",
-        "prod",
-        lambda r: _edit(r, g.RDS_CLUSTER, _set(deletionProtection=False)),
-    ),
-    ("aurora-production-protection", "prod", lambda r: _edit(r, g.RDS_CLUSTER, _set(skipFinalSnapshot=True))),
-    (
-        "aurora-production-protection",
-        "prod",
-        lambda r: _edit(r, g.RDS_CLUSTER, _set(finalSnapshotIdentifier=None)),
-    ),
+    # More faults of this rule, one per invariant: tests/test_production_policy.py.
+    ("production-invariants", "prod", lambda r: _edit(r, g.RDS_CLUSTER, _set(deletionProtection=False))),
+    ("production-invariants", "prod", lambda r: _edit(r, g.RDS_CLUSTER, _set(skipFinalSnapshot=True))),
+    ("production-invariants", "prod", lambda r: _edit(r, g.RDS_CLUSTER, _set(finalSnapshotIdentifier=None))),
 ]
 
 

@@ -70,6 +70,7 @@ def test_the_allowed_regions_are_the_stack_files_regions_and_identity_centers(tm
     # The file's content: the derived settings, no enforcement level (the user's "all" keeps working).
     assert policy_config.derive(root) == {
         "allowed-regions": {"allowedRegions": ["eu-central-1", "eu-west-1", "us-east-1"]},
+        "production-invariants": {"nonProductionIdentityAccounts": ["idp-pre"]},
         **SEED_ACCEPTED,
     }
     assert policy_config.stack_regions(root) == {
@@ -99,6 +100,7 @@ def test_the_users_file_wins_setting_by_setting_and_is_validated(tmp_path: Path)
     )
     assert merged == {
         "allowed-regions": {"allowedRegions": ["us-west-2"]},
+        "production-invariants": {"nonProductionIdentityAccounts": ["idp-pre"]},
         "idle-cost-estimate": "disabled",
         "all": "advisory",
         **SEED_ACCEPTED,
@@ -210,6 +212,7 @@ def test_preview_with_the_pack_passes_the_generated_policy_config(
     assert preview[preview.index("--policy-pack-config") + 1] == str(generated)
     assert json.loads(generated.read_text()) == {
         "allowed-regions": {"allowedRegions": ["eu-west-1", "us-east-1"]},
+        "production-invariants": {"nonProductionIdentityAccounts": ["idp-pre"]},
         **SEED_ACCEPTED,
     }
     # Without the pack, no config either.
@@ -227,6 +230,7 @@ def test_the_users_policy_config_is_merged_into_the_file_and_implies_the_pack(
     generated = Path(preview[preview.index("--policy-pack-config") + 1])
     assert json.loads(generated.read_text()) == {
         "allowed-regions": {"allowedRegions": ["us-east-1"]},
+        "production-invariants": {"nonProductionIdentityAccounts": ["idp-pre"]},
         "idle-cost-estimate": {"monthlyThresholdUsd": 300},
         **SEED_ACCEPTED,
     }

@@ -363,19 +363,22 @@ def test_pre_also_allows_the_development_server_origin(pre: Recording) -> None:
             "prod",
             raw("prod", database={"deletionProtection": False}),
             "Pulumi.prod.yaml: landing-zone:database.deletionProtection: cannot be turned off in a "
-            "production environment",
+            "production environment; to lower it, add {resource: database.deletionProtection, reason: ...} "
+            "to productionOptOuts",
         ),
         (
             "prod",
             raw("prod", database={"finalSnapshot": False}),
             "Pulumi.prod.yaml: landing-zone:database.finalSnapshot: cannot be turned off in a production "
-            "environment",
+            "environment; to lower it, add {resource: database.finalSnapshot, reason: ...} to "
+            "productionOptOuts",
         ),
         (
             "prod",
             raw("prod", loadBalancer={"deletionProtection": False}),
             "Pulumi.prod.yaml: landing-zone:loadBalancer.deletionProtection: cannot be turned off in a "
-            "production environment",
+            "production environment; to lower it, add {resource: loadBalancer.deletionProtection, "
+            "reason: ...} to productionOptOuts",
         ),
         (
             "pre",

@@ -12,15 +12,14 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator
 
 from components.settings.base import ACCOUNT_KEY, PROJECT, ROLE_NAME, ConfigError, Model
+from policies.production import web_url_problem
 
 # The org accounts an environment uses when its stack file does not name them (the seed's layout:
 # the pre-production IdP in IdP-Pre with the service in Sandbox; prod in its own IdP and workload accounts).
+# Which stacks are production: policies/production.py PRODUCTION_STACKS.
 DEFAULT_ENVIRONMENT_ACCOUNTS = {"pre": ("idp-pre", "sandbox"), "prod": ("idp-prod", "workloads-prod")}
-PRODUCTION_ENVIRONMENTS = ("prod",)
 # Tags every provider of an environment stack sets itself; `tags` in the stack file cannot override them.
 RESERVED_TAGS = ("project", "environment", "managed-by")
-# Hosts for which Cognito (and this project) accept a plain-http redirect URL, outside production.
-LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
 # Cognito prefix domains: lowercase letters, digits and inner hyphens; these words are reserved by AWS.
 DOMAIN_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 DOMAIN_PREFIX_RESERVED = ("aws", "amazon", "cognito")
@@ -61,17 +60,16 @@ def check_derived_domain_prefix(environment: str, source: str) -> None:
 
 
 def redirect_url_problem(url: str, *, https_only: bool) -> str | None:
-    """Why ``url`` cannot be an OAuth redirect (callback or sign-out) URL of the app client, or None."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        return f"'{url}' is not an absolute http(s) URL"
-    if parts.fragment:
+    """Why ``url`` cannot be an OAuth redirect (callback or sign-out) URL of the app client, or None.
+
+    CreateUserPoolClient (CallbackURLs): an absolute URI, registered (Cognito compares it exactly, so a
+    '*' is never a wildcard), no fragment, https except http://localhost; production: https only.
+    """
+    problem = web_url_problem(url, production=https_only, what="redirect URL")
+    if problem:
+        return problem
+    if urlsplit(url).fragment:
         return f"'{url}' has a fragment (#...), which OAuth redirect URLs must not have"
-    if parts.scheme == "http":
-        if https_only:
-            return f"'{url}' is not https; production accepts only https redirect URLs"
-        if parts.hostname not in LOOPBACK_HOSTS:
-            return f"'{url}' is not https; plain http is accepted only for localhost"
     return None
 
 
@@ -115,7 +113,7 @@ class CognitoSettings(Model):
     frontend_url: str | None = None
     allow_self_sign_up: bool = True
     password_policy: PasswordPolicySettings = PasswordPolicySettings()
-    deletion_protection: bool | None = None  # default: on in production
+    deletion_protection: bool | None = None  # default: off; production: on (productionOptOuts lowers it)
     access_token_validity_minutes: int = Field(default=60, ge=5, le=1440)
     id_token_validity_minutes: int = Field(default=60, ge=5, le=1440)
     refresh_token_validity_days: int = Field(default=30, ge=1, le=3650)

@@ -9,7 +9,7 @@ of concrete values that the components take.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from decimal import Decimal
 from typing import Literal, Protocol
 
@@ -17,8 +17,11 @@ from pydantic import Field, field_validator
 
 from components.app_contract import TASKS_IMAGE
 from components.settings.base import PROJECT, ConfigError, LogRetentionDays, Model
+from components.settings.postgres_names import master_username_problem
+from components.settings.production import check_production_invariants, protection
 from components.settings.pwa_contract import BUILD_CONFIGURATIONS
 from policies.aws_resource_rules import FARGATE_TASK_SIZES  # one definition: AWS's own table
+from policies.production import web_url_problem
 
 NatMode = Literal["none", "single", "per-az"]
 LoadBalancerMode = Literal["private", "public"]
@@ -111,6 +114,14 @@ class DatabaseSettings(Model):
     database_name: str = Field(default="HiperiumCityTasksDB", pattern=r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
     master_username: str = Field(default="postgres", pattern=r"^[A-Za-z][A-Za-z0-9_]{0,15}$")
 
+    @field_validator("master_username")
+    @classmethod
+    def _master_username(cls, value: str) -> str:
+        problem = master_username_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
     @field_validator("min_capacity", "max_capacity")
     @classmethod
     def _acu(cls, value: Decimal | None) -> Decimal | None:
@@ -200,6 +211,7 @@ class LoadBalancerPlan(Model):
     domain_name: str | None
     deletion_protection: bool
     idle_timeout_seconds: int
+    protect: bool = False  # Pulumi `protect` on the ALB (production)
 
 
 class DatabasePlan(Model):
@@ -213,7 +225,8 @@ class DatabasePlan(Model):
     final_snapshot: bool
     database_name: str
     master_username: str
-    protect: bool  # Pulumi `protect` on the cluster, its instances, password and secret (production)
+    protect: bool  # Pulumi `protect` on the cluster, its instances and password (production)
+    secret_protect: bool = False  # Pulumi `protect` and a recovery window on the connection secret
 
 
 class ApiPlan(Model):
@@ -275,11 +288,19 @@ def resolve_tasks_service(
     database: DatabaseSettings,
     api: ApiSettings,
     frontend: FrontendSettings,
+    opt_outs: Collection[str] = (),
 ) -> TasksServicePlan:
-    """Resolve the environment defaults and check what spans keys; errors name the stack file and key."""
+    """Resolve the environment defaults and check what spans keys; errors name the stack file and key.
+
+    ``opt_outs``: the production protections the stack lowers (policies/production.py OPT_OUTS).
+    """
 
     def fail(key: str, message: str) -> ConfigError:
         return ConfigError(source, f"{PROJECT}:{key}", message)
+
+    def protected(name: str, configured: bool | None = None, key: str | None = None) -> bool:
+        return protection(name, production=production, opt_outs=opt_outs, configured=configured, key=key,
+                          source=source)
 
     allowed = FARGATE_TASK_SIZES.get(service.cpu)
     if allowed is None:
@@ -331,12 +352,21 @@ def resolve_tasks_service(
         )
     if min_acu != 0 and database.seconds_until_auto_pause is not None:
         raise fail("database.secondsUntilAutoPause", "applies only when database.minCapacity is 0")
-    if production and database.deletion_protection is False:
-        raise fail("database.deletionProtection", "cannot be turned off in a production environment")
-    if production and database.final_snapshot is False:
-        raise fail("database.finalSnapshot", "cannot be turned off in a production environment")
-    if production and load_balancer.deletion_protection is False:
-        raise fail("loadBalancer.deletionProtection", "cannot be turned off in a production environment")
+    db_deletion_protection = protected(
+        "database.deletionProtection", database.deletion_protection, "database.deletionProtection"
+    )
+    final_snapshot = protected("database.finalSnapshot", database.final_snapshot, "database.finalSnapshot")
+    alb_deletion_protection = protected(
+        "loadBalancer.deletionProtection",
+        load_balancer.deletion_protection,
+        "loadBalancer.deletionProtection",
+    )
+    for index, origin in enumerate(api.additional_cors_origins):
+        problem = web_url_problem(origin, production=production, what="CORS origin")
+        if problem:
+            raise fail(f"api.additionalCorsOrigins[{index}]", problem)
+    if production:
+        check_production_invariants(network, service, load_balancer, fail)
 
     if frontend.access_token_secret is not None and frontend.repository is None:
         raise fail("frontend.accessTokenSecret", "needs frontend.repository (the repository it opens)")
@@ -376,10 +406,8 @@ def resolve_tasks_service(
         ),
         load_balancer=LoadBalancerPlan(
             **load_balancer.model_dump(exclude={"deletion_protection"}),
-            deletion_protection=(
-                load_balancer.deletion_protection if load_balancer.deletion_protection is not None
-                else production
-            ),
+            deletion_protection=alb_deletion_protection,
+            protect=protected("loadBalancer.protect"),
         ),
         database=DatabasePlan(
             engine_version=database.engine_version,
@@ -390,13 +418,12 @@ def resolve_tasks_service(
             ),
             reader_instance=database.reader_instance if database.reader_instance is not None else production,
             backup_retention_days=database.backup_retention_days or (14 if production else 1),
-            deletion_protection=(
-                database.deletion_protection if database.deletion_protection is not None else production
-            ),
-            final_snapshot=database.final_snapshot if database.final_snapshot is not None else production,
+            deletion_protection=db_deletion_protection,
+            final_snapshot=final_snapshot,
             database_name=database.database_name,
             master_username=database.master_username,
-            protect=production,
+            protect=protected("database.protect"),
+            secret_protect=protected("databaseSecret.protect"),
         ),
         api=ApiPlan(**api.model_dump()),
         frontend=FrontendPlan(
@@ -435,6 +462,9 @@ class TasksServiceConfig(Protocol):
     @property
     def frontend(self) -> FrontendSettings: ...
 
+    @property
+    def opt_out_names(self) -> frozenset[str]: ...
+
 
 def tasks_service_plan(config: TasksServiceConfig, source: str) -> TasksServicePlan:
     """The Tasks Service settings of an environment stack, resolved; errors name ``source`` and the key."""
@@ -448,4 +478,5 @@ def tasks_service_plan(config: TasksServiceConfig, source: str) -> TasksServiceP
         database=config.database,
         api=config.api,
         frontend=config.frontend,
+        opt_outs=config.opt_out_names,
     )
