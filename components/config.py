@@ -84,6 +84,7 @@ from components.settings.tasks_service import (
     ServiceSettings,
     tasks_service_plan,
 )
+from components.settings.workload_logging import LoggingSettings
 from policies import documents
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -136,6 +137,7 @@ class EnvConfig(Model):
     database: DatabaseSettings = DatabaseSettings()
     api: ApiSettings = ApiSettings()
     frontend: FrontendSettings = FrontendSettings()
+    logging: LoggingSettings = LoggingSettings()  # components/settings/workload_logging.py
 
     @model_validator(mode="before")
     @classmethod

@@ -224,6 +224,17 @@ _SYNTHESIZED: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
     "aws:secretsmanager/secret:Secret": lambda inputs, name: _secret_outputs(name),
     "aws:secretsmanager/secretVersion:SecretVersion": lambda inputs, name: _secret_version(inputs, name),
     "random:index/randomPassword:RandomPassword": lambda inputs, name: _random_password(inputs, name),
+    # The workload's keys, access-log bucket, parameter group and flow log (components/workload_security.py,
+    # tasks_database.py, network.py).
+    "aws:kms/key:Key": lambda inputs, name: _kms_key_outputs(name),
+    "aws:s3/bucket:Bucket": lambda inputs, name: _bucket_outputs(inputs, name),
+    "aws:rds/clusterParameterGroup:ClusterParameterGroup": lambda inputs, name: _named_rds_outputs(
+        inputs, name, "cluster-pg"
+    ),
+    "aws:ec2/flowLog:FlowLog": lambda inputs, name: {
+        "id": f"fl-{fake_id('flow-log', name, length=17)}",
+        "arn": f"arn:aws:ec2:{_REGION}:{_WORKLOAD}:vpc-flow-log/fl-{fake_id('flow-log', name, length=17)}",
+    },
 }
 
 
@@ -311,6 +322,24 @@ def _secret_version(inputs: dict[str, Any], name: str) -> dict[str, Any]:
             "versionId": version_id, "versionStages": ["AWSCURRENT"]}
 
 
+def _kms_key_outputs(name: str) -> dict[str, Any]:
+    key_id = _uuid("kms-key", name)
+    return {"id": key_id, "keyId": key_id, "arn": f"arn:aws:kms:{_REGION}:{_WORKLOAD}:key/{key_id}"}
+
+
+def _bucket_outputs(inputs: dict[str, Any], name: str) -> dict[str, Any]:
+    # Autonamed like Pulumi does: the resource name, a hyphen and 7 random lowercase hex digits.
+    bucket = inputs.get("bucket") or f"{name}-{fake_id('bucket', name, length=7)}"
+    return {"id": bucket, "bucket": bucket, "arn": f"arn:aws:s3:::{bucket}",
+            "bucketDomainName": f"{bucket}.s3.amazonaws.com", "region": _REGION}
+
+
+def _named_rds_outputs(inputs: dict[str, Any], name: str, kind: str) -> dict[str, Any]:
+    resource_name = inputs.get("name") or f"{name}-{fake_id(kind, name, length=7)}"
+    return {"id": resource_name, "name": resource_name,
+            "arn": f"arn:aws:rds:{_REGION}:{_WORKLOAD}:{kind}:{resource_name}"}
+
+
 def _random_password(inputs: dict[str, Any], name: str) -> dict[str, Any]:
     """A fixed password per resource name, from the character classes the inputs allow (no special)."""
     classes = {"lower": "abcdefghijkmnopqrstuvwxyz", "upper": "ABCDEFGHJKLMNPQRSTUVWXYZ",
@@ -330,6 +359,7 @@ def _synthesize(type_: str, name: str, inputs: dict[str, Any]) -> tuple[str, dic
     return resource_id, state
 
 
+_CALLER_IDENTITY = "aws:index/getCallerIdentity:getCallerIdentity"
 # Results of provider functions (invokes), by token.
 _INVOKES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "aws:index/getCallerIdentity:getCallerIdentity": lambda args: {
@@ -391,11 +421,18 @@ class _Mocks(pulumi_mocks.Mocks):
         return _synthesize(args.typ, args.name, inputs)
 
     def _provider_region(self, reference: str | None) -> str | None:
+        provider = self._provider(reference)
+        return provider.inputs.get("region") if provider is not None else None
+
+    def _provider(self, reference: str | None) -> RecordedResource | None:
         urn = _provider_urn(reference or "")
-        for resource in self.recording.resources:
-            if resource.urn == urn:
-                return resource.inputs.get("region")
-        return None
+        return next((resource for resource in self.recording.resources if resource.urn == urn), None)
+
+    def _pinned_account(self, reference: str | None) -> str | None:
+        """The one account an explicit aws provider is pinned to (allowedAccountIds), if any."""
+        provider = self._provider(reference)
+        accounts = provider.provider_setting("allowedAccountIds") if provider is not None else None
+        return str(accounts[0]) if isinstance(accounts, list) and len(accounts) == 1 else None
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
         self.recording.invokes.append((args.token, dict(args.args)))
@@ -405,7 +442,11 @@ class _Mocks(pulumi_mocks.Mocks):
         handler = _INVOKES.get(args.token)
         if handler is None:
             raise NotImplementedError(f"no mock result for provider function {args.token}")
-        return handler(dict(args.args)), []
+        result = handler(dict(args.args))
+        account = self._pinned_account(args.provider) if args.token == _CALLER_IDENTITY else None
+        if account is not None:  # the provider refuses any other account: so does the mock
+            result = {**result, "accountId": account, "arn": f"arn:aws:iam::{account}:user/mock"}
+        return result, []
 
 
 class _RecordingMonitor(pulumi_mocks.MockMonitor):
