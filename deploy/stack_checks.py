@@ -65,6 +65,7 @@ def all_checks() -> list[StackCheck]:
     from deploy.app_contract_check import check_app_contract
     from deploy.derived_values import derived_values_check
     from deploy.frontend_contract_check import frontend_contract_check
+    from deploy.workload_security_check import check_workload_security
 
     return [
         config_namespaces.check,
@@ -73,6 +74,7 @@ def all_checks() -> list[StackCheck]:
         engine_rules.engine_rules,
         check_app_contract,
         frontend_contract_check,
+        check_workload_security,
     ]
 
 

@@ -350,6 +350,6 @@ MEMBER_RULES.update({
         doc="The possible values are 60 seconds (1 minute) or 600 seconds (10 minutes)"),),
     "ecs:RegisterTaskDefinition.volumes[].name": (_ECS_NAME,),
     "elbv2:ModifyLoadBalancerAttributes.Attributes[].Value#access_logs.s3.prefix": (Rule(
-        describe="an access-log prefix without 'AWSLogs' (ELB adds it)", forbidden=("AWSLogs",),
+        describe="an access-log prefix without AWSLogs (ELB adds it)", forbidden=("awslogs",),
         source="https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html"),),
 })
