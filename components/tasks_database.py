@@ -62,9 +62,11 @@ PASSWORD_LENGTH = 16
 # Secrets Manager: 0 (delete at once) or 7-30 days (DeleteSecret RecoveryWindowInDays).
 PRODUCTION_RECOVERY_DAYS = 30
 EXPORTED_LOGS = ("postgresql",)  # CreateDBCluster EnableCloudwatchLogsExports for Aurora PostgreSQL
-# Require TLS for every connection (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/
-# AuroraPostgreSQL.Security.html#AuroraPostgreSQL.Security.SSL.RequiringSSL). pending-reboot is accepted
-# for static and dynamic parameters alike; a new cluster starts with it.
+# Require TLS for every connection: "If the rds.force_ssl parameter is set to 1 (on), clients are required
+# to use SSL/TLS" (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/
+# ssl-certificate-rotation-aurora-postgresql.html). "You can use the pending-reboot value for both
+# dynamic and static parameters" (botocore rds model, ModifyDBClusterParameterGroupMessage.Parameters);
+# a new cluster starts with it.
 TLS_PARAMETERS = {"rds.force_ssl": "1"}
 APPLY_METHOD = "pending-reboot"
 
