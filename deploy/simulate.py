@@ -24,6 +24,7 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_pulumi_func
 
 from components import config as stack_config
+from deploy import mock_outputs
 from policies import documents
 
 PROVIDER_TYPE_PREFIX = "pulumi:providers:"
@@ -224,17 +225,8 @@ _SYNTHESIZED: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
     "aws:secretsmanager/secret:Secret": lambda inputs, name: _secret_outputs(name),
     "aws:secretsmanager/secretVersion:SecretVersion": lambda inputs, name: _secret_version(inputs, name),
     "random:index/randomPassword:RandomPassword": lambda inputs, name: _random_password(inputs, name),
-    # The workload's keys, access-log bucket, parameter group and flow log (components/workload_security.py,
-    # tasks_database.py, network.py).
-    "aws:kms/key:Key": lambda inputs, name: _kms_key_outputs(name),
-    "aws:s3/bucket:Bucket": lambda inputs, name: _bucket_outputs(inputs, name),
-    "aws:rds/clusterParameterGroup:ClusterParameterGroup": lambda inputs, name: _named_rds_outputs(
-        inputs, name, "cluster-pg"
-    ),
-    "aws:ec2/flowLog:FlowLog": lambda inputs, name: {
-        "id": f"fl-{fake_id('flow-log', name, length=17)}",
-        "arn": f"arn:aws:ec2:{_REGION}:{_WORKLOAD}:vpc-flow-log/fl-{fake_id('flow-log', name, length=17)}",
-    },
+    # The workload's keys, access-log bucket, parameter group and flow log.
+    **mock_outputs.SYNTHESIZED,
 }
 
 
@@ -320,24 +312,6 @@ def _secret_version(inputs: dict[str, Any], name: str) -> dict[str, Any]:
     version_id = _uuid("secret-version", name)
     return {"id": f"{secret_id}|{version_id}", "arn": secret_id, "secretArn": secret_id,
             "versionId": version_id, "versionStages": ["AWSCURRENT"]}
-
-
-def _kms_key_outputs(name: str) -> dict[str, Any]:
-    key_id = _uuid("kms-key", name)
-    return {"id": key_id, "keyId": key_id, "arn": f"arn:aws:kms:{_REGION}:{_WORKLOAD}:key/{key_id}"}
-
-
-def _bucket_outputs(inputs: dict[str, Any], name: str) -> dict[str, Any]:
-    # Autonamed like Pulumi does: the resource name, a hyphen and 7 random lowercase hex digits.
-    bucket = inputs.get("bucket") or f"{name}-{fake_id('bucket', name, length=7)}"
-    return {"id": bucket, "bucket": bucket, "arn": f"arn:aws:s3:::{bucket}",
-            "bucketDomainName": f"{bucket}.s3.amazonaws.com", "region": _REGION}
-
-
-def _named_rds_outputs(inputs: dict[str, Any], name: str, kind: str) -> dict[str, Any]:
-    resource_name = inputs.get("name") or f"{name}-{fake_id(kind, name, length=7)}"
-    return {"id": resource_name, "name": resource_name,
-            "arn": f"arn:aws:rds:{_REGION}:{_WORKLOAD}:{kind}:{resource_name}"}
 
 
 def _random_password(inputs: dict[str, Any], name: str) -> dict[str, Any]:
