@@ -2,9 +2,10 @@
 
 What the published image ``hiperium/hiperium-city-tasks-api:1.5.0-arm64`` needs from its task
 definition to start and to pass its health check: platform, container port, health path, the plain
-environment variables with the deployment value each must equal, and the one variable that carries the
-database connection as a JSON secret with its keys. The JSON file cites the image's source for each
-fact. Each fact is defined there once: the components build the container from it
+environment variables with the deployment value each must equal, the one variable that carries the
+database connection as a JSON secret with its keys, the paths it writes to (which a read-only root file
+system must mount as volumes) and whether its database client negotiates TLS. The JSON file cites the
+image's source for each fact. Each fact is defined there once: the components build the container from it
 (components/tasks_service.py, tasks_load_balancer.py, tasks_api.py) and ``plan`` checks the recorded
 task definition against it (deploy/app_contract_check.py).
 
@@ -64,6 +65,19 @@ class SecretVariable:
 
 
 @dataclass(frozen=True)
+class WritablePath:
+    """A directory the image writes to at run time: a volume when the root file system is read-only."""
+
+    path: str
+    why: str
+
+    @property
+    def volume_name(self) -> str:
+        """The task definition volume mounted there (ECS: letters, numbers, hyphens, underscores)."""
+        return self.path.strip("/").replace("/", "-") or "root"
+
+
+@dataclass(frozen=True)
 class ImageContract:
     image: str
     operating_system_family: str  # ECS runtimePlatform.operatingSystemFamily
@@ -72,6 +86,8 @@ class ImageContract:
     health_check_path: str
     environment: Mapping[str, str]  # variable -> name of the deployment value it must equal
     database_secret: SecretVariable
+    writable_paths: tuple[WritablePath, ...] = ()
+    database_tls: bool = False  # the database client tries TLS (a TLS-only cluster accepts it)
 
     def environment_values(self, values: Mapping[str, str]) -> dict[str, str]:
         """The plain variables, each set to its deployment value (``values`` keyed by DEPLOYMENT_VALUES)."""
@@ -101,6 +117,11 @@ def load_contract(path: Path = CONTRACT_FILE) -> ImageContract:
     variable = _require(secret, "variable", str)
     if variable in environment:
         raise ContractError(f"{path.name}: {variable} is both a plain and a secret variable")
+    writable = _require(data, "writablePaths", dict)
+    for directory, spec in writable.items():
+        if not (directory.startswith("/") and isinstance(spec, dict) and isinstance(spec.get("why"), str)):
+            raise ContractError(f"{path.name}: writablePaths.{directory} must be an absolute path with a why")
+    tls = _require(data, "databaseTls", dict)
     return ImageContract(
         image=_require(data, "image", str),
         operating_system_family=_require(data, "operatingSystemFamily", str),
@@ -109,6 +130,8 @@ def load_contract(path: Path = CONTRACT_FILE) -> ImageContract:
         health_check_path=_require(data, "healthCheckPath", str),
         environment={name: spec["equals"] for name, spec in environment.items()},
         database_secret=SecretVariable(variable=variable, required_keys=required, allowed_keys=allowed),
+        writable_paths=tuple(WritablePath(path, spec["why"]) for path, spec in writable.items()),
+        database_tls=_require(tls, "negotiates", bool),
     )
 
 

@@ -89,6 +89,7 @@ from components.settings.tasks_service import (
     ServiceSettings,
     tasks_service_plan,
 )
+from components.settings.workload_logging import LoggingSettings
 from policies import documents
 from policies.production import is_production_stack
 
@@ -143,6 +144,7 @@ class EnvConfig(Model):
     database: DatabaseSettings = DatabaseSettings()
     api: ApiSettings = ApiSettings()
     frontend: FrontendSettings = FrontendSettings()
+    logging: LoggingSettings = LoggingSettings()  # components/settings/workload_logging.py
 
     @model_validator(mode="before")
     @classmethod

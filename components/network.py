@@ -23,17 +23,29 @@ Manager and Logs would add a cost per AZ without removing that need. Therefore:
 
 The awsx ``Vpc`` is a remote component: it gets two explicit providers (see :func:`vpc_options`), and
 only its outputs (plain ids) are used here.
+
+Flow logs
+---------
+The VPC's flow log goes to its own CloudWatch log group, encrypted with the environment's logs key
+and kept ``logging.flowLogs.retentionDays``. By default it records only REJECTed traffic (what security
+groups refused: the first thing an investigation looks for, and a small volume); ``ALL`` records every
+flow, at $0.50 per GB ingested. VPC Flow Logs writes through a role it assumes, trusted only for this
+account's flow logs and allowed only to write streams of that log group
+(https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
+import pulumi_aws as aws
 import pulumi_awsx as awsx
 
 from components.settings.tasks_service import NatMode
+from components.settings.workload_logging import FlowLogPlan
 
 AVAILABILITY_ZONES = 2
 _NAT_STRATEGIES = {
@@ -41,6 +53,7 @@ _NAT_STRATEGIES = {
     "single": awsx.ec2.NatGatewayStrategy.SINGLE,
     "per-az": awsx.ec2.NatGatewayStrategy.ONE_PER_AZ,
 }
+FLOW_LOG_AGGREGATION_SECONDS = 600  # CreateFlowLogs MaxAggregationInterval: 60 or 600 (the default)
 
 
 def subnet_masks(cidr_block: str) -> dict[str, int]:
@@ -58,6 +71,10 @@ class NetworkArgs:
     cidr_block: str
     nat_gateways: NatMode
     awsx_provider: awsx.Provider  # the account's awsx provider (components/providers.awsx_provider)
+    flow_logs: FlowLogPlan
+    logs_key_arn: pulumi.Input[str]  # the environment's logs key (components/workload_security.py)
+    region: str
+    account_id: pulumi.Input[str]  # the workload account: the flow log role trusts its flow logs only
     tags: dict[str, str] | None = None
 
 
@@ -88,6 +105,9 @@ class Network(pulumi.ComponentResource):
     # Where the Fargate tasks run, and whether they need a public IP to reach the internet.
     task_subnet_ids: pulumi.Output[Sequence[str]]
     tasks_need_public_ip: bool
+    flow_log_group: aws.cloudwatch.LogGroup
+    flow_log_role: aws.iam.Role
+    flow_log: aws.ec2.FlowLog
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("landingzone:network:Network", name, None, opts)
@@ -118,6 +138,7 @@ class Network(pulumi.ComponentResource):
         self.task_subnet_ids = (
             self.public_subnet_ids if self.tasks_need_public_ip else self.private_subnet_ids
         )
+        self._flow_log(name, args)
         self.register_outputs(
             {
                 "vpc_id": self.vpc_id,
@@ -126,3 +147,75 @@ class Network(pulumi.ComponentResource):
                 "isolated_subnet_ids": self.isolated_subnet_ids,
             }
         )
+
+    def _flow_log(self, name: str, args: NetworkArgs) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        self.flow_log_group = aws.cloudwatch.LogGroup(
+            f"{name}-flow-logs",
+            name=f"/aws/vpc/flow-logs/{name}",
+            retention_in_days=args.flow_logs.retention_days,
+            kms_key_id=args.logs_key_arn,
+            opts=child,
+        )
+        self.flow_log_role = aws.iam.Role(
+            f"{name}-flow-logs",
+            description=f"VPC Flow Logs writes the flow log of {name} to its log group",
+            assume_role_policy=flow_log_trust(args.region, args.account_id),
+            opts=child,
+        )
+        policy = aws.iam.RolePolicy(
+            f"{name}-flow-logs",
+            role=self.flow_log_role.id,
+            policy=self.flow_log_group.arn.apply(lambda arn: json.dumps(flow_log_policy(arn))),
+            opts=child,
+        )
+        self.flow_log = aws.ec2.FlowLog(
+            f"{name}-flow-log",
+            vpc_id=self.vpc_id,
+            traffic_type=args.flow_logs.traffic_type,
+            log_destination_type="cloud-watch-logs",
+            log_destination=self.flow_log_group.arn,
+            iam_role_arn=self.flow_log_role.arn,
+            max_aggregation_interval=FLOW_LOG_AGGREGATION_SECONDS,
+            tags={"Name": f"{name}-flow-log"},
+            # The role must be able to write before the first delivery.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+        )
+
+
+def flow_log_trust(region: str, account_id: pulumi.Input[str]) -> pulumi.Output[str]:
+    """VPC Flow Logs may assume the role only for this account's flow logs (confused-deputy guard)."""
+    return pulumi.Output.json_dumps({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": account_id},
+                "ArnLike": {
+                    "aws:SourceArn": pulumi.Output.concat(
+                        "arn:aws:ec2:", region, ":", account_id, ":vpc-flow-log/*"
+                    )
+                },
+            },
+        }],
+    })
+
+
+def flow_log_policy(log_group_arn: str) -> dict[str, object]:
+    """Write the flow log's streams in its one log group. DescribeLogGroups has no resource-level
+    permission (Service Authorization Reference, CloudWatch Logs), so it keeps ``*``."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "WriteFlowLogStreams",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                # The group as IAM names it with and without the ":*" that covers its streams.
+                "Resource": [log_group_arn, f"{log_group_arn}:*"],
+            },
+            {"Sid": "FindLogGroups", "Effect": "Allow", "Action": "logs:DescribeLogGroups", "Resource": "*"},
+        ],
+    }

@@ -8,7 +8,8 @@
   the ALB is internal (the deploy driver's smoke check uses it, exported as ``health_url``).
 - CORS for the frontend's origin (the seed's values); API Gateway answers the browsers'
   preflight requests itself, without the authorizer.
-- ``$default`` stage, deployed automatically, throttled, with JSON access logs kept 7 days.
+- ``$default`` stage, deployed automatically, throttled, with JSON access logs in a log group encrypted
+  with the environment's logs key, kept ``api.accessLogRetentionDays`` (7 days; a year in production).
 - Integration by load balancer mode:
   - ``private``: a VPC link in the private subnets with its own security group; the ALB's security
     group admits that group (and nothing else) on the listener port, and the integration URI is the
@@ -63,6 +64,7 @@ class TasksApiArgs:
     alb_url: pulumi.Input[str]  # public mode: where the HTTP proxy integration sends requests
     vpc_id: pulumi.Input[str]
     vpc_link_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]  # the ALB's (private) subnets
+    logs_key_arn: pulumi.Input[str]  # the environment's logs key (components/workload_security.py)
     health_check_path: str = TASKS_IMAGE.health_check_path  # served without a token (module docstring)
     tls_server_name: str | None = None  # the certificate's host name when the listener is HTTPS
 
@@ -154,6 +156,7 @@ class TasksApi(pulumi.ComponentResource):
             f"{name}-access-logs",
             name=f"/aws/apigateway/{name}",
             retention_in_days=settings.access_log_retention_days,
+            kms_key_id=args.logs_key_arn,
             opts=child,
         )
         self.stage = aws.apigatewayv2.Stage(

@@ -18,7 +18,17 @@
   (components/tasks_service.py), so the change rolls out as a new ECS deployment. Running tasks never
   hold a password the database no longer accepts because of a schedule. To change the password:
   ``pulumi up --replace <the RandomPassword's URN>``.
-- Storage encrypted; isolated subnets (no route out of the VPC); not publicly accessible.
+- Storage encrypted with the environment's customer managed data key (components/workload_security.py),
+  and so is the connection secret; the tasks' execution role may decrypt it through Secrets Manager.
+- TLS only: a cluster parameter group sets ``rds.force_ssl = 1``. The image connects with pgjdbc's
+  default ``sslmode=prefer``, which negotiates TLS first (components/tasks_image_contract.json,
+  ``databaseTls``).
+- IAM database authentication on (the password still works; IAM tokens can replace it later).
+- The PostgreSQL log is exported to CloudWatch Logs, into a log group this component creates first
+  (``/aws/rds/cluster/<cluster identifier>/postgresql``, the name RDS writes to) with the logs key and
+  ``logging.databaseRetentionDays``; left to RDS, that group would be created unencrypted and never
+  expire. Hence the cluster's identifier is set (the component's name), not generated.
+- Isolated subnets (no route out of the VPC); not publicly accessible.
 - Its security group has no rules of its own: components/tasks_service.py adds the one ingress rule
   (5432 from the tasks' security group). Nothing else can connect.
 - Production: deletion protection, a final snapshot on deletion, Pulumi ``protect`` on the cluster, its
@@ -51,6 +61,25 @@ MAINTENANCE_WINDOW = "sun:08:00-sun:09:00"
 PASSWORD_LENGTH = 16
 # Secrets Manager: 0 (delete at once) or 7-30 days (DeleteSecret RecoveryWindowInDays).
 PRODUCTION_RECOVERY_DAYS = 30
+EXPORTED_LOGS = ("postgresql",)  # CreateDBCluster EnableCloudwatchLogsExports for Aurora PostgreSQL
+# Require TLS for every connection: "If the rds.force_ssl parameter is set to 1 (on), clients are required
+# to use SSL/TLS" (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/
+# ssl-certificate-rotation-aurora-postgresql.html). "You can use the pending-reboot value for both
+# dynamic and static parameters" (botocore rds model, ModifyDBClusterParameterGroupMessage.Parameters);
+# a new cluster starts with it.
+TLS_PARAMETERS = {"rds.force_ssl": "1"}
+APPLY_METHOD = "pending-reboot"
+
+
+def parameter_group_family(engine_version: str) -> str:
+    """The cluster parameter group family of an aurora-postgresql version: aurora-postgresql<major>."""
+    return f"{ENGINE.value}{engine_version.split('.')[0]}"
+
+
+def exported_log_group_name(cluster_identifier: str, log: str) -> str:
+    """The log group RDS writes an exported log to (Aurora User Guide, "Publishing Aurora PostgreSQL
+    logs to Amazon CloudWatch Logs")."""
+    return f"/aws/rds/cluster/{cluster_identifier}/{log}"
 
 
 @dataclass(frozen=True)
@@ -60,6 +89,9 @@ class TasksDatabaseArgs:
     subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]  # the isolated subnets
     # Default providers are disabled in every stack: the password needs an explicit random provider.
     random_provider: random.Provider
+    data_key_arn: pulumi.Input[str]  # storage and secret (components/workload_security.py)
+    logs_key_arn: pulumi.Input[str]  # the exported PostgreSQL log
+    log_retention_days: int  # logging.databaseRetentionDays
 
 
 class TasksDatabase(pulumi.ComponentResource):
@@ -67,6 +99,8 @@ class TasksDatabase(pulumi.ComponentResource):
 
     security_group: aws.ec2.SecurityGroup
     subnet_group: aws.rds.SubnetGroup
+    parameter_group: aws.rds.ClusterParameterGroup
+    log_groups: list[aws.cloudwatch.LogGroup]
     password: random.RandomPassword
     cluster: aws.rds.Cluster
     writer: aws.rds.ClusterInstance
@@ -79,6 +113,7 @@ class TasksDatabase(pulumi.ComponentResource):
     database_name: str
     secret_arn: pulumi.Output[str]  # the connection secret (the ARN only; never its value)
     secret_version_id: pulumi.Output[str]  # the version the tasks read
+    secret_kms_key_arn: pulumi.Input[str]  # the key the tasks' execution role decrypts the secret with
 
     def __init__(
         self, name: str, args: TasksDatabaseArgs, opts: pulumi.ResourceOptions | None = None
@@ -100,6 +135,26 @@ class TasksDatabase(pulumi.ComponentResource):
             subnet_ids=args.subnet_ids,
             opts=child,
         )
+        self.parameter_group = aws.rds.ClusterParameterGroup(
+            name,
+            family=parameter_group_family(settings.engine_version),
+            description=f"TLS-only connections to {name}",
+            parameters=[
+                aws.rds.ClusterParameterGroupParameterArgs(name=key, value=value, apply_method=APPLY_METHOD)
+                for key, value in TLS_PARAMETERS.items()
+            ],
+            opts=child,
+        )
+        self.log_groups = [
+            aws.cloudwatch.LogGroup(
+                f"{name}-{log}-log",
+                name=exported_log_group_name(name, log),
+                retention_in_days=args.log_retention_days,
+                kms_key_id=args.logs_key_arn,
+                opts=child,
+            )
+            for log in EXPORTED_LOGS
+        ]
         self.password = random.RandomPassword(
             f"{name}-password",
             length=PASSWORD_LENGTH,
@@ -108,6 +163,7 @@ class TasksDatabase(pulumi.ComponentResource):
         )
         self.cluster = aws.rds.Cluster(
             name,
+            cluster_identifier=name,  # known before creation: the exported log's group is named after it
             engine=ENGINE,
             engine_mode="provisioned",  # Serverless v2 runs on provisioned-mode clusters
             engine_version=settings.engine_version,
@@ -118,6 +174,10 @@ class TasksDatabase(pulumi.ComponentResource):
             db_subnet_group_name=self.subnet_group.name,
             vpc_security_group_ids=[self.security_group.id],
             storage_encrypted=True,
+            kms_key_id=args.data_key_arn,
+            iam_database_authentication_enabled=True,
+            enabled_cloudwatch_logs_exports=list(EXPORTED_LOGS),
+            db_cluster_parameter_group_name=self.parameter_group.name,
             serverlessv2_scaling_configuration=aws.rds.ClusterServerlessv2ScalingConfigurationArgs(
                 min_capacity=settings.min_capacity,
                 max_capacity=settings.max_capacity,
@@ -130,13 +190,14 @@ class TasksDatabase(pulumi.ComponentResource):
             deletion_protection=settings.deletion_protection,
             skip_final_snapshot=not settings.final_snapshot,
             final_snapshot_identifier=f"{name}-final" if settings.final_snapshot else None,
-            opts=kept,
+            # The log groups first, or RDS creates them itself (unencrypted, never expiring).
+            opts=pulumi.ResourceOptions.merge(kept, pulumi.ResourceOptions(depends_on=self.log_groups)),
         )
         self.writer = self._instance(name, "writer", promotion_tier=0, opts=kept)
         self.reader = (
             self._instance(name, "reader", promotion_tier=1, opts=kept) if settings.reader_instance else None
         )
-        self.secret, self.secret_version = self._connection_secret(name, settings)
+        self.secret, self.secret_version = self._connection_secret(name, settings, args.data_key_arn)
 
         self.endpoint = self.cluster.endpoint
         self.reader_endpoint = self.cluster.reader_endpoint
@@ -144,6 +205,7 @@ class TasksDatabase(pulumi.ComponentResource):
         self.database_name = settings.database_name
         self.secret_arn = self.secret.arn
         self.secret_version_id = self.secret_version.version_id
+        self.secret_kms_key_arn = args.data_key_arn
         self.register_outputs(
             {
                 "endpoint": self.endpoint,
@@ -153,15 +215,15 @@ class TasksDatabase(pulumi.ComponentResource):
         )
 
     def _connection_secret(
-        self, name: str, settings: DatabasePlan
+        self, name: str, settings: DatabasePlan, key_arn: pulumi.Input[str]
     ) -> tuple[aws.secretsmanager.Secret, aws.secretsmanager.SecretVersion]:
         """The JSON the image reads (components/tasks_image_contract.json, ``databaseSecret``)."""
         secret = aws.secretsmanager.Secret(
             f"{name}-connection",
             description=f"Connection of the Tasks Service to the {name} Aurora cluster (JSON)",
-            # Encrypted with the account's aws/secretsmanager key, so the tasks' execution role needs
-            # no KMS permission (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/
-            # secrets-envvar-secrets-manager.html: kms:Decrypt only for a customer managed key).
+            # The data key: the tasks' execution role then needs kms:Decrypt on it
+            # (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html).
+            kms_key_id=key_arn,
             recovery_window_in_days=PRODUCTION_RECOVERY_DAYS if settings.secret_protect else 0,
             opts=pulumi.ResourceOptions(parent=self, protect=settings.secret_protect),
         )

@@ -16,12 +16,16 @@ on 443 and redirects HTTP on 80 to it; otherwise it forwards plain HTTP on 80.
 
 The ALB's security group gets its egress rule to the tasks from components/tasks_service.py, which
 owns the tasks' security group; no rule here admits anything but the configured clients.
+
+Access logs go to the environment's access-log bucket (components/workload_security.py), under its
+prefix. ELB checks that it may write there when the attribute is set, so the load balancer waits for
+the bucket's policy.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -45,6 +49,10 @@ class TasksLoadBalancerArgs:
     subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     container_port: int
     health_check_path: str
+    # Where the access logs go (components/workload_security.AccessLogBucket), and what must exist first.
+    access_logs_bucket: pulumi.Input[str]
+    access_logs_prefix: str
+    access_logs_ready: Sequence[pulumi.Resource] = field(default_factory=tuple)
 
 
 class TasksLoadBalancer(pulumi.ComponentResource):
@@ -107,8 +115,13 @@ class TasksLoadBalancer(pulumi.ComponentResource):
             drop_invalid_header_fields=True,
             enable_deletion_protection=settings.deletion_protection,
             idle_timeout=settings.idle_timeout_seconds,
+            access_logs=aws.lb.LoadBalancerAccessLogsArgs(
+                bucket=args.access_logs_bucket, prefix=args.access_logs_prefix, enabled=True
+            ),
             # Production: `pulumi destroy` or a replacement cannot remove it unnoticed either.
-            opts=pulumi.ResourceOptions(parent=self, protect=settings.protect),
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=settings.protect, depends_on=list(args.access_logs_ready)
+            ),
         )
         self.target_group = aws.lb.TargetGroup(
             f"{name}-tg",

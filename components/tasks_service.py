@@ -20,9 +20,14 @@ secrets-envvar-secrets-manager.html; Fargate platform 1.4.0 or later): when the 
 version (a new password or cluster), the task definition changes with it and ECS replaces the running
 tasks, which would otherwise keep the old value until they stop.
 
-Roles: the execution role may read exactly that secret and write to exactly the service's log group;
-it has no ECR permissions (the image is public on Docker Hub). The task role has no permissions: the
-service calls no AWS API, and it trusts ``ecs-tasks.amazonaws.com`` only for this account.
+Roles: the execution role may read exactly that secret (and decrypt it with its customer managed key,
+through Secrets Manager only) and write to exactly the service's log group; it has no ECR permissions
+(the image is public on Docker Hub). The task role has no permissions: the service calls no AWS API,
+and it trusts ``ecs-tasks.amazonaws.com`` only for this account.
+
+File system: the container's root file system is read-only. The directories the image writes to (its
+contract's ``writablePaths``: ``/tmp``, where Vert.x keeps its file cache) are task volumes without a
+host, i.e. Fargate's ephemeral storage, private to the task and gone when it stops.
 """
 
 from __future__ import annotations
@@ -65,6 +70,8 @@ class TasksServiceArgs:
     db_port: int
     db_secret_arn: pulumi.Input[str]  # the connection secret (JSON, see the contract)
     db_secret_version_id: pulumi.Input[str]  # the version the tasks read
+    db_secret_kms_key_arn: pulumi.Input[str]  # the secret's customer managed key
+    logs_key_arn: pulumi.Input[str]  # the environment's logs key (components/workload_security.py)
     # Resources the service must wait for: the listener that attaches the target group to the ALB.
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
 
@@ -101,6 +108,7 @@ class TasksService(pulumi.ComponentResource):
             f"{name}-logs",
             name=f"/ecs/{name}",
             retention_in_days=settings.log_retention_days,
+            kms_key_id=args.logs_key_arn,
             opts=child,
         )
         self.execution_role = aws.iam.Role(
@@ -115,7 +123,9 @@ class TasksService(pulumi.ComponentResource):
             f"{name}-execution",
             role=self.execution_role.id,
             policy=pulumi.Output.json_dumps(
-                execution_policy(self.log_group.arn, args.db_secret_arn)
+                execution_policy(
+                    self.log_group.arn, args.db_secret_arn, args.db_secret_kms_key_arn, args.region
+                )
             ),
             opts=child,
         )
@@ -148,6 +158,11 @@ class TasksService(pulumi.ComponentResource):
             ),
             execution_role_arn=self.execution_role.arn,
             task_role_arn=self.task_role.arn,
+            # Scratch volumes for the paths the image writes to: no host, so Fargate ephemeral storage.
+            volumes=[
+                aws.ecs.TaskDefinitionVolumeArgs(name=writable.volume_name)
+                for writable in TASKS_IMAGE.writable_paths
+            ],
             container_definitions=pulumi.Output.all(
                 issuer=args.issuer_url,
                 secret_arn=args.db_secret_arn,
@@ -312,6 +327,11 @@ def container_definition(
         "portMappings": [{"containerPort": TASKS_IMAGE.container_port, "protocol": "tcp", "name": "http"}],
         "environment": [{"name": key, "value": value} for key, value in environment.items()],
         "secrets": [{"name": key, "valueFrom": value} for key, value in secrets.items()],
+        "readonlyRootFilesystem": True,
+        "mountPoints": [
+            {"sourceVolume": writable.volume_name, "containerPath": writable.path, "readOnly": False}
+            for writable in TASKS_IMAGE.writable_paths
+        ],
         "logConfiguration": {
             "logDriver": "awslogs",
             "options": {
@@ -323,8 +343,13 @@ def container_definition(
     }
 
 
-def execution_policy(log_group_arn: pulumi.Input[str], secret_arn: pulumi.Input[str]) -> dict[str, Any]:
-    """What ECS itself needs to start a task: write its log streams, read its database secret."""
+def execution_policy(
+    log_group_arn: pulumi.Input[str],
+    secret_arn: pulumi.Input[str],
+    secret_key_arn: pulumi.Input[str],
+    region: str,
+) -> dict[str, Any]:
+    """What ECS itself needs to start a task: write its log streams, read and decrypt its database secret."""
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -339,6 +364,14 @@ def execution_policy(log_group_arn: pulumi.Input[str], secret_arn: pulumi.Input[
                 "Effect": "Allow",
                 "Action": "secretsmanager:GetSecretValue",
                 "Resource": secret_arn,
+            },
+            {
+                "Sid": "DecryptDatabaseSecret",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": secret_key_arn,
+                # Only as Secrets Manager decrypts the secret for GetSecretValue, never directly.
+                "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}},
             },
         ],
     }

@@ -26,6 +26,7 @@ from components.tasks_api import TasksApi, TasksApiArgs
 from components.tasks_database import TasksDatabase, TasksDatabaseArgs
 from components.tasks_load_balancer import TasksLoadBalancer, TasksLoadBalancerArgs
 from components.tasks_service import TasksService, TasksServiceArgs
+from components.workload_security import AccessLogBucket, AccessLogBucketArgs, WorkloadKeys, WorkloadKeysArgs
 
 
 def declare_frontend_app(plan: TasksServicePlan, provider: aws.Provider) -> FrontendApp:
@@ -40,6 +41,8 @@ def declare_frontend_app(plan: TasksServicePlan, provider: aws.Provider) -> Fron
 class TasksDeployment:
     """The components of one environment's Tasks Service, and the stack outputs they give."""
 
+    keys: WorkloadKeys
+    access_logs: AccessLogBucket
     network: Network
     load_balancer: TasksLoadBalancer
     database: TasksDatabase
@@ -83,13 +86,32 @@ def declare_tasks_service(
     account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider)).account_id
     # The environment's one random provider (default providers are disabled): the database password.
     random_provider = random.Provider(f"{env}-random")
+    logging = plan.logging
 
+    # The environment's customer managed keys and the ALB's access-log bucket come first.
+    keys = WorkloadKeys(
+        f"{env}-tasks-keys",
+        WorkloadKeysArgs(environment=env, region=region, account_id=account_id, production=plan.production),
+        opts=on_workload,
+    )
+    access_logs = AccessLogBucket(
+        f"{env}-tasks-alb-logs",
+        AccessLogBucketArgs(
+            region=region, account_id=account_id, retention_days=logging.load_balancer_retention_days,
+            production=plan.production,
+        ),
+        opts=on_workload,
+    )
     network = Network(
         f"{env}-network",
         NetworkArgs(
             cidr_block=plan.network.cidr_block,
             nat_gateways=plan.network.nat_gateways,
             awsx_provider=awsx_provider,
+            flow_logs=logging.flow_logs,
+            logs_key_arn=keys.logs_key_arn,
+            region=region,
+            account_id=account_id,
         ),
         opts=on_workload,
     )
@@ -102,6 +124,9 @@ def declare_tasks_service(
             subnet_ids=network.private_subnet_ids if private else network.public_subnet_ids,
             container_port=TASKS_IMAGE.container_port,
             health_check_path=TASKS_IMAGE.health_check_path,
+            access_logs_bucket=access_logs.bucket_name,
+            access_logs_prefix=access_logs.prefix,
+            access_logs_ready=[access_logs.policy],
         ),
         opts=on_workload,
     )
@@ -112,6 +137,9 @@ def declare_tasks_service(
             vpc_id=network.vpc_id,
             subnet_ids=network.isolated_subnet_ids,
             random_provider=random_provider,
+            data_key_arn=keys.data_key_arn,
+            logs_key_arn=keys.logs_key_arn,
+            log_retention_days=logging.database_retention_days,
         ),
         opts=on_workload,
     )
@@ -133,6 +161,8 @@ def declare_tasks_service(
             db_port=database.port,
             db_secret_arn=database.secret_arn,
             db_secret_version_id=database.secret_version_id,
+            db_secret_kms_key_arn=database.secret_kms_key_arn,
+            logs_key_arn=keys.logs_key_arn,
             depends_on=[
                 load_balancer.listener,
                 *([load_balancer.redirect_listener] if load_balancer.redirect_listener else []),
@@ -156,6 +186,7 @@ def declare_tasks_service(
             vpc_link_subnet_ids=network.private_subnet_ids,
             health_check_path=TASKS_IMAGE.health_check_path,
             tls_server_name=plan.load_balancer.domain_name if private else None,
+            logs_key_arn=keys.logs_key_arn,
         ),
         opts=on_workload,
     )
@@ -173,6 +204,8 @@ def declare_tasks_service(
         opts=on_workload,
     )
     return TasksDeployment(
+        keys=keys,
+        access_logs=access_logs,
         network=network,
         load_balancer=load_balancer,
         database=database,

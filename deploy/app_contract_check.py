@@ -17,6 +17,11 @@ contract, in every environment recording:
   password;
 - the execution role may read that secret (ECS reads it with that role at task start) and no other;
 - the ECS service's load balancer and the target group's health check use the contract's port and path;
+- with a read-only root file system, every path the image writes to (``writablePaths``: ``/tmp``) is
+  mounted writable from a volume the task definition declares (ECS refuses a mount of an undeclared
+  volume; without the mount the image fails at start);
+- a cluster that requires TLS (``rds.force_ssl`` = 1 in its parameter group) only when the image's
+  database client negotiates TLS (``databaseTls``);
 - no stack output carries the password or the secret's JSON.
 
 Each finding names the resource and the field.
@@ -43,6 +48,8 @@ SECRET = "aws:secretsmanager/secret:Secret"
 SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
 USER_POOL = "aws:cognito/userPool:UserPool"
 AURORA_CLUSTER = "aws:rds/cluster:Cluster"
+CLUSTER_PARAMETER_GROUP = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
+FORCE_TLS = ("rds.force_ssl", "1")
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 # A Secrets Manager ARN has 7 colon-separated fields; ECS's valueFrom may add :json-key:stage:version-id
@@ -103,9 +110,11 @@ def check_app_contract(context: StackContext, contract: ImageContract = TASKS_IM
             continue
         _check_platform(task, contract, found)
         _check_port(task, container, contract, found)
+        _check_file_system(task, container, contract, found)
         password = _check_database_secret(recording, task, container, contract, found) or password
         _check_environment(task, container, contract, expected, password, found)
     _check_service_and_health(recording, contract, found)
+    _check_database_tls(recording, contract, found)
     _check_outputs(recording, password, found)
     return found.items
 
@@ -182,6 +191,49 @@ def _check_port(
             f"{_name(container)}.portMappings maps {ports or 'no port'}; the image listens on"
             f" {contract.container_port}",
         )
+
+
+def _check_file_system(
+    task: RecordedResource, container: Mapping[str, Any], contract: ImageContract, found: _Findings
+) -> None:
+    if container.get("readonlyRootFilesystem") is not True:
+        return
+    volumes = {v.get("name") for v in task.inputs.get("volumes") or [] if isinstance(v, Mapping)}
+    mounts = {
+        m.get("containerPath"): m for m in container.get("mountPoints") or [] if isinstance(m, Mapping)
+    }
+    for writable in contract.writable_paths:
+        mount = mounts.get(writable.path)
+        field = f"{_name(container)}.mountPoints[{writable.path}]"
+        if mount is None:
+            found.error(
+                task,
+                f"{_name(container)}.readonlyRootFilesystem is true and nothing writable is mounted at"
+                f" {writable.path}, where the image writes when it starts: {writable.why}",
+            )
+        elif mount.get("readOnly") is True:
+            found.error(task, f"{field} is read-only; the image writes there when it starts")
+        elif mount.get("sourceVolume") not in volumes:
+            found.error(
+                task,
+                f"{field} mounts volume {mount.get('sourceVolume')!r}, which the task definition does not"
+                " declare in volumes (RegisterTaskDefinition refuses it)",
+            )
+
+
+def _check_database_tls(recording: Recording, contract: ImageContract, found: _Findings) -> None:
+    if contract.database_tls:
+        return
+    groups = {g.outputs.get("name"): g for g in recording.of_type(CLUSTER_PARAMETER_GROUP)}
+    for cluster in recording.of_type(AURORA_CLUSTER):
+        group = groups.get(plain(cluster.inputs.get("dbClusterParameterGroupName")))
+        parameters = group.inputs.get("parameters") or [] if group is not None else []
+        if any((p.get("name"), _text(p.get("value"))) == FORCE_TLS for p in parameters):
+            found.error(
+                cluster,
+                f"requires TLS ({FORCE_TLS[0]} = 1 in {group and group.name}), but the image's database"
+                " client does not negotiate TLS (contract databaseTls): every connection would be refused",
+            )
 
 
 def _check_environment(

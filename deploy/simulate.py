@@ -24,6 +24,7 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_pulumi_func
 
 from components import config as stack_config
+from deploy import mock_outputs
 from policies import documents
 
 PROVIDER_TYPE_PREFIX = "pulumi:providers:"
@@ -226,6 +227,8 @@ _SYNTHESIZED: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
     "aws:secretsmanager/secret:Secret": lambda inputs, name: _secret_outputs(name),
     "aws:secretsmanager/secretVersion:SecretVersion": lambda inputs, name: _secret_version(inputs, name),
     "random:index/randomPassword:RandomPassword": lambda inputs, name: _random_password(inputs, name),
+    # The workload's keys, access-log bucket, parameter group and flow log.
+    **mock_outputs.SYNTHESIZED,
 }
 
 
@@ -332,6 +335,7 @@ def _synthesize(type_: str, name: str, inputs: dict[str, Any]) -> tuple[str, dic
     return resource_id, state
 
 
+_CALLER_IDENTITY = "aws:index/getCallerIdentity:getCallerIdentity"
 # Results of provider functions (invokes), by token.
 _INVOKES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "aws:index/getCallerIdentity:getCallerIdentity": lambda args: {
@@ -393,11 +397,18 @@ class _Mocks(pulumi_mocks.Mocks):
         return _synthesize(args.typ, args.name, inputs)
 
     def _provider_region(self, reference: str | None) -> str | None:
+        provider = self._provider(reference)
+        return provider.inputs.get("region") if provider is not None else None
+
+    def _provider(self, reference: str | None) -> RecordedResource | None:
         urn = _provider_urn(reference or "")
-        for resource in self.recording.resources:
-            if resource.urn == urn:
-                return resource.inputs.get("region")
-        return None
+        return next((resource for resource in self.recording.resources if resource.urn == urn), None)
+
+    def _pinned_account(self, reference: str | None) -> str | None:
+        """The one account an explicit aws provider is pinned to (allowedAccountIds), if any."""
+        provider = self._provider(reference)
+        accounts = provider.provider_setting("allowedAccountIds") if provider is not None else None
+        return str(accounts[0]) if isinstance(accounts, list) and len(accounts) == 1 else None
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
         self.recording.invokes.append((args.token, dict(args.args)))
@@ -412,7 +423,11 @@ class _Mocks(pulumi_mocks.Mocks):
         handler = _INVOKES.get(args.token)
         if handler is None:
             raise NotImplementedError(f"no mock result for provider function {args.token}")
-        return handler(dict(args.args)), []
+        result = handler(dict(args.args))
+        account = self._pinned_account(args.provider) if args.token == _CALLER_IDENTITY else None
+        if account is not None:  # the provider refuses any other account: so does the mock
+            result = {**result, "accountId": account, "arn": f"arn:aws:iam::{account}:user/mock"}
+        return result, []
 
 
 class _RecordingMonitor(pulumi_mocks.MockMonitor):

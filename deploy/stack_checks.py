@@ -66,6 +66,7 @@ def all_checks() -> list[StackCheck]:
     from deploy.derived_values import derived_values_check
     from deploy.frontend_contract_check import frontend_contract_check
     from deploy.production_check import production_check
+    from deploy.workload_security_check import check_workload_security
 
     return [
         config_namespaces.check,
@@ -75,6 +76,7 @@ def all_checks() -> list[StackCheck]:
         check_app_contract,
         frontend_contract_check,
         production_check,
+        check_workload_security,
     ]
 
 

@@ -42,6 +42,7 @@ _BUDGET = "budgets:CreateBudget.Budget"
 _BUDGET_NOTIFICATION = "budgets:CreateBudget.NotificationsWithSubscribers[]"
 _CONTAINER = "ecs:RegisterTaskDefinition.containerDefinitions[]"
 _POOL_CLIENT = "cognito-idp:CreateUserPoolClient"
+_LIFECYCLE_RULE = "s3:PutBucketLifecycleConfiguration.LifecycleConfiguration.Rules[]"
 
 API_MEMBERS: dict[str, dict[str, str]] = {
     # --- org stack: Organizations, Identity Center, budgets -------------------------------------
@@ -219,6 +220,7 @@ API_MEMBERS: dict[str, dict[str, str]] = {
         "enablePrefixForIpv6SourceNat": "elbv2:CreateLoadBalancer.EnablePrefixForIpv6SourceNat",
         # Load balancer attributes are key/value strings; their documented ranges are rules.
         "idleTimeout": "elbv2:ModifyLoadBalancerAttributes.Attributes[].Value#idle_timeout.timeout_seconds",
+        "accessLogs.prefix": "elbv2:ModifyLoadBalancerAttributes.Attributes[].Value#access_logs.s3.prefix",
     },
     "aws:lb/targetGroup:TargetGroup": {
         "name": "elbv2:CreateTargetGroup.Name",
@@ -267,6 +269,7 @@ API_MEMBERS: dict[str, dict[str, str]] = {
         "containerDefinitions(json)[].portMappings[].appProtocol": f"{_CONTAINER}.portMappings[].appProtocol",
         "containerDefinitions(json)[].logConfiguration.logDriver": f"{_CONTAINER}.logConfiguration.logDriver",
         "containerDefinitions(json)[].dependsOn[].condition": f"{_CONTAINER}.dependsOn[].condition",
+        "volumes[].name": "ecs:RegisterTaskDefinition.volumes[].name",
     },
     "aws:ecs/service:Service": {
         "name": "ecs:CreateService.serviceName",
@@ -331,12 +334,56 @@ API_MEMBERS: dict[str, dict[str, str]] = {
         "databaseInsightsMode": "rds:CreateDBCluster.DatabaseInsightsMode",
         "clusterScalabilityType": "rds:CreateDBCluster.ClusterScalabilityType",
     },
+    "aws:rds/clusterParameterGroup:ClusterParameterGroup": {
+        "parameters[].applyMethod": "rds:ModifyDBClusterParameterGroup.Parameters[].ApplyMethod",
+    },
     "aws:rds/clusterInstance:ClusterInstance": {
         "promotionTier": "rds:CreateDBInstance.PromotionTier",
         "databaseInsightsMode": "rds:CreateDBInstance.DatabaseInsightsMode",
     },
     "aws:rds/subnetGroup:SubnetGroup": {
         "name": "rds:CreateDBSubnetGroup.DBSubnetGroupName",
+    },
+    # --- environment stacks: keys, log bucket, flow logs (components/workload_security.py, network.py)
+    "aws:kms/key:Key": {
+        "description": "kms:CreateKey.Description",
+        "keyUsage": "kms:CreateKey.KeyUsage",
+        "customerMasterKeySpec": "kms:CreateKey.KeySpec",
+        "policy": "kms:CreateKey.Policy",
+        "rotationPeriodInDays": "kms:EnableKeyRotation.RotationPeriodInDays",
+        "deletionWindowInDays": "kms:ScheduleKeyDeletion.PendingWindowInDays",
+    },
+    "aws:kms/alias:Alias": {
+        "name": "kms:CreateAlias.AliasName",
+    },
+    "aws:s3/bucket:Bucket": {
+        "bucket": "s3:CreateBucket.Bucket",
+    },
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": {
+        "rule.objectOwnership": "s3:PutBucketOwnershipControls.OwnershipControls.Rules[].ObjectOwnership",
+    },
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": {},  # four booleans
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": {
+        "rules[].applyServerSideEncryptionByDefault.sseAlgorithm":
+            "s3:PutBucketEncryption.ServerSideEncryptionConfiguration.Rules[].ApplyServerSideEncryptionByDefault"
+            ".SSEAlgorithm",
+    },
+    "aws:s3/bucketVersioning:BucketVersioning": {
+        "versioningConfiguration.status": "s3:PutBucketVersioning.VersioningConfiguration.Status",
+    },
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": {
+        "rules[].status": f"{_LIFECYCLE_RULE}.Status",
+        "rules[].expiration.days": f"{_LIFECYCLE_RULE}.Expiration.Days",
+        "rules[].noncurrentVersionExpiration.noncurrentDays":
+            f"{_LIFECYCLE_RULE}.NoncurrentVersionExpiration.NoncurrentDays",
+    },
+    "aws:s3/bucketPolicy:BucketPolicy": {
+        "policy": "s3:PutBucketPolicy.Policy",
+    },
+    "aws:ec2/flowLog:FlowLog": {
+        "trafficType": "ec2:CreateFlowLogs.TrafficType",
+        "logDestinationType": "ec2:CreateFlowLogs.LogDestinationType",
+        "maxAggregationInterval": "ec2:CreateFlowLogs.MaxAggregationInterval",
     },
     "aws:secretsmanager/secret:Secret": {
         "name": "secretsmanager:CreateSecret.Name",
@@ -423,6 +470,7 @@ AUTONAMED: dict[str, str] = {
     "aws:ecs/cluster:Cluster": "name",
     "aws:ecs/service:Service": "name",
     "aws:appautoscaling/policy:Policy": "name",
+    "aws:s3/bucket:Bucket": "bucket",
 }
 
 

@@ -299,3 +299,57 @@ MEMBER_RULES: dict[str, tuple[Rule, ...]] = {
         describe="tag keys not starting with 'aws:', which AWS reserves", pattern=r"(?i)(?!aws:)[\s\S]*",
         source="https://docs.aws.amazon.com/tag-editor/latest/userguide/best-practices-and-strats.html"),),
 }
+
+# --- KMS, S3, flow logs (the workload's keys and log bucket) ---------------------------------------
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html (general purpose buckets)
+_S3_BUCKET_NAME = (
+    r"(?!xn--|sthree-|amzn-s3-demo-)(?!.*\.\.)(?!.*(?:-s3alias|--ol-s3|--x-s3|--table-s3)$)"
+    r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
+)
+S3_BUCKET_POLICY_MAX = 20 * 1024  # https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-policies.html
+
+
+def _bucket_policy_size(value: Value) -> str | None:
+    size = len(str(value))
+    if size <= S3_BUCKET_POLICY_MAX:
+        return None
+    return f"is {size} characters; bucket policies are limited to 20 KB"
+
+
+_POSITIVE_DAYS = "a whole number of days, at least 1"
+MEMBER_RULES.update({
+    "kms:ScheduleKeyDeletion.PendingWindowInDays": (Rule(
+        describe="7 to 30 days", one_of=tuple(range(7, 31)),
+        source=_model_doc("kms", "ScheduleKeyDeletionRequest", "PendingWindowInDays"),
+        doc="it must be between 7 and 30, inclusive"),),
+    "kms:CreateAlias.AliasName": (Rule(
+        describe="alias/<name> of letters, digits, /_-, not under alias/aws/",
+        pattern=r"alias/(?!aws/)[a-zA-Z0-9:/_-]+",
+        source=_model_doc("kms", "CreateAliasRequest", "AliasName"),
+        doc="The alias name cannot begin with <code>alias/aws/</code>"),),
+    "s3:CreateBucket.Bucket": (Rule(
+        describe="S3 bucket names: 3-63 lowercase letters, digits, dots or hyphens, a letter or digit at "
+                 "both ends, no '..', no reserved prefix or suffix",
+        pattern=_S3_BUCKET_NAME,
+        source="https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html"),),
+    "s3:PutBucketPolicy.Policy": (Rule(
+        describe="at most 20 KB", check=_bucket_policy_size,
+        source="https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-policies.html"),),
+    "s3:PutBucketLifecycleConfiguration.LifecycleConfiguration.Rules[].Expiration.Days": (Rule(
+        describe=_POSITIVE_DAYS, low=1, step=1,
+        source=_model_doc("s3", "LifecycleExpiration", "Days"),
+        doc="The value must be a non-zero positive integer"),),
+    "s3:PutBucketLifecycleConfiguration.LifecycleConfiguration.Rules[].NoncurrentVersionExpiration"
+    ".NoncurrentDays": (Rule(
+        describe=_POSITIVE_DAYS, low=1, step=1,
+        source=_model_doc("s3", "NoncurrentVersionExpiration", "NoncurrentDays"),
+        doc="The value must be a non-zero positive integer"),),
+    "ec2:CreateFlowLogs.MaxAggregationInterval": (Rule(
+        describe="60 or 600 seconds", one_of=(60, 600),
+        source=_model_doc("ec2", "CreateFlowLogsRequest", "MaxAggregationInterval"),
+        doc="The possible values are 60 seconds (1 minute) or 600 seconds (10 minutes)"),),
+    "ecs:RegisterTaskDefinition.volumes[].name": (_ECS_NAME,),
+    "elbv2:ModifyLoadBalancerAttributes.Attributes[].Value#access_logs.s3.prefix": (Rule(
+        describe="an access-log prefix without AWSLogs (ELB adds it)", forbidden=("awslogs",),
+        source="https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html"),),
+})

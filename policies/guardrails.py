@@ -81,6 +81,8 @@ LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
 ELASTIC_IP = "aws:ec2/eip:Eip"
+KMS_KEY = "aws:kms/key:Key"
+SECRET = "aws:secretsmanager/secret:Secret"
 AWSX_VPC = "awsx:ec2:Vpc"
 AWS_PROVIDER = "pulumi:providers:aws"
 
@@ -625,6 +627,7 @@ class CostEstimate:
     lines: tuple[CostLine, ...]
     currency: str
     region: str
+    usage_based: tuple[str, ...] = ()  # what the stack is billed for by use, not counted here
 
     @property
     def total(self) -> float:
@@ -632,13 +635,15 @@ class CostEstimate:
 
     def summary(self) -> str:
         parts = [f"{line.item} {line.quantity:g} {line.unit} ${line.monthly_usd:.2f}" for line in self.lines]
-        return f"${self.total:.2f}/month ({'; '.join(parts) or 'nothing billed while idle'})"
+        usage = f"; not counted (usage-based): {'; '.join(self.usage_based)}" if self.usage_based else ""
+        return f"${self.total:.2f}/month ({'; '.join(parts) or 'nothing billed while idle'}){usage}"
 
 
 def estimate_idle_cost(resources: Sequence[PolicyResource],
                        prices: Mapping[str, Any] | None = None) -> CostEstimate:
-    """Idle monthly cost of NAT gateways, load balancers, Aurora minimum capacity, Fargate tasks and
-    public IPv4 addresses, from the price table (``policies/prices.json``)."""
+    """Idle monthly cost of NAT gateways, load balancers, Aurora minimum capacity, Fargate tasks, public
+    IPv4 addresses, KMS keys and Secrets Manager secrets, from the price table (``policies/prices.json``),
+    and the usage-based charges the stack will also incur (named, not counted)."""
     prices = prices or load_prices()
     hourly, hours = prices["hourly"], float(prices["hoursPerMonth"])
     index = StackIndex(resources)
@@ -673,7 +678,18 @@ def estimate_idle_cost(resources: Sequence[PolicyResource],
             public_ips += max(len(subnets), 2)  # one address per AZ; at least two AZs
     public_ips += sum(group.count for group in tasks if group.public_ip)
     add("public IPv4 addresses", public_ips, "address(es)", hourly["publicIpv4Address"])
-    return CostEstimate(tuple(lines), str(prices.get("currency", "USD")), str(prices.get("region", "")))
+    monthly = prices.get("monthly", {})
+    for item, kind, unit, price in (("KMS keys", KMS_KEY, "key(s)", "kmsKey"),
+                                    ("Secrets Manager secrets", SECRET, "secret(s)", "secretsManagerSecret")):
+        count = len(index.of_type(kind))
+        if count and price in monthly:
+            lines.append(CostLine(item, count, unit, round(count * float(monthly[price]), 2)))
+    usage = prices.get("usageBased", {})
+    present = {kind for kind in usage if index.of_type(kind)}
+    if len(nat_gateways) + vpc_nats:
+        present.add("natGateways")
+    return CostEstimate(tuple(lines), str(prices.get("currency", "USD")), str(prices.get("region", "")),
+                        tuple(usage[kind] for kind in usage if kind in present))
 
 
 def _awsx_nat_gateways(vpc: PolicyResource, index: StackIndex) -> int:

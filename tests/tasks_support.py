@@ -28,6 +28,9 @@ SG = "aws:ec2/securityGroup:SecurityGroup"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 PROVIDER = "pulumi:providers:aws"
+# The environment's customer managed keys (components/workload_security.py), as ARNs the components take.
+LOGS_KEY = f"arn:aws:kms:{REGION}:{WORKLOAD_ACCOUNT}:key/11111111-2222-3333-4444-555555555555"
+DATA_KEY = f"arn:aws:kms:{REGION}:{WORKLOAD_ACCOUNT}:key/66666666-7777-8888-9999-000000000000"
 
 
 def plan(

@@ -183,7 +183,7 @@ def _set_input(type_: str, **values: Any) -> Callable[[Recording], None]:
 
 def _execution_statements(change: Callable[[list[dict[str, Any]]], None]) -> Callable[[Recording], None]:
     def apply(recording: Recording) -> None:
-        policy = recording.one(ROLE_POLICY)
+        policy = next(p for p in recording.of_type(ROLE_POLICY) if p.name.endswith("-tasks-execution"))
         document = json.loads(policy.inputs["policy"])
         change(document["Statement"])
         policy.inputs["policy"] = json.dumps(document)

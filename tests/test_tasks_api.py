@@ -7,7 +7,15 @@ from typing import Any
 
 from components.tasks_api import TasksApi, TasksApiArgs
 from deploy.simulate import Recording
-from tests.tasks_support import SG, assert_all_on_provider, opts, plan, rule_view, run_with_provider
+from tests.tasks_support import (
+    LOGS_KEY,
+    SG,
+    assert_all_on_provider,
+    opts,
+    plan,
+    rule_view,
+    run_with_provider,
+)
 
 API = "aws:apigatewayv2/api:Api"
 AUTHORIZER = "aws:apigatewayv2/authorizer:Authorizer"
@@ -46,6 +54,7 @@ def _run(
                 vpc_id="vpc-1",
                 vpc_link_subnet_ids=PRIVATE_SUBNETS,
                 tls_server_name=tls,
+                logs_key_arn=LOGS_KEY,
             ),
             opts(provider),
         )

@@ -11,7 +11,7 @@ from components.app_contract import TASKS_IMAGE
 from components.tasks_database import TasksDatabase, TasksDatabaseArgs
 from deploy.app_contract_check import plain
 from deploy.simulate import Recording
-from tests.tasks_support import SG, assert_all_on_provider, opts, plan, run_with_provider
+from tests.tasks_support import DATA_KEY, LOGS_KEY, SG, assert_all_on_provider, opts, plan, run_with_provider
 
 CLUSTER = "aws:rds/cluster:Cluster"
 INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
@@ -24,7 +24,8 @@ ISOLATED = ["subnet-iso-a", "subnet-iso-b"]
 
 def _run(raw: dict[str, Any] | None = None, *, production: bool = False) -> Recording:
     environment = "prod" if production else "pre"
-    settings = plan(raw, environment=environment, production=production).database
+    resolved = plan(raw, environment=environment, production=production)
+    settings = resolved.database
 
     def program(provider):
         database = TasksDatabase(
@@ -32,6 +33,8 @@ def _run(raw: dict[str, Any] | None = None, *, production: bool = False) -> Reco
             TasksDatabaseArgs(
                 settings=settings, vpc_id="vpc-1", subnet_ids=ISOLATED,
                 random_provider=random.Provider("random"),
+                data_key_arn=DATA_KEY, logs_key_arn=LOGS_KEY,
+                log_retention_days=resolved.logging.database_retention_days,
             ),
             opts(provider),
         )

@@ -135,7 +135,8 @@ def test_service_runs_arm64_with_the_issuer_and_the_secret_by_reference(
          "valueFrom": f"{recording.outputs['db_secret_arn']}:::{version}"}
     ]
     # The execution role (ECS reads the secret with it at task start) may read that secret and no other.
-    policy = json.loads(recording.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])
+    execution = recording.one("aws:iam/rolePolicy:RolePolicy", f"{recording.stack}-tasks-execution")
+    policy = json.loads(execution.inputs["policy"])
     secret_grants = [
         (s["Action"], s["Resource"]) for s in policy["Statement"] if "secretsmanager" in str(s["Action"])
     ]

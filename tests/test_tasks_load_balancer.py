@@ -13,6 +13,7 @@ LB = "aws:lb/loadBalancer:LoadBalancer"
 TG = "aws:lb/targetGroup:TargetGroup"
 LISTENER = "aws:lb/listener:Listener"
 SUBNETS = ["subnet-a", "subnet-b"]
+ACCESS_LOG_BUCKET = "pre-tasks-alb-logs-1a2b3c4"
 CERTIFICATE = "arn:aws:acm:us-east-1:222222222222:certificate/0a1b2c3d-1111-2222-3333-444455556666"
 
 
@@ -30,6 +31,8 @@ def _run(raw: dict[str, Any] | None = None, *, production: bool = False) -> tupl
                 subnet_ids=SUBNETS,
                 container_port=TASKS_IMAGE.container_port,
                 health_check_path=TASKS_IMAGE.health_check_path,
+                access_logs_bucket=ACCESS_LOG_BUCKET,
+                access_logs_prefix="alb",
             ),
             opts(provider),
         )

@@ -7,7 +7,15 @@ import pytest
 
 from components.network import Network, NetworkArgs, subnet_masks
 from components.settings.tasks_service import NatMode
-from tests.tasks_support import assert_all_on_provider, opts, run_with_provider
+from tests.tasks_support import (
+    LOGS_KEY,
+    REGION,
+    WORKLOAD_ACCOUNT,
+    assert_all_on_provider,
+    opts,
+    plan,
+    run_with_provider,
+)
 
 VPC = "awsx:ec2:Vpc"
 
@@ -16,7 +24,11 @@ def _run(nat: NatMode, cidr: str = "10.0.0.0/16"):
     holder: dict[str, Network] = {}
 
     def program(provider):
-        args = NetworkArgs(cidr_block=cidr, nat_gateways=nat, awsx_provider=awsx.Provider("workload"))
+        args = NetworkArgs(
+            cidr_block=cidr, nat_gateways=nat, awsx_provider=awsx.Provider("workload"),
+            flow_logs=plan().logging.flow_logs, logs_key_arn=LOGS_KEY, region=REGION,
+            account_id=WORKLOAD_ACCOUNT,
+        )
         network = Network("pre-net", args, opts(provider))
         holder["network"] = network
         return {

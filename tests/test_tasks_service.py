@@ -12,6 +12,8 @@ from components.tasks_service import TasksService, TasksServiceArgs
 from deploy.simulate import Recording
 from policies import documents
 from tests.tasks_support import (
+    DATA_KEY,
+    LOGS_KEY,
     SG,
     assert_all_on_provider,
     opts,
@@ -61,6 +63,8 @@ def _run(
                 db_port=5432,
                 db_secret_arn=SECRET,
                 db_secret_version_id=SECRET_VERSION_ID,
+                db_secret_kms_key_arn=DATA_KEY,
+                logs_key_arn=LOGS_KEY,
             ),
             opts(provider),
         )
@@ -133,11 +137,17 @@ def test_execution_role_reads_exactly_the_secret_and_writes_exactly_its_logs() -
     document = json.loads(policy.inputs["policy"])
     assert documents.grammar_errors(document, "identity") == []
     assert documents.unknown_actions(document) == []
-    grants = {(tuple(documents.as_list(s["Action"])), s["Resource"]) for s in document["Statement"]}
+    grants = {
+        (tuple(documents.as_list(s["Action"])), s["Resource"], json.dumps(s.get("Condition"), sort_keys=True))
+        for s in document["Statement"]
+    }
     log_group = recording.one(LOG_GROUP).outputs["arn"]
+    # The secret's customer managed key, only as Secrets Manager decrypts it for GetSecretValue.
+    through_secrets_manager = {"StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}
     assert grants == {
-        (("logs:CreateLogStream", "logs:PutLogEvents"), f"{log_group}:log-stream:*"),
-        (("secretsmanager:GetSecretValue",), SECRET),
+        (("logs:CreateLogStream", "logs:PutLogEvents"), f"{log_group}:log-stream:*", "null"),
+        (("secretsmanager:GetSecretValue",), SECRET, "null"),
+        (("kms:Decrypt",), DATA_KEY, json.dumps(through_secrets_manager, sort_keys=True)),
     }
     # No managed policies (AmazonECSTaskExecutionRolePolicy would grant ECR on *), nothing for the task role.
     assert recording.of_type(ATTACHMENT) == []

@@ -84,7 +84,8 @@ def test_roles_trust_ecs_for_the_account_the_workload_provider_resolves_to() -> 
     ]
     assert calls and all(recording.by_urn(urn).name == "workload" for urn in calls if urn)
     assert all(calls)
-    mocked_account = "111111111111"  # what the mocked getCallerIdentity answers
+    # The mocked getCallerIdentity answers the account the provider is pinned to, as the provider would.
+    (pinned,) = recording.by_urn(str(calls[0])).provider_setting("allowedAccountIds")
     (task_role,) = [r for r in recording.of_type("aws:iam/role:Role") if r.name.endswith("-task")]
     (statement,) = json.loads(task_role.inputs["assumeRolePolicy"])["Statement"]
-    assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": mocked_account}
+    assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": pinned}

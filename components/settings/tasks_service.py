@@ -1,6 +1,7 @@
 """Settings of the Tasks Service in an environment stack (``pre``, ``prod``).
 
-Keys `network`, `service`, `loadBalancer`, `database`, `api` and `frontend` of an environment stack.
+Keys `network`, `service`, `loadBalancer`, `database`, `api` and `frontend` of an environment stack
+(and `logging`, components/settings/workload_logging.py).
 Values that differ by environment default to None here; `tasks_service_plan` resolves them for a
 production or non-production environment, checks what spans keys, and returns a `TasksServicePlan`
 of concrete values that the components take.
@@ -20,6 +21,7 @@ from components.settings.base import PROJECT, ConfigError, LogRetentionDays, Mod
 from components.settings.postgres_names import master_username_problem
 from components.settings.production import check_production_invariants, protection
 from components.settings.pwa_contract import BUILD_CONFIGURATIONS
+from components.settings.workload_logging import LoggingPlan, LoggingSettings, resolve_logging
 from policies.aws_resource_rules import FARGATE_TASK_SIZES  # one definition: AWS's own table
 from policies.production import web_url_problem
 
@@ -139,7 +141,7 @@ class ApiSettings(Model):
     cors_allow_methods: tuple[str, ...] = ("GET", "POST", "PUT", "DELETE")
     cors_max_age: int = 86_400
     additional_cors_origins: tuple[str, ...] = ()  # e.g. http://localhost:8100 for local development
-    access_log_retention_days: LogRetentionDays = 7
+    access_log_retention_days: LogRetentionDays | None = None  # default: 365 in production, 7 elsewhere
     throttling_burst_limit: int = Field(default=200, ge=0, le=5000)
     throttling_rate_limit: float = Field(default=100, ge=0, le=10000)
 
@@ -263,6 +265,7 @@ class TasksServicePlan(Model):
     database: DatabasePlan
     api: ApiPlan
     frontend: FrontendPlan
+    logging: LoggingPlan
 
 
 def _version(text: str) -> tuple[int, int]:
@@ -289,6 +292,7 @@ def resolve_tasks_service(
     api: ApiSettings,
     frontend: FrontendSettings,
     opt_outs: Collection[str] = (),
+    logging: LoggingSettings | None = None,
 ) -> TasksServicePlan:
     """Resolve the environment defaults and check what spans keys; errors name the stack file and key.
 
@@ -425,13 +429,18 @@ def resolve_tasks_service(
             protect=protected("database.protect"),
             secret_protect=protected("databaseSecret.protect"),
         ),
-        api=ApiPlan(**api.model_dump()),
+        api=ApiPlan(
+            **api.model_dump(exclude={"access_log_retention_days"}),
+            # The access log is the API's audit trail: a year in production.
+            access_log_retention_days=api.access_log_retention_days or (365 if production else 7),
+        ),
         frontend=FrontendPlan(
             **frontend.model_dump(exclude={"build_configuration"}),
             branch=environment,
             production=production,
             build_configuration=build_configuration,
         ),
+        logging=resolve_logging(logging or LoggingSettings(), production=production),
     )
 
 
@@ -465,6 +474,9 @@ class TasksServiceConfig(Protocol):
     @property
     def opt_out_names(self) -> frozenset[str]: ...
 
+    @property
+    def logging(self) -> LoggingSettings: ...
+
 
 def tasks_service_plan(config: TasksServiceConfig, source: str) -> TasksServicePlan:
     """The Tasks Service settings of an environment stack, resolved; errors name ``source`` and the key."""
@@ -479,4 +491,5 @@ def tasks_service_plan(config: TasksServiceConfig, source: str) -> TasksServiceP
         api=config.api,
         frontend=config.frontend,
         opt_outs=config.opt_out_names,
+        logging=config.logging,
     )
