@@ -208,9 +208,15 @@ def args_class(token: str) -> type | None:
             module = importlib.import_module(candidate)
         except ImportError:
             continue
-        found = getattr(module, f"{name}Args", None)
-        if isinstance(found, type):
-            return found
+        # The Args class beside the resource class. When a nested type has the resource's name (s3's
+        # BucketServerSideEncryptionConfigurationArgs is also a block of the old Bucket) the SDK calls the
+        # resource's own one <Name>InitArgs.
+        resource = getattr(module, name, None)
+        home = sys.modules.get(resource.__module__) if isinstance(resource, type) else None
+        for class_name in (f"{name}InitArgs", f"{name}Args"):
+            found = getattr(home, class_name, None)
+            if isinstance(found, type):
+                return found
     return None
 
 

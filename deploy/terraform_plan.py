@@ -201,16 +201,18 @@ class _References:
         """The Terraform reference of an input that is a dependency's output, or None."""
         if not isinstance(value, str):
             return None
-        candidates = [t for t in self.targets.get(value, []) if t.urn in self.dependencies]
+        words = set(attribute.split("_"))
+
+        def named(target: _Target) -> int:  # db_subnet_group_name names aws_db_subnet_group: 3
+            return len(words & set(target.terraform_type.removeprefix("aws_").split("_")))
+
+        # An id or ARN of a dependency is a reference; a name or endpoint only where the attribute names
+        # the dependency's type (a cluster's own identifier may equal its subnet group's name).
+        candidates = [t for t in self.targets.get(value, []) if t.urn in self.dependencies
+                      and (t.attribute in ("id", "arn") or named(t))]
         if not candidates:
             return None
-        words = set(attribute.split("_"))
-        # Two dependencies can share a value (a cluster's id is its subnet group's name): prefer the one
-        # whose type the attribute names (db_subnet_group_name -> aws_db_subnet_group), then id, arn.
-        best = max(candidates, key=lambda t: (
-            len(words & set(t.terraform_type.removeprefix("aws_").split("_"))),
-            {"id": 2, "arn": 1}.get(t.attribute, 0),
-        ))
+        best = max(candidates, key=lambda t: (named(t), {"id": 2, "arn": 1}.get(t.attribute, 0)))
         return [f"{best.address}.{best.attribute}", best.address]
 
 

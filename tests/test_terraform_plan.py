@@ -234,3 +234,33 @@ def test_an_unknown_value_is_left_out_and_marked_unknown() -> None:
     document = terraform_plan.export(Recording("t", resources=[resource])).document
     assert document["planned_values"]["root_module"]["resources"][0]["values"] == {"name": "/x"}
     assert document["resource_changes"][0]["change"]["after_unknown"] == {"kms_key_id": True}
+
+
+def test_a_resource_whose_args_name_a_nested_type_too_and_literals_equal_to_a_name_stay_values() -> None:
+    def program() -> dict[str, Any]:
+        provider = aws.Provider("p", region="us-east-1", allowed_account_ids=["123456789012"])
+        opts = pulumi.ResourceOptions(provider=provider)
+        bucket = aws.s3.Bucket("logs", opts=opts)
+        # The SDK calls this resource's inputs ...InitArgs: its ...Args is a block of the old Bucket.
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            "logs", bucket=bucket.id, opts=opts,
+            rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=(
+                    aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="AES256")))])
+        subnets = aws.rds.SubnetGroup("db", name="tasks-db", subnet_ids=["subnet-1", "subnet-2"], opts=opts)
+        aws.rds.Cluster("db", cluster_identifier="tasks-db", engine="aurora-postgresql", master_username="u",
+                        manage_master_user_password=True, db_subnet_group_name=subnets.name, opts=opts)
+        return {}
+
+    document = terraform_plan.export(simulate("t", program)).document
+    address = "aws_s3_bucket_server_side_encryption_configuration.logs"
+    rule = {"apply_server_side_encryption_by_default": [{"sse_algorithm": "AES256"}]}
+    assert planned(document, address)["values"] == {"rule": [rule]}  # rules -> rule, as the bridge maps it
+    expressions = configured(document, address)["expressions"]
+    assert expressions["bucket"]["references"][0] == "aws_s3_bucket.logs.id"
+    # The cluster's own identifier equals its subnet group's name: a literal, not a reference.
+    assert planned(document, "aws_rds_cluster.db")["values"]["cluster_identifier"] == "tasks-db"
+    cluster = configured(document, "aws_rds_cluster.db")["expressions"]
+    assert set(cluster) == {"db_subnet_group_name"}
+    assert cluster["db_subnet_group_name"]["references"][0] == "aws_db_subnet_group.db.name"
