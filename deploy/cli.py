@@ -120,6 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plan.add_argument("--no-tree", action="store_true", help="leave out the resource trees")
     plan.add_argument("--no-policies", action="store_true", help="do not run the CrossGuard policies")
+    plan.add_argument(
+        "--terraform-plan", type=Path, metavar="DIR",
+        help="also write each stack's resources as a Terraform plan JSON, DIR/<stack>.tfplan.json, for "
+        "scanners such as Checkov (README: Scanning with Checkov)",
+    )
     _add_policy_config(plan)
 
     for name in ("preview", "up", "refresh", "destroy"):
@@ -251,6 +256,12 @@ def cmd_plan(args: argparse.Namespace, services: Services) -> int:
     print(plan.render(report, tree=not args.no_tree), file=services.stdout)
     if args.json:
         plan.write_json(report, args.json)
+    if args.terraform_plan:
+        from deploy import terraform_plan
+
+        print(f"\nTerraform plans for scanners ({args.terraform_plan}):", file=services.stdout)
+        for line in terraform_plan.write_plans(report, args.terraform_plan):
+            print(f"  {line}", file=services.stdout)
     return report.exit_code
 
 
