@@ -20,7 +20,9 @@
   ``pulumi up --replace <the RandomPassword's URN>``.
 - Storage encrypted with the environment's customer managed data key (components/workload_security.py),
   and so is the connection secret; the tasks' execution role may decrypt it through Secrets Manager.
-- TLS only: a cluster parameter group sets ``rds.force_ssl = 1``. The image connects with pgjdbc's
+- Performance Insights on each instance (the free 7-day retention, encrypted with the data key).
+- TLS only: a cluster parameter group sets ``rds.force_ssl = 1`` (and logs schema changes and
+  statements slower than a second). The image connects with pgjdbc's
   default ``sslmode=prefer``, which negotiates TLS first (components/tasks_image_contract.json,
   ``databaseTls``).
 - IAM database authentication on (the password still works; IAM tokens can replace it later).
@@ -67,7 +69,13 @@ EXPORTED_LOGS = ("postgresql",)  # CreateDBCluster EnableCloudwatchLogsExports f
 # ssl-certificate-rotation-aurora-postgresql.html). "You can use the pending-reboot value for both
 # dynamic and static parameters" (botocore rds model, ModifyDBClusterParameterGroupMessage.Parameters);
 # a new cluster starts with it.
-TLS_PARAMETERS = {"rds.force_ssl": "1"}
+# Query logging into the exported PostgreSQL log: schema changes, and statements slower than a second
+# (not `all`: the log would then hold the tasks' data). Both dynamic parameters of aurora-postgresql
+# (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraPostgreSQL.Reference.ParameterGroups.html).
+CLUSTER_PARAMETERS = {"rds.force_ssl": "1", "log_statement": "ddl", "log_min_duration_statement": "1000"}
+# Performance Insights' free tier keeps 7 days
+# (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_PerfInsights.Overview.cost.html).
+PERFORMANCE_INSIGHTS_DAYS = 7
 APPLY_METHOD = "pending-reboot"
 
 
@@ -138,10 +146,10 @@ class TasksDatabase(pulumi.ComponentResource):
         self.parameter_group = aws.rds.ClusterParameterGroup(
             name,
             family=parameter_group_family(settings.engine_version),
-            description=f"TLS-only connections to {name}",
+            description=f"TLS-only connections and query logging of {name}",
             parameters=[
                 aws.rds.ClusterParameterGroupParameterArgs(name=key, value=value, apply_method=APPLY_METHOD)
-                for key, value in TLS_PARAMETERS.items()
+                for key, value in CLUSTER_PARAMETERS.items()
             ],
             opts=child,
         )
@@ -193,6 +201,7 @@ class TasksDatabase(pulumi.ComponentResource):
             # The log groups first, or RDS creates them itself (unencrypted, never expiring).
             opts=pulumi.ResourceOptions.merge(kept, pulumi.ResourceOptions(depends_on=self.log_groups)),
         )
+        self._data_key_arn = args.data_key_arn
         self.writer = self._instance(name, "writer", promotion_tier=0, opts=kept)
         self.reader = (
             self._instance(name, "reader", promotion_tier=1, opts=kept) if settings.reader_instance else None
@@ -258,5 +267,10 @@ class TasksDatabase(pulumi.ComponentResource):
             db_subnet_group_name=self.subnet_group.name,
             publicly_accessible=False,
             promotion_tier=promotion_tier,
+            # Database load per query and wait, encrypted with the data key (RDS uses it through the
+            # key's kms:ViaService grant); the 7-day retention costs nothing.
+            performance_insights_enabled=True,
+            performance_insights_retention_period=PERFORMANCE_INSIGHTS_DAYS,
+            performance_insights_kms_key_id=self._data_key_arn,
             opts=opts,
         )

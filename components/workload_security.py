@@ -310,6 +310,11 @@ class AccessLogBucket(pulumi.ComponentResource):
                         noncurrent_days=NONCURRENT_DAYS
                     )
                 ),
+            ), aws.s3.BucketLifecycleConfigurationRuleArgs(
+                # For the whole bucket, not only the logs' prefix: no upload is left to pile up anywhere.
+                id="abort-incomplete-uploads",
+                status="Enabled",
+                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(),
                 abort_incomplete_multipart_upload=(
                     aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
                         days_after_initiation=ABORT_UPLOAD_DAYS

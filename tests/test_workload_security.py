@@ -192,9 +192,16 @@ def test_aurora_accepts_tls_connections_only(stack: str, recordings: dict[str, R
     cluster = recording.one(CLUSTER).inputs
     assert cluster["dbClusterParameterGroupName"] == group.outputs["name"]
     assert group.inputs["family"] == f"aurora-postgresql{cluster['engineVersion'].split('.')[0]}"
-    assert group.inputs["parameters"] == [
-        {"name": "rds.force_ssl", "value": "1", "applyMethod": "pending-reboot"}
-    ]
+    parameters = {p["name"]: p["value"] for p in group.inputs["parameters"]}
+    assert parameters["rds.force_ssl"] == "1"
+    # Query logging (CKV2_AWS_27) without the data: schema changes and statements over a second.
+    assert parameters["log_statement"] == "ddl" and parameters["log_min_duration_statement"] == "1000"
+    assert {p["applyMethod"] for p in group.inputs["parameters"]} == {"pending-reboot"}
+    # Performance Insights (CKV_AWS_353): the free 7-day retention, encrypted with the data key.
+    for instance in recording.of_type("aws:rds/clusterInstance:ClusterInstance"):
+        assert instance.inputs["performanceInsightsEnabled"] is True
+        assert instance.inputs["performanceInsightsRetentionPeriod"] == 7
+        assert instance.inputs["performanceInsightsKmsKeyId"] == cluster["kmsKeyId"]
     assert TASKS_IMAGE.database_tls  # the image's JDBC client tries TLS first (sslmode=prefer)
 
 
@@ -240,10 +247,13 @@ def test_the_alb_writes_access_logs_to_a_private_expiring_bucket(
     ownership = on_bucket("bucketOwnershipControls:BucketOwnershipControls")
     assert ownership["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
     assert on_bucket("bucketVersioning:BucketVersioning")["versioningConfiguration"] == {"status": "Enabled"}
-    (rule,) = on_bucket("bucketLifecycleConfiguration:BucketLifecycleConfiguration")["rules"]
+    rule, abort = on_bucket("bucketLifecycleConfiguration:BucketLifecycleConfiguration")["rules"]
     assert rule["status"] == "Enabled" and rule["filter"] == {"prefix": "alb/"}
     assert rule["expiration"] == {"days": days}
     assert rule["noncurrentVersionExpiration"] == {"noncurrentDays": 1}
+    # Incomplete uploads are aborted in the whole bucket (CKV_AWS_300), not only under alb/.
+    assert abort["status"] == "Enabled" and abort["filter"] == {}
+    assert abort["abortIncompleteMultipartUpload"] == {"daysAfterInitiation": 1}
     # Production keeps the bucket and its logs when the stack goes; elsewhere destroy empties it.
     assert bucket.inputs["forceDestroy"] is (stack != "prod") and bucket.protect is (stack == "prod")
 
