@@ -6,6 +6,9 @@ as the ``StackReference`` would. For every stack the plan shows the resources pe
 resource's provider → its ``allowed_account_ids`` → the account key from the org outputs), a tree by
 parent, the validation results (config, providers, CrossGuard policies when ``policies/guardrails.py``
 exists) and a summary. No credentials, no Pulumi CLI, no network.
+
+This module runs the programs and the checks; the report model is ``deploy/plan_report.py`` and its
+text form ``deploy/plan_render.py``.
 """
 
 from __future__ import annotations
