@@ -355,8 +355,7 @@ def cmd_operation(args: argparse.Namespace, services: Services) -> int:
 
     readiness = smoke = None
     if operation == "up":
-        from deploy.plan import target_accounts
-        from deploy.readiness import AccountReadiness
+        from deploy.readiness import AccountReadiness, target_accounts
         from deploy.smoke import SmokeCheck
 
         def accounts_for(stack: str, org_outputs: Mapping[str, Any]) -> list[tuple[str, str, str]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -28,6 +29,44 @@ AccountsFor = Callable[[str, Mapping[str, Any]], list[tuple[str, str, str]]]
 
 def role_arn(account_id: str, role_name: str) -> str:
     return f"arn:aws:iam::{account_id}:role/{role_name}"
+
+
+def target_accounts(stack: str, org_outputs: Mapping[str, Any], root: Path | None = None
+                    ) -> list[tuple[str, str, str]]:
+    """(account key, account id, role ARN) for each account the stack's providers assume a role in.
+
+    Found by running the environment's program under mocks with the real org outputs, so it always
+    matches what the program will do. If that is impossible, every member account with the org's
+    access role. ``root``: the project directory (default: this checkout).
+    """
+    # Imported here: the config layer and the mock runtime are needed only by this function.
+    from components import config as stack_config
+    from deploy.plan import account_names, simulate_stack
+
+    names = account_names(org_outputs)
+    try:
+        raw = stack_config.read_stack_file(stack, root or stack_config.PROJECT_ROOT)
+        settings = stack_config.load(stack, raw)
+        if not isinstance(settings, stack_config.EnvConfig):
+            return []
+        recording = simulate_stack(stack, settings, raw, {settings.org_stack: org_outputs})
+    except Exception:
+        role = str(org_outputs.get("access_role_name") or DEFAULT_ROLE)
+        return [
+            (key, str(account_id), role_arn(str(account_id), role))
+            for key, account_id in (org_outputs.get("accounts") or {}).items()
+        ]
+    result: dict[str, tuple[str, str, str]] = {}
+    for provider in recording.resources:
+        if not provider.is_provider:
+            continue
+        allowed = provider.provider_setting("allowedAccountIds") or []
+        for role in provider.provider_setting("assumeRoles") or []:
+            arn = role.get("roleArn") if isinstance(role, Mapping) else None
+            if arn and len(allowed) == 1:
+                account_id = str(allowed[0])
+                result[arn] = (names.get(account_id, account_id), account_id, str(arn))
+    return list(result.values())
 
 
 def wait_for_account(

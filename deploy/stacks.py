@@ -20,17 +20,16 @@ class StackSpec:
     """One stack and where it sits in the order.
 
     ``needs``: stacks whose outputs this one reads; they must exist before it and are destroyed after
-    it. ``gated_by``: stacks that, in a sequential run, must pass their smoke check before this one
-    starts (pre gates prod). ``--parallel`` drops the gates but never the needs. ``production``: a
-    stack that ``destroy`` selects only when it is named, like ``org`` (policies/production.py, the one
-    definition config, program and policy pack share).
+    it. In a sequential run a failure, a failed smoke check included, stops the stacks after it
+    (deploy/orchestrator.py); ``--parallel`` runs stacks together but never before their needs.
+    ``production``: a stack that ``destroy`` selects only when it is named, like ``org``
+    (policies/production.py, the one definition config, program and policy pack share).
     """
 
     name: str
     layer: str  # "org" or "environment"
     description: str
     needs: tuple[str, ...] = ()
-    gated_by: tuple[str, ...] = ()
 
     @property
     def is_environment(self) -> bool:
@@ -44,7 +43,7 @@ class StackSpec:
 STACKS: tuple[StackSpec, ...] = (
     StackSpec(ORG, "org", "landing zone and Identity Center (management account)"),
     StackSpec("pre", "environment", "pre-production environment", needs=(ORG,)),
-    StackSpec("prod", "environment", "production environment", needs=(ORG,), gated_by=("pre",)),
+    StackSpec("prod", "environment", "production environment", needs=(ORG,)),
 )
 ORDER: tuple[str, ...] = tuple(spec.name for spec in STACKS)
 _BY_NAME = {spec.name: spec for spec in STACKS}

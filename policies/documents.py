@@ -17,7 +17,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -309,7 +309,3 @@ def _display(path: Path) -> str:
         return str(path.resolve().relative_to(POLICIES_DIR.parent))
     except ValueError:
         return str(path)
-
-
-def iter_files(directory: Path) -> Iterable[Path]:
-    return sorted(directory.glob("*.json"))

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from components import config, program
-from deploy import plan
+from deploy import plan, readiness
 from deploy.cli import Services, main
 from deploy.simulate import Recording
 
@@ -257,7 +257,7 @@ def test_the_readiness_wait_targets_the_accounts_the_environment_assumes_roles_i
                 account_id = outputs["accounts"][value["key"]]
                 role = value.get("roleName") or outputs["access_role_name"]
                 expected.add((value["key"], account_id, f"arn:aws:iam::{account_id}:role/{role}"))
-        assert set(plan.target_accounts(stack, outputs)) == expected
+        assert set(readiness.target_accounts(stack, outputs)) == expected
 
 
 def test_without_a_runnable_program_the_wait_covers_every_member_account(
@@ -268,7 +268,7 @@ def test_without_a_runnable_program_the_wait_covers_every_member_account(
 
     monkeypatch.setattr(program, "environment_program", unfinished)
     outputs = {"accounts": {"sandbox": "222222222222", "idp-pre": "333333333333"}, "access_role_name": "Ops"}
-    assert plan.target_accounts("pre", outputs) == [
+    assert readiness.target_accounts("pre", outputs) == [
         ("sandbox", "222222222222", "arn:aws:iam::222222222222:role/Ops"),
         ("idp-pre", "333333333333", "arn:aws:iam::333333333333:role/Ops"),
     ]
