@@ -266,7 +266,7 @@ def load_policies(
     stack files (``deploy.policy_config``), ``override`` (the user's ``--policy-config``) on top.
     """
     if not (root / "policies" / "guardrails.py").is_file():
-        return None, "skipped: policies/guardrails.py is not there yet"
+        return None, "skipped: policies/guardrails.py is missing from this checkout"
     try:
         guardrails = importlib.import_module("policies.guardrails")
     except Exception as error:
