@@ -25,7 +25,6 @@ from typing import Any
 from pulumi_policy import PolicyResource
 from pulumi_policy.proxy import UnknownValueError
 
-from policies import guardrails as g
 from policies.production import (
     identity_account_problem,
     image_problem,
@@ -33,6 +32,7 @@ from policies.production import (
     web_url_problem,
     workload_account_problem,
 )
+from policies.rules import base as g
 
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
 RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"

@@ -1,0 +1,215 @@
+"""The idle monthly cost estimate of a stack (list prices in ``policies/prices.json``) and the advisory
+rule that compares it with a threshold.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pulumi_policy import PolicyResource
+
+from policies.rules.base import (
+    AUTOSCALING_TARGET,
+    AWSX_VPC,
+    ECS_SERVICE,
+    ELASTIC_IP,
+    KMS_KEY,
+    LOAD_BALANCERS,
+    NAT_GATEWAY,
+    RDS_CLUSTER,
+    RDS_CLUSTER_INSTANCE,
+    SECRET,
+    TASK_DEFINITION,
+    Context,
+    Props,
+    StackFinding,
+    StackIndex,
+    _first,
+    _get,
+    _internet_facing,
+    _is_list,
+    _items,
+    _known,
+    _number,
+)
+
+PRICES_FILE = Path(__file__).resolve().parent / "prices.json"
+
+
+# --- Cost --------------------------------------------------------------------------------------
+
+
+@functools.cache
+def load_prices(path: Path = PRICES_FILE) -> Mapping[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class CostLine:
+    item: str
+    quantity: float
+    unit: str
+    monthly_usd: float
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    """The idle monthly cost of a stack: what it costs with no traffic at all."""
+
+    lines: tuple[CostLine, ...]
+    currency: str
+    region: str
+    usage_based: tuple[str, ...] = ()  # what the stack is billed for by use, not counted here
+
+    @property
+    def total(self) -> float:
+        return round(sum(line.monthly_usd for line in self.lines), 2)
+
+    def summary(self) -> str:
+        parts = [f"{line.item} {line.quantity:g} {line.unit} ${line.monthly_usd:.2f}" for line in self.lines]
+        usage = f"; not counted (usage-based): {'; '.join(self.usage_based)}" if self.usage_based else ""
+        return f"${self.total:.2f}/month ({'; '.join(parts) or 'nothing billed while idle'}){usage}"
+
+
+def estimate_idle_cost(resources: Sequence[PolicyResource],
+                       prices: Mapping[str, Any] | None = None) -> CostEstimate:
+    """Idle monthly cost of NAT gateways, load balancers, Aurora minimum capacity, Fargate tasks, public
+    IPv4 addresses, KMS keys and Secrets Manager secrets, from the price table (``policies/prices.json``),
+    and the usage-based charges the stack will also incur (named, not counted)."""
+    prices = prices or load_prices()
+    hourly, hours = prices["hourly"], float(prices["hoursPerMonth"])
+    index = StackIndex(resources)
+    lines: list[CostLine] = []
+
+    def add(item: str, quantity: float, unit: str, price: float) -> None:
+        if quantity:
+            lines.append(CostLine(item, quantity, unit, round(quantity * price * hours, 2)))
+
+    nat_gateways = [r for r in index.of_type(NAT_GATEWAY)
+                    if _known(r.props, "connectivityType") in (None, "public")]
+    vpc_nats = sum(_awsx_nat_gateways(vpc, index) for vpc in index.of_type(AWSX_VPC))
+    add("NAT gateways", len(nat_gateways) + vpc_nats, "gateway(s)", hourly["natGateway"])
+
+    load_balancers = index.of_type(*LOAD_BALANCERS)
+    add("load balancers", len(load_balancers), "load balancer(s)", hourly["loadBalancer"])
+
+    add("Aurora Serverless v2 minimum", _aurora_min_acus(index), "ACU", hourly["auroraServerlessV2Acu"])
+
+    tasks = _fargate_tasks(index)
+    for group in tasks:
+        arch = "Arm64" if group.architecture == "ARM64" else "X86"
+        label = "arm64" if arch == "Arm64" else "x86"
+        add(f"Fargate {label} vCPU", group.vcpu * group.count, "vCPU", hourly[f"fargate{arch}Vcpu"])
+        add(f"Fargate {label} memory", group.memory_gb * group.count, "GB", hourly[f"fargate{arch}Gb"])
+
+    public_ips = len(index.of_type(ELASTIC_IP)) + vpc_nats
+    for load_balancer in load_balancers:
+        if _internet_facing(load_balancer):
+            subnets = _items(_known(load_balancer.props, "subnets")) or _items(
+                _known(load_balancer.props, "subnetMappings"))
+            public_ips += max(len(subnets), 2)  # one address per AZ; at least two AZs
+    public_ips += sum(group.count for group in tasks if group.public_ip)
+    add("public IPv4 addresses", public_ips, "address(es)", hourly["publicIpv4Address"])
+    monthly = prices.get("monthly", {})
+    for item, kind, unit, price in (("KMS keys", KMS_KEY, "key(s)", "kmsKey"),
+                                    ("Secrets Manager secrets", SECRET, "secret(s)", "secretsManagerSecret")):
+        count = len(index.of_type(kind))
+        if count and price in monthly:
+            lines.append(CostLine(item, count, unit, round(count * float(monthly[price]), 2)))
+    usage = prices.get("usageBased", {})
+    present = {kind for kind in usage if index.of_type(kind)}
+    if len(nat_gateways) + vpc_nats:
+        present.add("natGateways")
+    return CostEstimate(tuple(lines), str(prices.get("currency", "USD")), str(prices.get("region", "")),
+                        tuple(usage[kind] for kind in usage if kind in present))
+
+
+def _awsx_nat_gateways(vpc: PolicyResource, index: StackIndex) -> int:
+    """NAT gateways an awsx VPC will create, from its inputs, unless its children are visible."""
+    if any(index.descends_from(nat, vpc) for nat in index.of_type(NAT_GATEWAY)):
+        return 0
+    nat = _known(vpc.props, "natGateways")
+    if _is_list(nat):  # the component's output: the gateways themselves
+        return len(nat)
+    strategy = _get(nat, "strategy") or "OnePerAz"
+    if strategy == "None":
+        return 0
+    if strategy == "Single":
+        return 1
+    zones = _items(_known(vpc.props, "availabilityZoneNames"))
+    return len(zones) or int(_number(_known(vpc.props, "numberOfAvailabilityZones")) or 3)
+
+
+def _aurora_min_acus(index: StackIndex) -> float:
+    clusters = [c for c in index.of_type(RDS_CLUSTER) if _is_aurora_state(c.props)]
+    total = 0.0
+    for instance in index.of_type(RDS_CLUSTER_INSTANCE):
+        if _known(instance.props, "instanceClass") != "db.serverless":
+            continue
+        owners = index.referenced(instance, "clusterIdentifier", (RDS_CLUSTER,),
+                                  keys=("id", "clusterIdentifier"))
+        cluster = _first(owners) or (clusters[0] if len(clusters) == 1 else None)
+        if cluster is not None:
+            total += _number(_get(cluster.props, "serverlessv2ScalingConfiguration", "minCapacity")) or 0.0
+    return total
+
+
+def _is_aurora_state(props: Props) -> bool:
+    return str(_known(props, "engine") or "").startswith("aurora")
+
+
+@dataclass(frozen=True)
+class FargateTasks:
+    """The idle tasks of one Fargate service."""
+
+    architecture: str  # ARM64 or X86_64
+    vcpu: float  # per task
+    memory_gb: float  # per task
+    count: int
+    public_ip: bool
+
+
+def _fargate_tasks(index: StackIndex) -> list[FargateTasks]:
+    """Each Fargate service's idle task count (autoscaling minimum, else desired count) and size."""
+    definitions = index.of_type(TASK_DEFINITION)
+    targets = [t for t in index.of_type(AUTOSCALING_TARGET)
+               if _known(t.props, "scalableDimension") == "ecs:service:DesiredCount"]
+    services = [s for s in index.of_type(ECS_SERVICE) if _known(s.props, "launchType") in (None, "FARGATE")]
+    tasks = []
+    for service in services:
+        found = index.referenced(service, "taskDefinition", (TASK_DEFINITION,), keys=("arn", "id"))
+        definition = _first(found) or (definitions[0] if len(definitions) == 1 else None)
+        if definition is None:
+            continue
+        name = str(_known(service.props, "name") or "")
+        scaled = [t for t in targets
+                  if name and str(_known(t.props, "resourceId") or "").endswith(f"/{name}")]
+        if not scaled and len(targets) == 1 and len(services) == 1:
+            scaled = targets
+        count = _number(_known(scaled[0].props, "minCapacity")) if scaled else None
+        if count is None:
+            count = _number(_known(service.props, "desiredCount")) or 0
+        tasks.append(FargateTasks(
+            architecture=str(_get(definition.props, "runtimePlatform", "cpuArchitecture") or "X86_64"),
+            vcpu=(_number(_known(definition.props, "cpu")) or 0) / 1024,
+            memory_gb=(_number(_known(definition.props, "memory")) or 0) / 1024,
+            count=int(count),
+            public_ip=_get(service.props, "networkConfiguration", "assignPublicIp") is True,
+        ))
+    return tasks
+
+
+def idle_cost(resources: Sequence[PolicyResource], ctx: Context) -> Iterator[StackFinding]:
+    """Advisory: the stack's estimated idle monthly cost is over the configured threshold (production
+    stacks, which run more for availability, have their own)."""
+    estimate = estimate_idle_cost(resources)
+    production = ctx.stack in ctx.config["productionStacks"]
+    threshold = float(ctx.config["productionMonthlyThresholdUsd" if production else "monthlyThresholdUsd"])
+    if estimate.total > threshold:
+        yield (f"estimated idle cost {estimate.summary()} is over the threshold of ${threshold:.2f}/month "
+               f"({estimate.region} on-demand prices)"), None
