@@ -33,8 +33,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from components import load_once
 from components.settings import derived
 from components.settings.base import (
     ACCOUNT_ID,
@@ -79,6 +80,7 @@ from components.settings.production import (
     check_stack_identity,
     user_pool_protections,
 )
+from components.settings.resolved import EnvResolved, OrgResolved, not_resolved
 from components.settings.resource_names import check_resource_names
 from components.settings.tasks_service import (
     ApiSettings,
@@ -118,6 +120,11 @@ class OrgConfig(Model):
     # Accounts in the organization, the management account included: AWS's default quota is 10.
     account_quota: int = Field(default=10, ge=1)
     identity_center: IdentityCenterSettings = IdentityCenterSettings()
+    _resolved: OrgResolved | None = PrivateAttr(default=None)  # set by `load`
+
+    @property
+    def resolved(self) -> OrgResolved:  # what the program declares from (components/settings/resolved.py)
+        return self._resolved or not_resolved(self)
 
 
 # --------------------------------------------------------------------------------------------
@@ -145,6 +152,11 @@ class EnvConfig(Model):
     api: ApiSettings = ApiSettings()
     frontend: FrontendSettings = FrontendSettings()
     logging: LoggingSettings = LoggingSettings()  # components/settings/workload_logging.py
+    _resolved: EnvResolved | None = PrivateAttr(default=None)  # set by `load`
+
+    @property
+    def resolved(self) -> EnvResolved:  # what the program declares from (components/settings/resolved.py)
+        return self._resolved or not_resolved(self)
 
     @model_validator(mode="before")
     @classmethod
@@ -179,11 +191,11 @@ class EnvConfig(Model):
 
     @property
     def user_pool_deletion_protection(self) -> bool:
-        return user_pool_protections(self, stack_file(self.environment)).deletion_protection
+        return self.resolved.user_pool.deletion_protection
 
     @property
     def user_pool_protect(self) -> bool:
-        return user_pool_protections(self, stack_file(self.environment)).protect
+        return self.resolved.user_pool.protect
 
 
 # --------------------------------------------------------------------------------------------
@@ -195,8 +207,12 @@ def load(stack: str, raw: Mapping[str, Any], source: str | None = None) -> OrgCo
     """Validate raw config values (keys without the project namespace) for a stack.
 
     Raises ConfigError with a one-line message naming ``source`` (default: the stack file) and the key.
+    The config returned carries what the checks resolved (``.resolved``): the program declares from it.
     """
     source = source or stack_file(stack)
+    load_key = load_once.key(stack, source, raw)
+    if (loaded := load_once.recall(load_key)) is not None:
+        return loaded  # validated already in this run (components/load_once.py)
     model: type[OrgConfig] | type[EnvConfig] = OrgConfig if stack == ORG_STACK else EnvConfig
     if model is OrgConfig:
         raw, _ = derive_emails(raw, source)
@@ -208,9 +224,10 @@ def load(stack: str, raw: Mapping[str, Any], source: str | None = None) -> OrgCo
         first = error.errors()[0]
         raise ConfigError(source, _key(first["loc"]), _message(first)) from None
     if isinstance(config, OrgConfig):
-        check_org(config, source)
+        config._resolved = check_org(config, source)
     else:
-        check_env(config, source)
+        config._resolved = check_env(config, source)
+    load_once.remember(load_key, config)
     return config
 
 
@@ -364,8 +381,10 @@ def config_env(stack: str, raw: Mapping[str, Any]) -> dict[str, str]:
 # --------------------------------------------------------------------------------------------
 
 
-def check_org(config: OrgConfig, source: str) -> None:
-    """Checks that span several keys; each raises ConfigError naming the offending key."""
+def check_org(config: OrgConfig, source: str) -> OrgResolved:
+    """Checks that span several keys; each raises ConfigError naming the offending key.
+
+    Returns the documents and assignments they resolved on the way."""
     key = f"{PROJECT}:organizationalUnits"
     ous = set()
     for index, path in enumerate(config.organizational_units):
@@ -454,9 +473,11 @@ def check_org(config: OrgConfig, source: str) -> None:
                 key,
                 f"OU '{target}' would hold {count + 1} SCPs with FullAWSAccess; the limit is {limit}",
             )
-    check_quarantine_exemption(config, load_scps(config, source), source)
-    check_identity_center(config, source)
+    scps = load_scps(config, source)
+    check_quarantine_exemption(config, scps, source)
+    identity_center = check_identity_center(config, source)
     check_resource_names(config, source)  # after the checks above: entries are otherwise valid
+    return OrgResolved(scps, identity_center.inline_policies, identity_center.assignments)
 
 
 _PRINCIPAL_EXEMPTIONS = ("ArnNotLike", "ArnNotEquals", "StringNotLike", "StringNotEquals")
@@ -503,8 +524,8 @@ def load_scps(config: OrgConfig, source: str) -> dict[str, documents.PolicyDocum
     return loaded
 
 
-def check_env(config: EnvConfig, source: str) -> None:
-    """Cross-field checks of an environment stack."""
+def check_env(config: EnvConfig, source: str) -> EnvResolved:
+    """Cross-field checks of an environment stack; returns what they resolved on the way."""
     for tag in config.tags:
         if tag in RESERVED_TAGS:
             raise ConfigError(source, f"{PROJECT}:tags.{tag}", "is set by the program on every resource")
@@ -517,7 +538,7 @@ def check_env(config: EnvConfig, source: str) -> None:
             problem = redirect_url_problem(url, https_only=True)
             if problem:
                 raise ConfigError(source, f"{cognito}.{where}", problem)
-    user_pool_protections(config, source)
+    user_pool = user_pool_protections(config, source)
     if config.cognito.domain_prefix is None:
         check_derived_domain_prefix(config.environment, source)
-    tasks_service_plan(config, source)
+    return EnvResolved(tasks_service=tasks_service_plan(config, source), user_pool=user_pool)

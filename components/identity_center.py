@@ -3,13 +3,13 @@
 Runs in the management account (stack ``org``), after the LandingZone, whose account ids it assigns
 permission sets on. The Identity Center instance itself cannot be created through the API: it is
 enabled once by hand, and :func:`lookup_instance` finds it (or stops the program saying how to enable
-it). Everything else comes from the validated ``identityCenter`` config; inline policies arrive already
-loaded, validated and minified.
+it). Everything else comes from the validated ``identityCenter`` config; inline policies and assignments
+arrive already loaded, validated and resolved.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -21,7 +21,6 @@ from components.settings.identity_center import (
     IdentityUserSettings,
     PermissionSetSettings,
     ResolvedAssignment,
-    resolve_assignments,
 )
 from policies.documents import PolicyDocument
 
@@ -68,6 +67,7 @@ class IdentityCenterArgs:
     instance: IdentityCenterInstance
     account_ids: Mapping[str, pulumi.Input[str]]  # account key -> account id (from the LandingZone)
     inline_policies: Mapping[str, PolicyDocument]  # permission set name -> validated document
+    assignments: Sequence[ResolvedAssignment]  # resolved and checked by components.config.load
 
 
 class IdentityCenter(pulumi.ComponentResource):
@@ -139,7 +139,7 @@ class IdentityCenter(pulumi.ComponentResource):
                 name, permission_set, args.inline_policies.get(permission_set.name), child
             )
 
-        self.resolved_assignments = resolve_assignments(args.config)
+        self.resolved_assignments = list(args.assignments)
         self.assignments = []
         for assignment in self.resolved_assignments:
             principal = (

@@ -1,7 +1,8 @@
 """The stacks' programs: compose the components for a validated config and return the stack outputs.
 
 ``__main__.py`` calls :func:`build` under the real engine; ``python -m deploy plan`` and the tests call
-it under mocks (see ``deploy/simulate.py``). Config is validated before this module declares anything.
+it under mocks (see ``deploy/simulate.py``). Config is validated before this module declares anything,
+and arrives resolved (``config.resolved``: policy documents, assignments, the Tasks Service plan).
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ from components.landing_zone import LandingZone, LandingZoneArgs
 from components.production_accounts import check_production_accounts
 from components.providers import OrgStack, account_provider, awsx_provider, role_arn
 from components.settings.environment import AccountAccess, derived_domain_prefix
-from components.settings.identity_center import load_permission_set_policies
-from components.settings.tasks_service import tasks_service_plan
 from components.tasks_stack import declare_frontend_app, declare_tasks_service
 
 MANAGED_BY = "pulumi/landing-zone"
@@ -31,8 +30,7 @@ MANAGED_BY = "pulumi/landing-zone"
 
 def org_program(config: OrgConfig) -> dict[str, Any]:
     """Stack ``org``: the landing zone (and Identity Center) in the management account."""
-    scps = stack_config.load_scps(config, stack_config.stack_file(stack_config.ORG_STACK))
-    inline_policies = load_permission_set_policies(config)
+    resolved = config.resolved  # documents and assignments, validated by stack_config.load
     management = account_provider(
         "management",
         account_id=config.management_account_id,
@@ -43,14 +41,18 @@ def org_program(config: OrgConfig) -> dict[str, Any]:
     sso_instance = lookup_instance(management, config.identity_center.region or config.region)
     landing_zone = LandingZone(
         "landing-zone",
-        LandingZoneArgs(config=config, service_control_policies=scps),
+        LandingZoneArgs(config=config, service_control_policies=resolved.service_control_policies),
         opts=pulumi.ResourceOptions(providers={"aws": management}),
     )
     account_ids = {key: account.id for key, account in landing_zone.accounts.items()}
     identity_center = IdentityCenter(
         "identity-center",
         IdentityCenterArgs(
-            config=config, instance=sso_instance, account_ids=account_ids, inline_policies=inline_policies
+            config=config,
+            instance=sso_instance,
+            account_ids=account_ids,
+            inline_policies=resolved.inline_policies,
+            assignments=resolved.assignments,
         ),
         opts=pulumi.ResourceOptions(providers={"aws": management}),
     )
@@ -104,7 +106,7 @@ def environment_program(config: EnvConfig) -> dict[str, Any]:
     org = OrgStack.read(config.org_stack, source=source)
     references = org_references.resolve_config(config, org.outputs, source)
     check_production_accounts(config, org.outputs, source)  # where production's accounts sit in the org
-    tasks_plan = tasks_service_plan(config, source)
+    tasks_plan = config.resolved.tasks_service  # resolved by stack_config.load
     org.declare_reference()
     providers = environment_providers(config, org, references)
 

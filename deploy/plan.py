@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from components import config as stack_config
+from components import load_once
 from deploy import checklist, org_references, stacks
 from deploy.plan_render import render, render_stack, render_summary, render_tree
 from deploy.plan_report import (
@@ -339,7 +340,13 @@ def run_plan(
 
     ``policy_override``: the user's policy config (``--policy-config``), over the derived one.
     """
-    selected = stacks.ordered(names)
+    with load_once.once():  # each stack validated once per run, whoever loads it
+        return _run_plan(stacks.ordered(names), root, policies, policy_override)
+
+
+def _run_plan(
+    selected: list[str], root: Path, policies: bool, policy_override: Mapping[str, Any] | None
+) -> PlanReport:
     override = {"override": policy_override} if policy_override is not None else {}
     runner, policy_note = load_policies(root, **override) if policies else (None, "skipped (--no-policies)")
     cost = load_cost_estimator()

@@ -10,7 +10,7 @@ import copy
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from pydantic import Field, field_validator
 
@@ -215,8 +215,17 @@ class OrgView(Protocol):
     def identity_center(self) -> IdentityCenterSettings: ...
 
 
-def check_identity_center(config: OrgView, source: str) -> None:
-    """Cross-field checks of ``identityCenter``; each raises ConfigError naming the offending key."""
+class ResolvedIdentityCenter(NamedTuple):
+    """What :func:`check_identity_center` resolved on the way: the program declares from it."""
+
+    assignments: tuple[ResolvedAssignment, ...]
+    inline_policies: dict[str, documents.PolicyDocument]  # permission set name -> validated document
+
+
+def check_identity_center(config: OrgView, source: str) -> ResolvedIdentityCenter:
+    """Cross-field checks of ``identityCenter``; each raises ConfigError naming the offending key.
+
+    Returns the assignments and inline policies it resolved, so that nothing resolves them again."""
     settings = config.identity_center
     base = f"{PROJECT}:identityCenter"
 
@@ -279,7 +288,7 @@ def check_identity_center(config: OrgView, source: str) -> None:
                 "needs exactly one of managedPolicyArn or customerManagedPolicy",
             )
 
-    resolve_assignments(config, source)
+    assignments = tuple(resolve_assignments(config, source))
     inline_policies = load_permission_set_policies(config, source)
     for index, permission_set in enumerate(settings.permission_sets):
         # What the set holds: its inline policy and the AWS managed policies the analysis knows.
@@ -288,6 +297,7 @@ def check_identity_center(config: OrgView, source: str) -> None:
         held += [d for d in map(managed_policy_document, permission_set.managed_policies) if d is not None]
         check_accepted_risks(permission_set.accepted_risks, held, name=permission_set.name, source=source,
                              where=f"{base}.permissionSets[{index}]")
+    return ResolvedIdentityCenter(assignments, inline_policies)
 
 
 def resolve_assignments(config: OrgView, source: str | None = None) -> list[ResolvedAssignment]:
