@@ -25,7 +25,6 @@ re-exported here, for convenience: ``PROJECT``, ``ORG_STACK``, ``ConfigError``, 
 
 from __future__ import annotations
 
-import fnmatch
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -91,6 +90,7 @@ from components.settings.tasks_service import (
 )
 from components.settings.workload_logging import LoggingSettings
 from policies import documents
+from policies.access_role import ORGANIZATION_ACCESS_ROLE, exempts_role
 from policies.production import is_production_stack
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -108,7 +108,7 @@ class OrgConfig(Model):
     region: str = "us-east-1"
     # Member accounts', budget recipients' and Identity Center users' e-mails where not set explicitly.
     email_pattern: str | None = None
-    access_role_name: str = Field(default="OrganizationAccountAccessRole", pattern=ROLE_NAME)
+    access_role_name: str = Field(default=ORGANIZATION_ACCESS_ROLE, pattern=ROLE_NAME)
     organization: OrganizationSettings = OrganizationSettings()
     organizational_units: tuple[str, ...] = DEFAULT_OUS
     suspended_ou: str = "Suspended"
@@ -470,7 +470,6 @@ def check_quarantine_exemption(
     Otherwise a changed ``accessRoleName`` would lock the automation out of the accounts it has to
     clean up and close.
     """
-    access_role = f"arn:aws:iam::123456789012:role/{config.access_role_name}"
     for index, scp in enumerate(config.service_control_policies):
         if config.suspended_ou not in scp.targets:
             continue
@@ -481,7 +480,7 @@ def check_quarantine_exemption(
             if operator in _PRINCIPAL_EXEMPTIONS
             for pattern in documents.as_list(condition.get("aws:PrincipalArn"))
         ]
-        if exemptions and not any(fnmatch.fnmatchcase(access_role, p) for p in exemptions):
+        if exemptions and not any(exempts_role(p, config.access_role_name) for p in exemptions):
             raise ConfigError(
                 source,
                 f"{PROJECT}:serviceControlPolicies[{index}].file",

@@ -11,6 +11,7 @@ from typing import Any
 from pulumi_policy import PolicyResource
 
 from policies import documents
+from policies.access_role import SAMPLE_ACCOUNT_ID, exempts_role, role_arn
 from policies.rules.base import (
     ISO_DURATION,
     ORG_POLICY,
@@ -74,13 +75,12 @@ def quarantine_statement(statement: Any, access_role: str) -> bool:
     key, values = next(iter(clause.items()))
     if str(key).lower() != "aws:principalarn":
         return False
-    access = f"arn:aws:iam::123456789012:role/{access_role}"
-    others = ("arn:aws:iam::123456789012:role/AnyOtherRole", "arn:aws:iam::123456789012:user/anyone")
+    others = (role_arn(SAMPLE_ACCOUNT_ID, "AnyOtherRole"), f"arn:aws:iam::{SAMPLE_ACCOUNT_ID}:user/anyone")
     for pattern in documents.as_list(values):
         if not isinstance(pattern, str):
             continue
         if operator in ("ArnNotLike", "ArnNotEquals", "StringNotLike"):
-            exempts = fnmatch.fnmatchcase(access, pattern)
+            exempts = exempts_role(pattern, access_role)
             too_wide = any(fnmatch.fnmatchcase(other, pattern) for other in others)
         elif operator == "StringNotEquals":  # exact: an access role in one account only
             exempts, too_wide = False, False
