@@ -12,8 +12,8 @@ from pulumi_policy import PolicyResource
 
 from policies import documents
 from policies.access_role import SAMPLE_ACCOUNT_ID, exempts_role, role_arn
+from policies.aws_service_rules import duration_seconds
 from policies.rules.base import (
-    ISO_DURATION,
     ORG_POLICY,
     ORG_POLICY_ATTACHMENT,
     ORGANIZATION,
@@ -124,14 +124,6 @@ def _quarantines(props: Props, access_role: str) -> bool:
     return any(quarantine_statement(s, access_role) for s in documents.statements(document))
 
 # --- Identity Center ---------------------------------------------------------------------------
-
-
-def duration_seconds(value: str) -> int | None:
-    match = ISO_DURATION.match(value)
-    if not match or not any(match.groups()):
-        return None
-    hours, minutes, seconds = (int(part or 0) for part in match.groups())
-    return hours * 3600 + minutes * 60 + seconds
 
 
 def permission_set_session(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:

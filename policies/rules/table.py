@@ -8,12 +8,12 @@ from pulumi_policy import EnforcementLevel
 
 from policies import aws_values
 from policies.access_role import ORGANIZATION_ACCESS_ROLE
+from policies.aws_service_rules import ISO_DURATION
 from policies.cost import idle_cost
 from policies.production import PRODUCTION_STACKS
 from policies.rules.base import (
     AWSX_FARGATE_SERVICE,
     AWSX_TASK_DEFINITIONS,
-    ISO_DURATION,
     LOAD_BALANCERS,
     LOG_GROUP,
     ORG_POLICY,
