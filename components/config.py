@@ -97,7 +97,7 @@ from components.stack_files import read_pulumi_config as read_pulumi_config
 from components.stack_files import read_stack_file as read_stack_file
 from components.stack_files import read_stack_file_config as read_stack_file_config
 from policies import documents
-from policies.access_role import ORGANIZATION_ACCESS_ROLE, exempts_role
+from policies.access_role import ORGANIZATION_ACCESS_ROLE, PRINCIPAL_EXEMPTION_OPERATORS, exempts_role
 from policies.production import is_production_stack
 
 # --- Org stack --------------------------------------------------------------------------------
@@ -346,9 +346,6 @@ def check_org(config: OrgConfig, source: str) -> None:
     check_resource_names(config, source)  # after the checks above: entries are otherwise valid
 
 
-_PRINCIPAL_EXEMPTIONS = ("ArnNotLike", "ArnNotEquals", "StringNotLike", "StringNotEquals")
-
-
 def check_quarantine_exemption(
     config: OrgConfig, scps: Mapping[str, documents.PolicyDocument], source: str
 ) -> None:
@@ -364,7 +361,7 @@ def check_quarantine_exemption(
             pattern
             for statement in documents.statements(scps[scp.name].document)
             for operator, condition in (statement.get("Condition") or {}).items()
-            if operator in _PRINCIPAL_EXEMPTIONS
+            if operator in PRINCIPAL_EXEMPTION_OPERATORS
             for pattern in documents.as_list(condition.get("aws:PrincipalArn"))
         ]
         if exemptions and not any(exempts_role(p, config.access_role_name) for p in exemptions):

@@ -11,6 +11,8 @@ import fnmatch
 ORGANIZATION_ACCESS_ROLE = "OrganizationAccountAccessRole"
 # Any account id: SCP exemptions are matched against a role's ARN in some account.
 SAMPLE_ACCOUNT_ID = "123456789012"
+# Condition operators by which an SCP statement leaves out principals (``aws:PrincipalArn``).
+PRINCIPAL_EXEMPTION_OPERATORS = ("ArnNotLike", "ArnNotEquals", "StringNotLike", "StringNotEquals")
 
 
 def role_arn(account_id: str, role_name: str) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 from pulumi_policy import PolicyResource
 
 from policies import documents
-from policies.access_role import SAMPLE_ACCOUNT_ID, exempts_role, role_arn
+from policies.access_role import PRINCIPAL_EXEMPTION_OPERATORS, SAMPLE_ACCOUNT_ID, exempts_role, role_arn
 from policies.aws_service_rules import duration_seconds
 from policies.rules.base import (
     ORG_POLICY,
@@ -79,13 +79,13 @@ def quarantine_statement(statement: Any, access_role: str) -> bool:
     for pattern in documents.as_list(values):
         if not isinstance(pattern, str):
             continue
-        if operator in ("ArnNotLike", "ArnNotEquals", "StringNotLike"):
-            exempts = exempts_role(pattern, access_role)
-            too_wide = any(fnmatch.fnmatchcase(other, pattern) for other in others)
-        elif operator == "StringNotEquals":  # exact: an access role in one account only
+        if operator not in PRINCIPAL_EXEMPTION_OPERATORS:
+            return False
+        if operator == "StringNotEquals":  # exact: an access role in one account only
             exempts, too_wide = False, False
         else:
-            return False
+            exempts = exempts_role(pattern, access_role)
+            too_wide = any(fnmatch.fnmatchcase(other, pattern) for other in others)
         if exempts and not too_wide:
             return True
     return False
