@@ -9,7 +9,8 @@ reported as a ``ConfigError`` whose message is one line naming the stack file an
 The same loader serves ``pulumi up`` (values read through ``pulumi.Config``), the offline
 ``python -m deploy plan`` and the tests (values read straight from the stack file).
 
-This module holds the two top-level models, the loaders and the checks that span areas. The settings
+This module holds the two top-level models, validation and the checks that span areas; reading the
+stack files and the engine's config is in ``components/stack_files.py`` (re-exported here). The settings
 of each area, with their defaults and their own checks, live in ``components/settings/``:
 
 - ``base``: the project namespace, ``ConfigError``, ``Model``, field types several areas share;
@@ -25,14 +26,11 @@ re-exported here, for convenience: ``PROJECT``, ``ORG_STACK``, ``ConfigError``, 
 
 from __future__ import annotations
 
-import fnmatch
-import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from components import load_once
@@ -92,11 +90,17 @@ from components.settings.tasks_service import (
     tasks_service_plan,
 )
 from components.settings.workload_logging import LoggingSettings
+
+# Reading stack files and the engine's config lives in components/stack_files.py; re-exported here.
+from components.stack_files import PROJECT_ROOT as PROJECT_ROOT
+from components.stack_files import config_env as config_env
+from components.stack_files import project_values as project_values
+from components.stack_files import read_pulumi_config as read_pulumi_config
+from components.stack_files import read_stack_file as read_stack_file
+from components.stack_files import read_stack_file_config as read_stack_file_config
 from policies import documents
+from policies.access_role import ORGANIZATION_ACCESS_ROLE, PRINCIPAL_EXEMPTION_OPERATORS, exempts_role
 from policies.production import is_production_stack
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
 
 # --- Org stack --------------------------------------------------------------------------------
 
@@ -110,7 +114,7 @@ class OrgConfig(Model):
     region: str = "us-east-1"
     # Member accounts', budget recipients' and Identity Center users' e-mails where not set explicitly.
     email_pattern: str | None = None
-    access_role_name: str = Field(default="OrganizationAccountAccessRole", pattern=ROLE_NAME)
+    access_role_name: str = Field(default=ORGANIZATION_ACCESS_ROLE, pattern=ROLE_NAME)
     organization: OrganizationSettings = OrganizationSettings()
     organizational_units: tuple[str, ...] = DEFAULT_OUS
     suspended_ou: str = "Suspended"
@@ -255,125 +259,8 @@ def _message(error: Mapping[str, Any]) -> str:
     return message.removeprefix("Value error, ")
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, except that a key repeated in one mapping is an error.
-
-    PyYAML keeps the last of duplicate keys silently; the Pulumi CLI (Go's yaml.v3) refuses the file
-    ("mapping key ... already defined"). Refusing here too means plan and the engine agree.
-    """
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None,
-                    f"duplicate key '{key}' (line {key_node.start_mark.line + 1}; first on line {seen[key]})",
-                )
-            seen[key] = key_node.start_mark.line + 1
-        return super().construct_mapping(node, deep=deep)
-
-
-def read_stack_file_config(stack: str, root: Path = PROJECT_ROOT) -> dict[str, Any]:
-    """Every key of the ``config:`` block of ``Pulumi.<stack>.yaml``, namespaces included.
-
-    Parsed strictly: bad encoding, bad YAML, duplicate keys or a top level that is not a mapping each
-    raise one ConfigError naming the file (and the line, where known).
-    """
-    source = stack_file(stack)
-    path = root / source
-    if not path.is_file():
-        raise ConfigError(source, "config", f"stack file not found in {root}")
-    content = path.read_bytes()
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = content[: error.start].count(b"\n") + 1
-        raise ConfigError(source, "config", f"is not UTF-8 text (line {line})") from None
-    try:
-        data = yaml.load(text, Loader=_StrictLoader) or {}  # a SafeLoader subclass: no arbitrary objects
-    except yaml.YAMLError as error:
-        raise ConfigError(source, "config", _yaml_problem(error)) from None
-    if not isinstance(data, dict):
-        raise ConfigError(
-            source, "config", f"the file must be a mapping with a 'config:' key, not a {_kind(data)}"
-        )
-    values = data.get("config") or {}
-    if not isinstance(values, dict):
-        raise ConfigError(source, "config", "must be a mapping of keys to values")
-    return dict(values)
-
-
-def _yaml_problem(error: yaml.YAMLError) -> str:
-    if isinstance(error, yaml.MarkedYAMLError):
-        mark = error.problem_mark or error.context_mark
-        where = f" (line {mark.line + 1})" if mark is not None and "line" not in str(error.problem) else ""
-        return f"invalid YAML: {error.problem}{where}"
-    return "invalid YAML: " + str(error).splitlines()[0]
-
-
-def _kind(value: Any) -> str:
-    return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(
-        type(value), type(value).__name__
-    )
-
-
-def project_values(file_config: Mapping[str, Any]) -> dict[str, Any]:
-    """The values of this project's namespace, keys without the ``landing-zone:`` prefix."""
-    prefix = f"{PROJECT}:"
-    return {key[len(prefix) :]: value for key, value in file_config.items() if key.startswith(prefix)}
-
-
-def read_stack_file(stack: str, root: Path = PROJECT_ROOT) -> dict[str, Any]:
-    """Raw values of this project's namespace from ``Pulumi.<stack>.yaml``.
-
-    A key of another namespace than ``landing-zone:``, ``aws:`` or ``pulumi:`` (or an unknown key of
-    the latter two) raises ConfigError: its value would be silently ignored (components/config_keys.py).
-    """
-    from components import config_keys
-
-    file_config = read_stack_file_config(stack, root)
-    config_keys.check(stack_file(stack), file_config)
-    return project_values(file_config)
-
-
 def load_stack_file(stack: str, root: Path = PROJECT_ROOT) -> OrgConfig | EnvConfig:
     return load(stack, read_stack_file(stack, root))
-
-
-def read_pulumi_config(stack: str | None = None) -> dict[str, Any]:
-    """Raw values of this project's namespace as the Pulumi engine passes them to the program,
-    completed with the values ``python -m deploy`` derived for this run (components/settings/derived.py).
-
-    The engine passes the stack's whole config, every namespace included (pkg/resource/deploy/
-    source_eval.go in pulumi/pulumi: ``Target.Config`` goes to the language host as is), so a key
-    outside the allowed namespaces raises ConfigError naming ``Pulumi.<stack>.yaml`` here too.
-    """
-    import os
-
-    import pulumi
-    from pulumi.runtime.config import CONFIG, get_config_env
-
-    from components import config_keys
-
-    engine_config = {**get_config_env(), **CONFIG.get()}
-    config_keys.check(stack_file(stack or pulumi.get_stack()), engine_config)
-    prefix = f"{PROJECT}:"
-    values: dict[str, Any] = {}
-    for key, value in engine_config.items():
-        if key.startswith(prefix):
-            # Structured config arrives as JSON text; scalars stay strings (pydantic coerces them).
-            values[key[len(prefix) :]] = documents.parse_json_text(value)
-    return derived.with_deploy_time_values(pulumi.get_stack(), values, os.environ)
-
-
-def config_env(stack: str, raw: Mapping[str, Any]) -> dict[str, str]:
-    """The engine's view of raw values (``project:key`` -> string), e.g. for mocks' set_all_config."""
-    return {
-        f"{PROJECT}:{key}": value if isinstance(value, str) else json.dumps(value)
-        for key, value in raw.items()
-    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -480,9 +367,6 @@ def check_org(config: OrgConfig, source: str) -> OrgResolved:
     return OrgResolved(scps, identity_center.inline_policies, identity_center.assignments)
 
 
-_PRINCIPAL_EXEMPTIONS = ("ArnNotLike", "ArnNotEquals", "StringNotLike", "StringNotEquals")
-
-
 def check_quarantine_exemption(
     config: OrgConfig, scps: Mapping[str, documents.PolicyDocument], source: str
 ) -> None:
@@ -491,7 +375,6 @@ def check_quarantine_exemption(
     Otherwise a changed ``accessRoleName`` would lock the automation out of the accounts it has to
     clean up and close.
     """
-    access_role = f"arn:aws:iam::123456789012:role/{config.access_role_name}"
     for index, scp in enumerate(config.service_control_policies):
         if config.suspended_ou not in scp.targets:
             continue
@@ -499,10 +382,10 @@ def check_quarantine_exemption(
             pattern
             for statement in documents.statements(scps[scp.name].document)
             for operator, condition in (statement.get("Condition") or {}).items()
-            if operator in _PRINCIPAL_EXEMPTIONS
+            if operator in PRINCIPAL_EXEMPTION_OPERATORS
             for pattern in documents.as_list(condition.get("aws:PrincipalArn"))
         ]
-        if exemptions and not any(fnmatch.fnmatchcase(access_role, p) for p in exemptions):
+        if exemptions and not any(exempts_role(p, config.access_role_name) for p in exemptions):
             raise ConfigError(
                 source,
                 f"{PROJECT}:serviceControlPolicies[{index}].file",

@@ -128,6 +128,11 @@ class FrontendApp(pulumi.ComponentResource):
         self.origin = origin_of(self.url)
         self.register_outputs({"app_id": self.app_id, "url": self.url})
 
+    def public_url(self, override: pulumi.Input[str] | None) -> pulumi.Output[str]:
+        """Where users open the frontend: ``override`` (``cognito.frontendUrl``, a custom domain in front
+        of the branch) when given, else the branch URL."""
+        return pulumi.Output.from_input(override) if override is not None else self.url
+
 
 @dataclass(frozen=True)
 class FrontendBranchArgs:

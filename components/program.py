@@ -113,7 +113,7 @@ def environment_program(config: EnvConfig) -> dict[str, Any]:
     # The Amplify app comes first: its default domain gives the frontend URL the Cognito client
     # registers (`cognito.frontendUrl` overrides it, for a custom domain in front of the branch).
     frontend = declare_frontend_app(tasks_plan, providers.workload)
-    frontend_url: pulumi.Input[str] = config.cognito.frontend_url or frontend.url
+    frontend_url = frontend.public_url(config.cognito.frontend_url)
     identity_provider = _identity_provider(config, providers, frontend_url)
     outputs = _identity_outputs(identity_provider)
 

@@ -17,6 +17,7 @@ import pulumi_aws as aws
 import pulumi_awsx as awsx
 
 from components.settings.base import PROJECT, ConfigError
+from policies import access_role
 
 
 def account_provider(
@@ -62,7 +63,7 @@ def awsx_provider(name: str, opts: pulumi.ResourceOptions | None = None) -> awsx
 
 
 def role_arn(account_id: pulumi.Input[str], role_name: pulumi.Input[str]) -> pulumi.Output[str]:
-    return pulumi.Output.concat("arn:aws:iam::", account_id, ":role/", role_name)
+    return pulumi.Output.all(account_id, role_name).apply(lambda parts: access_role.role_arn(*parts))
 
 
 # --- Environment stacks: the org stack's outputs ---------------------------------------------

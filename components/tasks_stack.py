@@ -80,7 +80,7 @@ def declare_tasks_service(
     ``provider`` and ``awsx_provider`` are the workload account's aws and awsx providers.
     """
     env = plan.environment
-    url = pulumi.Output.from_input(frontend_url) if frontend_url is not None else frontend.url
+    url = frontend.public_url(frontend_url)
     on_workload = pulumi.ResourceOptions(providers={"aws": provider})
     # The account the provider is pinned to (roles trust ECS only on its behalf).
     account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider)).account_id

@@ -318,7 +318,7 @@ def _violation(item: Any) -> Violation:
     level = get("enforcement_level", None) or get("enforcement", None) or get("level", None) or "mandatory"
     return Violation(
         policy=str(get("policy", None) or get("policy_name", None) or get("name", "policy")),
-        enforcement=str(getattr(level, "value", level)).lower(),
+        enforcement_level=str(getattr(level, "value", level)).lower(),
         message=str(get("message", "")),
         urn=get("urn", None),
     )

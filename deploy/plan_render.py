@@ -42,7 +42,7 @@ def render_stack(plan: StackPlan, *, tree: bool = True) -> list[str]:
     for violation in plan.violations:
         mark = "FAIL" if violation.mandatory else "warn"
         where = f" ({violation.urn.rsplit('::', 1)[-1]})" if violation.urn else ""
-        policy = f"policy {violation.policy} [{violation.enforcement}]{where}"
+        policy = f"policy {violation.policy} [{violation.enforcement_level}]{where}"
         lines.append(f"  {mark}  {policy}: {violation.message}")
     if plan.status == BLOCKED:
         lines.append(f"  {plan.message}")

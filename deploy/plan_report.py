@@ -17,6 +17,7 @@ from components import config as stack_config
 from deploy import checklist, stacks
 from deploy.runner import EXIT_FAILED, EXIT_OK
 from deploy.stack_checks import Finding
+from policies.violation import Violation
 
 if TYPE_CHECKING:
     from deploy.simulate import RecordedResource, Recording
@@ -31,23 +32,6 @@ DEFAULT_PROVIDER = "default provider"
 # Packages whose resources live only in the stack's state, in no account (the database password).
 STATE_ONLY_PACKAGES = ("random:",)
 STATE_ONLY = "stack state only"
-
-
-@dataclass
-class Violation:
-    policy: str
-    enforcement: str  # "mandatory" or "advisory"
-    message: str
-    urn: str | None = None
-
-    @property
-    def mandatory(self) -> bool:
-        return self.enforcement == "mandatory"
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "policy": self.policy, "enforcement": self.enforcement, "message": self.message, "urn": self.urn
-        }
 
 
 @dataclass

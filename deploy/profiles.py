@@ -30,7 +30,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-ORG_STACK = "org"
+from components.settings.base import ORG_STACK
+from deploy.runner import EXIT_FAILED, EXIT_OK, EXIT_SETUP, EXIT_USAGE
+
 DEFAULT_SESSION = "landing-zone"
 # One permission set on an account: the profile is named after the account (the seed's `sandbox`,
 # `idp-pre`). Several on one account: each profile also names its permission set.
@@ -42,10 +44,8 @@ NAME = re.compile(r"^[\w.@+=,:/-]+$")
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 SECTION = re.compile(r"^\s*\[\s*([^\]]*?)\s*\]\s*$")
 
-EXIT_OK = 0
-EXIT_FAILED = 1  # the outputs or the config file cannot be used
-EXIT_USAGE = 2  # bad arguments
-EXIT_SETUP = 3  # no Pulumi CLI and no --outputs file
+# Exit codes (deploy/runner.py): EXIT_FAILED when the outputs or the config file cannot be used,
+# EXIT_USAGE for bad arguments, EXIT_SETUP when there is no Pulumi CLI and no --outputs file.
 
 
 class ProfilesError(Exception):

@@ -18,17 +18,13 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from deploy.runner import ReadinessError, SetupError
+from policies.access_role import ORGANIZATION_ACCESS_ROLE, role_arn
 
-DEFAULT_ROLE = "OrganizationAccountAccessRole"
 SESSION_NAME = "landing-zone-readiness"
 
 Emit = Callable[[str], None]
 # (account key, account id, role ARN) for each account a stack's providers assume a role in.
 AccountsFor = Callable[[str, Mapping[str, Any]], list[tuple[str, str, str]]]
-
-
-def role_arn(account_id: str, role_name: str) -> str:
-    return f"arn:aws:iam::{account_id}:role/{role_name}"
 
 
 def target_accounts(stack: str, org_outputs: Mapping[str, Any], root: Path | None = None
@@ -51,7 +47,7 @@ def target_accounts(stack: str, org_outputs: Mapping[str, Any], root: Path | Non
             return []
         recording = simulate_stack(stack, settings, raw, {settings.org_stack: org_outputs})
     except Exception:
-        role = str(org_outputs.get("access_role_name") or DEFAULT_ROLE)
+        role = str(org_outputs.get("access_role_name") or ORGANIZATION_ACCESS_ROLE)
         return [
             (key, str(account_id), role_arn(str(account_id), role))
             for key, account_id in (org_outputs.get("accounts") or {}).items()

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from components.settings.base import ORG_STACK
 from policies.production import is_production_stack
 
-ORG = "org"
+ORG = ORG_STACK
 
 
 @dataclass(frozen=True)

@@ -173,16 +173,24 @@ _PAYLOAD_VERSION = Rule(describe="1.0 or 2.0", one_of=("1.0", "2.0"),
                         doc="For all other integrations, 1.0 is the only supported value")
 
 # --- Identity Center ------------------------------------------------------------------------------
-ISO_HOURS = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$")
+# The time part of an ISO 8601 duration, as Identity Center's SessionDuration takes it (PT8H, PT1H30M).
+ISO_DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$")
+
+
+def duration_seconds(value: str) -> int | None:
+    """Seconds of an ISO 8601 ``PT..H..M..S`` duration; None when it is not one."""
+    match = ISO_DURATION.match(value)
+    if not match or not any(match.groups()):
+        return None
+    hours, minutes, seconds = (int(part or 0) for part in match.groups())
+    return hours * 3600 + minutes * 60 + seconds
 
 
 def session_duration_problem(value: Value) -> str | None:
     """Permission-set sessions: an ISO 8601 duration from PT1H to PT12H."""
-    match = ISO_HOURS.match(str(value))
-    if not match or not any(match.groups()):
+    total = duration_seconds(str(value))
+    if total is None:
         return "is not an ISO 8601 duration such as PT8H"
-    hours, minutes, seconds = (int(part or 0) for part in match.groups())
-    total = hours * 3600 + minutes * 60 + seconds
     return None if 3600 <= total <= 12 * 3600 else "is outside PT1H..PT12H"
 
 

@@ -41,6 +41,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from policies.aws_service_rules import ISO_DURATION
 from policies.cost import PRICES_FILE, CostEstimate, CostLine, estimate_idle_cost, load_prices
 from policies.offline import (
     GuardrailConfigError,
@@ -64,7 +65,6 @@ from policies.rules.base import (
     DEFAULT_PROVIDER_NAME,
     ECS_SERVICE,
     ELASTIC_IP,
-    ISO_DURATION,
     KMS_KEY,
     LISTENERS,
     LOAD_BALANCERS,

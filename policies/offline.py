@@ -9,7 +9,6 @@ The recording is typed by the shape this module reads (:class:`RecordingLike`), 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from pulumi_policy import (
@@ -23,6 +22,7 @@ from pulumi_policy import (
 from policies.cost import CostEstimate, estimate_idle_cost
 from policies.rules.base import Context, Props, StackFinding
 from policies.rules.table import RULES, RULES_BY_NAME
+from policies.violation import Violation
 
 
 class RecordedResourceLike(Protocol):
@@ -69,18 +69,6 @@ class RecordingLike(Protocol[RecordedResourceT]):
 
 class GuardrailConfigError(ValueError):
     """The policy config given to the offline runner is invalid; the message is one line."""
-
-
-@dataclass(frozen=True)
-class Violation:
-    policy: str
-    enforcement_level: str  # "mandatory" or "advisory"
-    urn: str | None  # None: the stack as a whole
-    message: str
-
-    def __str__(self) -> str:
-        where = f" [{self.urn}]" if self.urn else ""
-        return f"{self.enforcement_level}: {self.policy}: {self.message}{where}"
 
 
 _JSON_TYPES: dict[str, tuple[type, ...]] = {
@@ -211,11 +199,11 @@ def check_recording(recording: RecordingLike[RecordedResourceT],
                 ctx = Context(stack=recording.stack, config=settings, name=recorded.name, urn=recorded.urn)
                 for message in rule.check_resource(recorded.type, recorded.inputs, ctx):
                     violations.append(
-                        Violation(rule.name, shown, recorded.urn, f"'{recorded.name}': {message}"))
+                        Violation(rule.name, shown, f"'{recorded.name}': {message}", recorded.urn))
         else:
             assert rule.check_stack is not None
             for message, urn in rule.check_stack(stack_view, Context(stack=recording.stack, config=settings)):
-                violations.append(Violation(rule.name, shown, urn, message))
+                violations.append(Violation(rule.name, shown, message, urn))
     return violations
 
 

@@ -50,7 +50,6 @@ TCP = ("tcp", "6")
 ALL_PROTOCOLS = ("-1", "all")
 # The engine names the providers it creates itself "default" or "default_<version>".
 DEFAULT_PROVIDER_NAME = re.compile(r"^default(_[0-9a-z_]+)?$")
-ISO_DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$")
 
 Props = Mapping[str, Any]
 # --------------------------------------------------------------------------------------------

@@ -11,8 +11,9 @@ from typing import Any
 from pulumi_policy import PolicyResource
 
 from policies import documents
+from policies.access_role import PRINCIPAL_EXEMPTION_OPERATORS, SAMPLE_ACCOUNT_ID, exempts_role, role_arn
+from policies.aws_service_rules import duration_seconds
 from policies.rules.base import (
-    ISO_DURATION,
     ORG_POLICY,
     ORG_POLICY_ATTACHMENT,
     ORGANIZATION,
@@ -74,18 +75,17 @@ def quarantine_statement(statement: Any, access_role: str) -> bool:
     key, values = next(iter(clause.items()))
     if str(key).lower() != "aws:principalarn":
         return False
-    access = f"arn:aws:iam::123456789012:role/{access_role}"
-    others = ("arn:aws:iam::123456789012:role/AnyOtherRole", "arn:aws:iam::123456789012:user/anyone")
+    others = (role_arn(SAMPLE_ACCOUNT_ID, "AnyOtherRole"), f"arn:aws:iam::{SAMPLE_ACCOUNT_ID}:user/anyone")
     for pattern in documents.as_list(values):
         if not isinstance(pattern, str):
             continue
-        if operator in ("ArnNotLike", "ArnNotEquals", "StringNotLike"):
-            exempts = fnmatch.fnmatchcase(access, pattern)
-            too_wide = any(fnmatch.fnmatchcase(other, pattern) for other in others)
-        elif operator == "StringNotEquals":  # exact: an access role in one account only
+        if operator not in PRINCIPAL_EXEMPTION_OPERATORS:
+            return False
+        if operator == "StringNotEquals":  # exact: an access role in one account only
             exempts, too_wide = False, False
         else:
-            return False
+            exempts = exempts_role(pattern, access_role)
+            too_wide = any(fnmatch.fnmatchcase(other, pattern) for other in others)
         if exempts and not too_wide:
             return True
     return False
@@ -124,14 +124,6 @@ def _quarantines(props: Props, access_role: str) -> bool:
     return any(quarantine_statement(s, access_role) for s in documents.statements(document))
 
 # --- Identity Center ---------------------------------------------------------------------------
-
-
-def duration_seconds(value: str) -> int | None:
-    match = ISO_DURATION.match(value)
-    if not match or not any(match.groups()):
-        return None
-    hours, minutes, seconds = (int(part or 0) for part in match.groups())
-    return hours * 3600 + minutes * 60 + seconds
 
 
 def permission_set_session(resource_type: str, props: Props, ctx: Context) -> Iterator[str]:

@@ -7,12 +7,13 @@ from __future__ import annotations
 from pulumi_policy import EnforcementLevel
 
 from policies import aws_values
+from policies.access_role import ORGANIZATION_ACCESS_ROLE
+from policies.aws_service_rules import ISO_DURATION
 from policies.cost import idle_cost
 from policies.production import PRODUCTION_STACKS
 from policies.rules.base import (
     AWSX_FARGATE_SERVICE,
     AWSX_TASK_DEFINITIONS,
-    ISO_DURATION,
     LOAD_BALANCERS,
     LOG_GROUP,
     ORG_POLICY,
@@ -90,7 +91,7 @@ RULES: tuple[Rule, ...] = (
         enforcement=MANDATORY,
         config={
             "suspendedOu": _schema("string", "Suspended", "Name of the OU that holds suspended accounts."),
-            "accessRoleName": _schema("string", "OrganizationAccountAccessRole",
+            "accessRoleName": _schema("string", ORGANIZATION_ACCESS_ROLE,
                                       "The role the quarantine exempts, so accounts can be cleaned up."),
         },
         check_stack=suspended_quarantine,
