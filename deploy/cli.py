@@ -38,7 +38,7 @@ exit codes: 0 success; 1 a stack, readiness wait, smoke check or plan validation
 2 usage error, example values left in the stack files (preview, up), no confirmation, or a stateful
 resource that up would replace or delete without --allow-replace naming it; 3 the
 machine is not set up (Pulumi CLI, passphrase, AWS credentials); 4 another update holds a stack's
-lock (retry later).
+lock (retry later); 130 interrupted (Ctrl-C), the summary still printed.
 """
 
 HELP = {
