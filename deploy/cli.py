@@ -100,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument(
         "--terraform-plan", type=Path, metavar="DIR",
         help="also write each stack's resources as a Terraform plan JSON, DIR/<stack>.tfplan.json, for "
-        "scanners such as Checkov (README: Scanning with Checkov)",
+        "scanners such as Checkov (docs/guardrails.md: Scanning with Checkov)",
     )
     _add_policy_config(plan)
 

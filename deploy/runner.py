@@ -16,7 +16,7 @@ from deploy.changes import ResourceStep
 
 OnOutput = Callable[[str], None]
 
-# Exit codes: documented in the README and used by CI.
+# Exit codes: documented in docs/driver.md and used by CI.
 EXIT_OK = 0
 EXIT_FAILED = 1  # a stack operation, readiness wait, smoke check or plan validation failed
 EXIT_USAGE = 2  # bad arguments, confirmation refused / impossible, a stateful replace not allowed

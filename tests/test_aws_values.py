@@ -84,7 +84,8 @@ def test_the_shipped_stacks_send_only_values_aws_accepts(
                 "database": {"minCapacity": 0.5, "secondsUntilAutoPause": None},
             },
         ),
-        # Production serves an internet-facing ALB over HTTPS only (README "Production invariants").
+        # Production serves an internet-facing ALB over HTTPS only
+        # (docs/configuration.md "Production invariants").
         ("prod", {"loadBalancer": {
             "mode": "public", "domainName": "api.example.org",
             "certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/abc-1",

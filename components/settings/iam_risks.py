@@ -25,7 +25,7 @@ def _risk_name(value: str) -> str:
     if value not in known:
         raise ValueError(
             f"'{value}' is not a risk name: use AdminEquivalent or one of cloudsplaining's escalation "
-            f"paths ({', '.join(sorted(known)[:3])}, ...; see README 'Guardrails')"
+            f"paths ({', '.join(sorted(known)[:3])}, ...; see docs/guardrails.md)"
         )
     return value
 

@@ -153,7 +153,10 @@ def check_production_invariants(
     load_balancer: LoadBalancerSettings,
     fail: Callable[[str, str], ConfigError],
 ) -> None:
-    """What a production stack must be, whatever else its config says (README "Production invariants")."""
+    """What a production stack must be, whatever else its config says.
+
+    docs/configuration.md, "Production invariants".
+    """
     if load_balancer.mode == "public" and load_balancer.certificate_arn is None:
         raise fail(
             "loadBalancer.mode",

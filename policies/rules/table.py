@@ -208,7 +208,7 @@ RULES: tuple[Rule, ...] = (
         },
         check_stack=production_invariants,
         remediation="Fix the stack's config, or lower one protection with productionOptOuts "
-                    "(README \"Production invariants\").",
+                    "(docs/configuration.md \"Production invariants\").",
     ),
 )
 
