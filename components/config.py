@@ -363,7 +363,8 @@ def check_org(config: OrgConfig, source: str) -> OrgResolved:
     scps = load_scps(config, source)
     check_quarantine_exemption(config, scps, source)
     identity_center = check_identity_center(config, source)
-    check_resource_names(config, source)  # after the checks above: entries are otherwise valid
+    # After the checks above (entries are otherwise valid); the assignments as resolved there.
+    check_resource_names(config, source, identity_center.assignment_origins)
     return OrgResolved(scps, identity_center.inline_policies, identity_center.assignments)
 
 

@@ -43,7 +43,7 @@ def test_one_plan_loads_each_policy_document_and_resolves_each_stack_once(
     resolved: Counter[str] = Counter()
     _count_calls(monkeypatch, documents.load, documents_loaded, lambda path, *_, **__: str(path))
     for function in (config.load_scps, identity_center.load_permission_set_policies,
-                     identity_center.resolve_assignments):
+                     identity_center.assignment_origins):
         _count_calls(monkeypatch, function, resolved, lambda *_, name=function.__name__, **__: name)
     _count_calls(monkeypatch, tasks_service.tasks_service_plan, resolved,
                  lambda settings, *_, **__: f"tasks_service_plan:{settings.environment}")
@@ -56,7 +56,7 @@ def test_one_plan_loads_each_policy_document_and_resolves_each_stack_once(
     environments = [stack for stack in stacks.ordered(None) if stack != stacks.ORG]
     assert environments, "no environment stack shipped"
     assert resolved == Counter(
-        {"load_scps": 1, "load_permission_set_policies": 1, "resolve_assignments": 1}
+        {"load_scps": 1, "load_permission_set_policies": 1, "assignment_origins": 1}
         | {f"tasks_service_plan:{stack}": 1 for stack in environments}
     )
 

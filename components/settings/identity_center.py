@@ -218,8 +218,12 @@ class OrgView(Protocol):
 class ResolvedIdentityCenter(NamedTuple):
     """What :func:`check_identity_center` resolved on the way: the program declares from it."""
 
-    assignments: tuple[ResolvedAssignment, ...]
+    assignment_origins: dict[ResolvedAssignment, int]  # each assignment -> the entry that asks for it
     inline_policies: dict[str, documents.PolicyDocument]  # permission set name -> validated document
+
+    @property
+    def assignments(self) -> tuple[ResolvedAssignment, ...]:
+        return tuple(self.assignment_origins)
 
 
 def check_identity_center(config: OrgView, source: str) -> ResolvedIdentityCenter:
@@ -288,7 +292,7 @@ def check_identity_center(config: OrgView, source: str) -> ResolvedIdentityCente
                 "needs exactly one of managedPolicyArn or customerManagedPolicy",
             )
 
-    assignments = tuple(resolve_assignments(config, source))
+    origins = assignment_origins(config, source)
     inline_policies = load_permission_set_policies(config, source)
     for index, permission_set in enumerate(settings.permission_sets):
         # What the set holds: its inline policy and the AWS managed policies the analysis knows.
@@ -297,7 +301,7 @@ def check_identity_center(config: OrgView, source: str) -> ResolvedIdentityCente
         held += [d for d in map(managed_policy_document, permission_set.managed_policies) if d is not None]
         check_accepted_risks(permission_set.accepted_risks, held, name=permission_set.name, source=source,
                              where=f"{base}.permissionSets[{index}]")
-    return ResolvedIdentityCenter(assignments, inline_policies)
+    return ResolvedIdentityCenter(origins, inline_policies)
 
 
 def resolve_assignments(config: OrgView, source: str | None = None) -> list[ResolvedAssignment]:

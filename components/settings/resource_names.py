@@ -14,12 +14,12 @@ exactly when their names do. Names are slugs (``Workloads/Prod`` and ``Workloads
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
 from components.settings.base import PROJECT, ConfigError
-from components.settings.identity_center import IdentityCenterSettings, OrgView, assignment_origins
+from components.settings.identity_center import IdentityCenterSettings, OrgView, ResolvedAssignment
 from components.settings.landing_zone import ScpSettings
 
 # The names components/program.py gives the two org components (tests/test_resource_names.py holds them
@@ -118,9 +118,14 @@ class _Entry:
     name: str  # the resource name it gives
 
 
-def check_resource_names(config: NamedOrg, source: str) -> None:
-    """Raise ConfigError naming both entries when two config entries give one resource name."""
-    for entries in _entries_by_kind(config):
+def check_resource_names(
+    config: NamedOrg, source: str, assignments: Mapping[ResolvedAssignment, int]
+) -> None:
+    """Raise ConfigError naming both entries when two config entries give one resource name.
+
+    ``assignments``: each resolved assignment -> its ``assignments`` entry (``assignment_origins``).
+    """
+    for entries in _entries_by_kind(config, assignments):
         seen: dict[str, _Entry] = {}
         for entry in entries:
             first = seen.setdefault(entry.name, entry)
@@ -133,7 +138,9 @@ def check_resource_names(config: NamedOrg, source: str) -> None:
                 )
 
 
-def _entries_by_kind(config: NamedOrg) -> Iterator[Iterable[_Entry]]:
+def _entries_by_kind(
+    config: NamedOrg, assignments: Mapping[ResolvedAssignment, int]
+) -> Iterator[Iterable[_Entry]]:
     """One iterable of entries per resource type."""
     zone = LANDING_ZONE
     yield (_Entry(f"organizationalUnits[{i}]", f"'{path}'", organizational_unit(zone, path))
@@ -149,11 +156,11 @@ def _entries_by_kind(config: NamedOrg) -> Iterator[Iterable[_Entry]]:
     yield (_Entry(f"serviceControlPolicies[{i}].targets[{j}]", f"'{scp.name}' on '{target}'",
                   policy_attachment(zone, scp.name, target))
            for i, scp in enumerate(scps) for j, target in enumerate(scp.targets))
-    yield from _identity_center_entries(config, config.identity_center)
+    yield from _identity_center_entries(config.identity_center, assignments)
 
 
 def _identity_center_entries(
-    config: NamedOrg, settings: IdentityCenterSettings
+    settings: IdentityCenterSettings, assignments: Mapping[ResolvedAssignment, int]
 ) -> Iterator[Iterable[_Entry]]:
     center = IDENTITY_CENTER
     base = "identityCenter"
@@ -177,4 +184,4 @@ def _identity_center_entries(
     yield (_Entry(f"{base}.assignments[{index}]",
                   f"'{a.permission_set}' for {a.principal_type.lower()} '{a.principal}' on '{a.account_key}'",
                   account_assignment(center, a.permission_set, a.principal_type, a.principal, a.account_key))
-           for a, index in assignment_origins(config).items())
+           for a, index in assignments.items())
