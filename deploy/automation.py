@@ -19,9 +19,10 @@ so the driver does not set it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from pulumi import automation as auto
 from components.config import PROJECT_ROOT
 from deploy import backend as state_backend
 from deploy.changes import ResourceStep
+from deploy.progress import StackProgress
 from deploy.runner import (
     ConcurrentUpdateError,
     OnOutput,
@@ -41,6 +43,7 @@ from deploy.runner import (
 )
 
 BACKEND_VAR = state_backend.BACKEND_VAR
+LOG_DIR = ".deploy-logs"  # the CLI's full output of the last up/refresh/destroy of each stack (gitignored)
 PASSPHRASE_VARS = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")
 INSTALL_HINT = "install it from https://www.pulumi.com/docs/install/ (python -m deploy plan needs no CLI)"
 
@@ -98,8 +101,12 @@ class AutomationRunner:
         command_factory: Callable[[], auto.PulumiCommand] = auto.PulumiCommand,
         allow_local_backend: bool = False,
         policy_pack_config: Path | None = None,
+        progress: Callable[[str, OnOutput], StackProgress] | None = None,
     ) -> None:
         self.root = Path(root)
+        # With ``progress``, up/refresh/destroy show the engine's events per resource (deploy/progress.py)
+        # and the CLI's own text goes to LOG_DIR/<stack>-<operation>.log instead of the screen.
+        self.progress = progress
         self.env_vars = workspace_env(
             self.root, os.environ if environ is None else environ, allow_local_backend=allow_local_backend
         )
@@ -170,11 +177,12 @@ class AutomationRunner:
     ) -> OperationResult:
         selected = self._stack(stack, create=True)
         try:
-            result = selected.up(
-                on_output=on_output, on_error=on_output, policy_packs=list(policy_packs) or None,
-                policy_pack_configs=self._pack_configs(policy_packs), color="never",
-                plan=None if plan_file is None else str(plan_file),
-            )
+            with self._progress(stack, "up", on_output) as (output, on_event):
+                result = selected.up(
+                    on_output=output, on_error=output, policy_packs=list(policy_packs) or None,
+                    policy_pack_configs=self._pack_configs(policy_packs), color="never",
+                    plan=None if plan_file is None else str(plan_file), on_event=on_event,
+                )
         except auto.CommandError as error:
             raise explain(error, stack, "up") from None
         return OperationResult(
@@ -184,7 +192,8 @@ class AutomationRunner:
     def refresh(self, stack: str, *, on_output: OnOutput) -> OperationResult:
         selected = self._stack(stack, create=False)
         try:
-            result = selected.refresh(on_output=on_output, on_error=on_output, color="never")
+            with self._progress(stack, "refresh", on_output) as (output, on_event):
+                result = selected.refresh(on_output=output, on_error=output, color="never", on_event=on_event)
         except auto.CommandError as error:
             raise explain(error, stack, "refresh") from None
         return OperationResult(changes=plain_changes(result.summary.resource_changes))
@@ -196,10 +205,29 @@ class AutomationRunner:
             on_output(f"stack {stack} does not exist in {self.backend_url}: nothing to destroy")
             return OperationResult()
         try:
-            result = selected.destroy(on_output=on_output, on_error=on_output, color="never")
+            with self._progress(stack, "destroy", on_output) as (output, on_event):
+                result = selected.destroy(on_output=output, on_error=output, color="never", on_event=on_event)
         except auto.CommandError as error:
             raise explain(error, stack, "destroy") from None
         return OperationResult(changes=plain_changes(result.summary.resource_changes))
+
+    @contextlib.contextmanager
+    def _progress(
+        self, stack: str, operation: str, on_output: OnOutput
+    ) -> Iterator[tuple[OnOutput, Callable[[auto.EngineEvent], None] | None]]:
+        """The output and event callbacks of one operation: the CLI's text as it is, or, with a progress
+        factory, events rendered per resource and the text kept in a log file named at the end."""
+        if self.progress is None:
+            yield on_output, None
+            return
+        progress = self.progress(stack, on_output)
+        log = self.root / LOG_DIR / f"{stack}-{operation}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("w", encoding="utf-8") as handle:
+            try:
+                yield (lambda line: print(line, file=handle, flush=True)), progress.on_event
+            finally:
+                on_output(f"{progress.finish()}; the CLI's output is in {log.relative_to(self.root)}")
 
     def outputs(self, stack: str) -> dict[str, Any]:
         return self.outputs_with_secrets(stack)[0]

@@ -104,16 +104,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_policy_config(plan)
 
+    # What --parallel changes depends on the command: only up has a smoke check between stacks.
+    PARALLEL_HELP = {
+        "preview": "preview independent stacks together (the environments after org)",
+        "up": "run independent stacks together (the environments after org; prod no longer waits for "
+        "pre's smoke check)",
+        "refresh": "refresh independent stacks together (the environments after org)",
+        "destroy": "destroy independent stacks together (org, when named, after every environment)",
+    }
     for name in ("preview", "up", "refresh", "destroy"):
         sub = command(name)
         if name != "preview":
             sub.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation (CI)")
-        sub.add_argument(
-            "--parallel",
-            action="store_true",
-            help="run independent stacks together (pre and prod after org; prod no longer waits "
-            "for pre's smoke check)",
-        )
+        sub.add_argument("--parallel", action="store_true", help=PARALLEL_HELP[name])
         if name in ("preview", "up"):
             sub.add_argument(
                 "--policy-pack",

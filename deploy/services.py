@@ -51,12 +51,16 @@ def make_runner(
     from pulumi import automation as auto
 
     from deploy.automation import AutomationRunner
+    from deploy.progress import StackProgress, StatusLine, interactive
 
+    # One status line redrawn in a terminal; plain lines in CI, or when stacks run side by side.
+    status = StatusLine() if interactive() and not getattr(args, "parallel", False) else None
     return AutomationRunner(
         services.root,
         command_factory=services.command_factory or auto.PulumiCommand,
         allow_local_backend=args.allow_local_backend,
         policy_pack_config=policy_config,
+        progress=lambda stack, emit: StackProgress(stack, emit, status=status),
     )
 
 

@@ -244,3 +244,16 @@ def test_an_allow_replace_that_names_nothing_in_the_previews_is_warned_about(
     assert captured.err.splitlines() == [
         "warning: --allow-replace pre-dbb named no replace or delete in the previews"
     ]
+
+
+def test_parallel_help_mentions_the_smoke_check_only_where_there_is_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Only up runs pre's smoke check between stacks; refresh and destroy must not promise or skip it."""
+    helps = {}
+    for name in ("preview", "up", "refresh", "destroy"):
+        with pytest.raises(SystemExit):
+            main([name, "--help"])
+        helps[name] = " ".join(capsys.readouterr().out.split())
+    assert "smoke check" in helps["up"]
+    assert [name for name in ("preview", "refresh", "destroy") if "smoke" in helps[name]] == []
