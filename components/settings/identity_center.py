@@ -29,8 +29,8 @@ from components.settings.base import (
 from components.settings.derived import EMAIL_PATTERN, DerivedValue, email_from_pattern, missing_email
 from components.settings.iam_risks import AcceptedRiskSettings, check_accepted_risks, seed_accepted_risks
 from components.settings.landing_zone import AccountSettings, in_ou
-from policies import documents
-from policies.iam_analysis import managed_policy_document
+from iam_documents import documents
+from iam_documents.iam_analysis import managed_policy_document
 
 PERMISSION_SET_NAME = r"^[\w+=,.@-]{1,32}$"
 IAM_NAME = r"^[\w+=,.@-]{1,128}$"
@@ -84,7 +84,7 @@ class PermissionSetSettings(Model):
     description: str | None = Field(default=None, min_length=1, max_length=700)
     session_duration: str = "PT1H"
     relay_state: str | None = Field(default=None, pattern=r"^https?://\S+$", max_length=240)
-    inline_policy: str | None = Field(default=None, pattern=POLICY_FILE)  # policies/permission_sets/
+    inline_policy: str | None = Field(default=None, pattern=POLICY_FILE)  # iam_documents/permission_sets/
     managed_policies: tuple[str, ...] = ()
     customer_managed_policies: tuple[PolicyReferenceSettings, ...] = ()
     permissions_boundary: PermissionsBoundarySettings | None = None

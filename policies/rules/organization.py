@@ -10,8 +10,8 @@ from typing import Any
 
 from pulumi_policy import PolicyResource
 
-from policies import documents
-from policies.access_role import PRINCIPAL_EXEMPTION_OPERATORS, SAMPLE_ACCOUNT_ID, exempts_role, role_arn
+from iam_documents import documents
+from iam_documents.access_role import PRINCIPAL_EXEMPTION_OPERATORS, SAMPLE_ACCOUNT_ID, exempts_role, role_arn
 from policies.aws_service_rules import duration_seconds
 from policies.rules.base import (
     ORG_POLICY,
@@ -143,7 +143,7 @@ def permission_set_session(resource_type: str, props: Props, ctx: Context) -> It
 
 def iam_privilege_escalation(resources: Sequence[PolicyResource], ctx: Context) -> Iterator[StackFinding]:
     """No identity holds admin-equivalent policies or opens a privilege-escalation path, unless a
-    permission set accepts that risk by name (policies/iam_principals.py, policies/iam_analysis.py)."""
+    permission set accepts that risk by name (policies/iam_principals.py, iam_documents/iam_analysis.py)."""
     from policies import iam_principals  # imports the analysis library only when the rule runs
 
     accepted = documents.parse_json_text(ctx.config["acceptedRisks"])
