@@ -98,8 +98,8 @@ from components.stack_files import project_values as project_values
 from components.stack_files import read_pulumi_config as read_pulumi_config
 from components.stack_files import read_stack_file as read_stack_file
 from components.stack_files import read_stack_file_config as read_stack_file_config
-from policies import documents
-from policies.access_role import ORGANIZATION_ACCESS_ROLE, PRINCIPAL_EXEMPTION_OPERATORS, exempts_role
+from iam_documents import documents
+from iam_documents.access_role import ORGANIZATION_ACCESS_ROLE, exempts_role, principal_exemptions
 from policies.production import is_production_stack
 
 # --- Org stack --------------------------------------------------------------------------------
@@ -382,15 +382,13 @@ def check_quarantine_exemption(
         exemptions = [
             pattern
             for statement in documents.statements(scps[scp.name].document)
-            for operator, condition in (statement.get("Condition") or {}).items()
-            if operator in PRINCIPAL_EXEMPTION_OPERATORS
-            for pattern in documents.as_list(condition.get("aws:PrincipalArn"))
+            for pattern in principal_exemptions(statement)
         ]
         if exemptions and not any(exempts_role(p, config.access_role_name) for p in exemptions):
             raise ConfigError(
                 source,
                 f"{PROJECT}:serviceControlPolicies[{index}].file",
-                f"policies/scp/{scp.file} exempts {', '.join(exemptions)} but not the access role"
+                f"iam_documents/scp/{scp.file} exempts {', '.join(exemptions)} but not the access role"
                 f" '{config.access_role_name}' (accessRoleName) on the Suspended OU",
             )
 

@@ -22,7 +22,7 @@ from components.settings.identity_center import (
     PermissionSetSettings,
     ResolvedAssignment,
 )
-from policies.documents import PolicyDocument
+from iam_documents.documents import PolicyDocument
 
 GET_INSTANCES = "aws:ssoadmin/getInstances:getInstances"
 

@@ -15,7 +15,7 @@ import pulumi_aws as aws
 from components.config import OrgConfig
 from components.settings import resource_names as names
 from components.settings.landing_zone import AccountSettings
-from policies.documents import PolicyDocument
+from iam_documents.documents import PolicyDocument
 
 SCP_TYPE = "SERVICE_CONTROL_POLICY"
 # AWS cannot read these back from an existing account: without ignore_changes, a refresh or an

@@ -17,7 +17,7 @@ import pulumi_aws as aws
 import pulumi_awsx as awsx
 
 from components.settings.base import PROJECT, ConfigError
-from policies import access_role
+from iam_documents import access_role
 
 
 def account_provider(

@@ -14,7 +14,7 @@ import yaml
 
 from components.settings import derived
 from components.settings.base import PROJECT, ConfigError, stack_file
-from policies import documents
+from iam_documents import documents
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

@@ -30,6 +30,7 @@ import yaml
 
 from components.config import ConfigError
 from deploy import stacks
+from deploy.runner import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from deploy.terraform_plan import SUFFIX
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -230,13 +231,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             report = run_checkov(find_checkov(args.checkov), args.plans)
     except (ConfigError, FileNotFoundError, RuntimeError, json.JSONDecodeError) as error:
         print(f"error: {error}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     failed, passed, errors = findings(report)
     outcome = gate(failed, passed, accepted)
     print(outcome.render())
     for parse_error in errors:
         print(f"PARSE ERROR  {parse_error}")
-    return 0 if outcome.ok and not errors else 1
+    return EXIT_OK if outcome.ok and not errors else EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from deploy import stacks
 from deploy.operations import cmd_operation
 from deploy.runner import (
     EXIT_FAILED,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_SETUP,
     DeployError,
@@ -200,7 +201,7 @@ def main(argv: Sequence[str] | None = None, services: Services | None = None) ->
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("interrupted", file=services.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as error:
         if os.environ.get("DEPLOY_DEBUG"):
             raise

@@ -18,7 +18,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from deploy.runner import ReadinessError, SetupError
-from policies.access_role import ORGANIZATION_ACCESS_ROLE, role_arn
+from iam_documents.access_role import ORGANIZATION_ACCESS_ROLE, role_arn
 
 SESSION_NAME = "landing-zone-readiness"
 

@@ -24,7 +24,7 @@ from pulumi.runtime.stack import run_pulumi_func
 
 from components import config as stack_config
 from deploy import mock_outputs
-from policies import documents
+from iam_documents import documents
 
 PROVIDER_TYPE_PREFIX = "pulumi:providers:"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"

@@ -32,7 +32,7 @@ from components.workload_security import LOGS_CONTEXT_KEY, elb_log_writer
 from deploy.app_contract_check import plain
 from deploy.simulate import RecordedResource, Recording
 from deploy.stack_checks import ERROR, WARNING, Finding, StackContext
-from policies import documents
+from iam_documents import documents
 
 CHECK = "encryption and logs"
 KMS_KEY = "aws:kms/key:Key"

@@ -1,7 +1,7 @@
 """Entry point of the CrossGuard policy pack: ``pulumi preview --policy-pack policies``.
 
 Pulumi runs the pack with this directory as the working directory; the project root goes on
-``sys.path`` so that ``policies.guardrails`` (and ``policies.documents``) import as they do in the
+``sys.path`` so that ``policies.guardrails`` (and ``iam_documents.documents``) import as they do in the
 tests. The rules live in ``guardrails.py``; this module only builds the pack, which starts the
 analyzer server, so nothing else ever imports it.
 """

@@ -173,8 +173,13 @@ _PAYLOAD_VERSION = Rule(describe="1.0 or 2.0", one_of=("1.0", "2.0"),
                         doc="For all other integrations, 1.0 is the only supported value")
 
 # --- Identity Center ------------------------------------------------------------------------------
-# The time part of an ISO 8601 duration, as Identity Center's SessionDuration takes it (PT8H, PT1H30M).
+# The one definition of a permission set's session duration, for the config layer
+# (components/settings/identity_center.py) and the pack alike. SessionDuration is the sso-admin model's
+# `Duration` shape, "in the ISO-8601 standard" (botocore sso-admin 2020-07-20 service-2.json,
+# CreatePermissionSetRequest.SessionDuration); only its time part can fall in the documented 1 to 12
+# hours (https://docs.aws.amazon.com/singlesignon/latest/userguide/howtosessionduration.html).
 ISO_DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$")
+SESSION_SECONDS = (3600, 12 * 3600)  # PT1H to PT12H
 
 
 def duration_seconds(value: str) -> int | None:
@@ -191,7 +196,8 @@ def session_duration_problem(value: Value) -> str | None:
     total = duration_seconds(str(value))
     if total is None:
         return "is not an ISO 8601 duration such as PT8H"
-    return None if 3600 <= total <= 12 * 3600 else "is outside PT1H..PT12H"
+    low, high = SESSION_SECONDS
+    return None if low <= total <= high else "is outside PT1H..PT12H"
 
 
 _SESSION_DURATION = Rule(

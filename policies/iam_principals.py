@@ -2,7 +2,7 @@
 holds.
 
 An identity's power is the union of its policies, so the rule gathers them per identity before
-:mod:`policies.iam_analysis` judges them:
+:mod:`iam_documents.iam_analysis` judges them:
 
 * a permission set: its inline policy and the AWS managed policies attached to it (customer-managed
   ones live in the member accounts, out of the stack's sight);
@@ -31,7 +31,7 @@ from typing import Any
 from pulumi_policy import PolicyResource
 from pulumi_policy.proxy import UnknownValueError
 
-from policies import iam_analysis
+from iam_documents import iam_analysis
 
 PERMISSION_SET = "aws:ssoadmin/permissionSet:PermissionSet"
 PERMISSION_SET_INLINE_POLICY = "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy"

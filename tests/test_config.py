@@ -15,7 +15,7 @@ from components import config
 from components.settings import derived
 from components.settings.landing_zone import DEFAULT_OUS
 from deploy.simulate import Recording, simulate
-from policies import documents
+from iam_documents import documents
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -88,7 +88,7 @@ def test_missing_scp_file(org_raw: dict[str, Any]) -> None:
     message = org_error(raw)
     assert message == (
         "Pulumi.org.yaml: landing-zone:serviceControlPolicies[0].file: "
-        "policies/scp/nope.json: policy file not found"
+        "iam_documents/scp/nope.json: policy file not found"
     )
 
 
@@ -101,7 +101,7 @@ def test_scp_target_unknown(org_raw: dict[str, Any]) -> None:
 def test_scp_size_limit_is_configurable(org_raw: dict[str, Any]) -> None:
     raw = {**org_raw, "scpLimits": {"maxDocumentChars": 1000}}
     message = org_error(raw)
-    assert "policies/scp/guardrails.json" in message and "over the limit of 1000" in message
+    assert "iam_documents/scp/guardrails.json" in message and "over the limit of 1000" in message
 
 
 def test_too_many_scps_on_one_target(org_raw: dict[str, Any]) -> None:
@@ -220,7 +220,8 @@ def test_main_stops_on_bad_config_before_declaring_anything(
 def test_quarantine_must_exempt_the_configured_access_role(org_raw: dict[str, Any]) -> None:
     message = org_error({**org_raw, "accessRoleName": "PlatformAdmin"})
     assert message == (
-        "Pulumi.org.yaml: landing-zone:serviceControlPolicies[1].file: policies/scp/quarantine.json exempts"
+        "Pulumi.org.yaml: landing-zone:serviceControlPolicies[1].file: iam_documents/scp/quarantine.json"
+        " exempts"
         " arn:aws:iam::*:role/OrganizationAccountAccessRole but not the access role 'PlatformAdmin'"
         " (accessRoleName) on the Suspended OU"
     )

@@ -25,7 +25,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 from components import config as stack_config
 from deploy import policy_config
 from deploy.simulate import RecordedResource, Recording
-from policies import documents
+from iam_documents import documents
 from policies import guardrails as g
 from tests.conftest import run_stack
 

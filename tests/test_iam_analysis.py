@@ -1,4 +1,5 @@
-"""Admin-equivalence and privilege escalation, judged semantically (policies/iam_analysis.py, cloudsplaining):
+"""Admin-equivalence and privilege escalation, judged semantically (iam_documents/iam_analysis.py,
+cloudsplaining):
 the bypasses of a literal ``Allow * on *`` pattern, the seed's accepted risks in config, and the CrossGuard
 rule ``iam-privilege-escalation`` on what the programs declare."""
 
@@ -15,7 +16,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 from components import config
 from deploy import policy_config
 from deploy.simulate import Recording
-from policies import documents, iam_analysis
+from iam_documents import documents, iam_analysis
 from policies import guardrails as g
 from tests.conftest import run_env_stack, run_stack
 from tests.test_guardrails import ROOT, resource

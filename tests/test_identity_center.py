@@ -19,7 +19,7 @@ from components.settings.identity_center import (
 )
 from components.settings.landing_zone import DEFAULT_OUS
 from deploy.simulate import RecordedResource, Recording, simulate
-from policies import documents
+from iam_documents import documents
 from tests.conftest import run_stack
 
 USER = "aws:identitystore/user:User"
@@ -468,7 +468,8 @@ KEY = "Pulumi.org.yaml: landing-zone:identityCenter"
         ({"inlinePolicy": "../scp/guardrails.json"}, ".permissionSets[1].inlinePolicy: String should match"),
         (
             {"inlinePolicy": "missing.json"},
-            ".permissionSets[1].inlinePolicy: policies/permission_sets/missing.json: policy file not found",
+            ".permissionSets[1].inlinePolicy: iam_documents/permission_sets/missing.json:"
+            " policy file not found",
         ),
         ({"name": PS}, ".permissionSets[1].name: duplicate permission set"),
         ({"sessionDurations": "PT1H"}, ".permissionSets[1].sessionDurations: unknown key"),
@@ -529,7 +530,7 @@ def test_inline_policy_errors(
     write_policy(
         tmp_path,
         "provisioners.json",
-        json.loads((Path(documents.POLICIES_DIR) / "permission_sets" / "provisioners.json").read_text()),
+        json.loads((Path(documents.DOCUMENTS_DIR) / "permission_sets" / "provisioners.json").read_text()),
     )
     message = org_error(with_permission_set(org_raw, inlinePolicy="bad.json"))
     assert message.startswith(f"{KEY}.permissionSets[1].inlinePolicy: ")
@@ -543,7 +544,7 @@ def test_inline_policy_within_the_limit_is_accepted(
     write_policy(
         tmp_path,
         "provisioners.json",
-        json.loads((Path(documents.POLICIES_DIR) / "permission_sets" / "provisioners.json").read_text()),
+        json.loads((Path(documents.DOCUMENTS_DIR) / "permission_sets" / "provisioners.json").read_text()),
     )
     # Pretty-printed on disk well over 32,768 characters, minified under it: the sent string counts.
     statement = [

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from policies import documents
+from iam_documents import documents
 
 
 def policy(*statements: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from components import config, load_once
 from components.settings import identity_center, tasks_service
 from components.settings.resolved import NotResolved
 from deploy import plan, stacks
-from policies import documents
+from iam_documents import documents
 
 
 def _count_calls(monkeypatch: pytest.MonkeyPatch, function: Callable[..., Any], calls: Counter[str],
@@ -27,7 +27,9 @@ def _count_calls(monkeypatch: pytest.MonkeyPatch, function: Callable[..., Any], 
         return function(*args, **kwargs)
 
     for module in list(sys.modules.values()):
-        if module is None or not module.__name__.startswith(("components", "deploy", "policies")):
+        if module is None or not module.__name__.startswith(
+            ("components", "deploy", "policies", "iam_documents")
+        ):
             continue
         for name, value in list(vars(module).items()):
             if value is function:

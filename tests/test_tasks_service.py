@@ -10,7 +10,7 @@ import pytest
 from components import config
 from components.tasks_service import TasksService, TasksServiceArgs
 from deploy.simulate import Recording
-from policies import documents
+from iam_documents import documents
 from tests.tasks_support import (
     DATA_KEY,
     LOGS_KEY,

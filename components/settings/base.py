@@ -32,8 +32,8 @@ def _email(value: str) -> str:
 
 Email = Annotated[str, AfterValidator(_email)]
 
-# A policy file name inside its folder (policies/scp/, policies/permission_sets/): no path separator,
-# so a configured file can never resolve outside the folder.
+# A policy file name inside its folder (iam_documents/scp/, iam_documents/permission_sets/): no path
+# separator, so a configured file can never resolve outside the folder.
 POLICY_FILE = r"^[\w.-]+\.json$"
 
 

@@ -1,7 +1,7 @@
 """Risks a permission set keeps on purpose: admin-equivalence or privilege-escalation paths, each accepted
 by name with a reason (``identityCenter.permissionSets[].acceptedRisks``).
 
-The names are cloudsplaining's escalation paths and ``AdminEquivalent`` (policies/iam_analysis.py).
+The names are cloudsplaining's escalation paths and ``AdminEquivalent`` (iam_documents/iam_analysis.py).
 A permission set whose policies open a path that no entry names is an error, and so is an entry that
 names a path the policies no longer open: the list stays exactly what is accepted, so any new path
 fails. The CrossGuard rule ``iam-privilege-escalation`` applies the same acceptance (the driver passes
@@ -19,7 +19,7 @@ from components.settings.base import ConfigError, Model
 
 
 def _risk_name(value: str) -> str:
-    from policies import iam_analysis
+    from iam_documents import iam_analysis
 
     known = iam_analysis.known_risks()
     if value not in known:
@@ -46,7 +46,7 @@ class AcceptedRiskSettings(Model):
     reason: Annotated[str, AfterValidator(_reason)] = Field(max_length=1000)
 
 
-# The seed's provisioners set (policies/permission_sets/provisioners.json) escalates by design: it may
+# The seed's provisioners set (iam_documents/permission_sets/provisioners.json) escalates by design: it may
 # do everything outside iam, account and organizations, and manage roles and pass them. Plain data, so
 # importing the settings does not import the analysis library.
 _SEED_ACCEPTED_RISKS: tuple[dict[str, Any], ...] = (
@@ -135,7 +135,7 @@ def check_accepted_risks(
 
     ``where`` is the permission set's key (``landing-zone:identityCenter.permissionSets[0]``).
     """
-    from policies import iam_analysis
+    from iam_documents import iam_analysis
 
     named: dict[str, str] = {}
     for index, entry in enumerate(accepted):

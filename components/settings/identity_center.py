@@ -29,15 +29,14 @@ from components.settings.base import (
 from components.settings.derived import EMAIL_PATTERN, DerivedValue, email_from_pattern, missing_email
 from components.settings.iam_risks import AcceptedRiskSettings, check_accepted_risks, seed_accepted_risks
 from components.settings.landing_zone import AccountSettings, in_ou
-from policies import documents
-from policies.iam_analysis import managed_policy_document
+from iam_documents import documents
+from iam_documents.iam_analysis import managed_policy_document
+from policies.aws_service_rules import SESSION_SECONDS, duration_seconds
 
 PERMISSION_SET_NAME = r"^[\w+=,.@-]{1,32}$"
 IAM_NAME = r"^[\w+=,.@-]{1,128}$"
 IAM_PATH = r"^/([\w+=,.@-]+/)*$"
 AWS_MANAGED_POLICY_ARN = r"^arn:aws[a-z-]*:iam::aws:policy/([\w+=,.@-]+/)*[\w+=,.@-]+$"
-SESSION_DURATION = re.compile(r"^PT(?:(\d{1,2})H)?(?:(\d{1,3})M)?$")
-SESSION_MINUTES = (60, 12 * 60)
 INLINE_POLICY_MAX_CHARS = 32768
 SEED_GROUP = "hiperium-sso-provisioners-group"
 SEED_PERMISSION_SET = "hiperium-sso-provisioners-ps"
@@ -84,7 +83,7 @@ class PermissionSetSettings(Model):
     description: str | None = Field(default=None, min_length=1, max_length=700)
     session_duration: str = "PT1H"
     relay_state: str | None = Field(default=None, pattern=r"^https?://\S+$", max_length=240)
-    inline_policy: str | None = Field(default=None, pattern=POLICY_FILE)  # policies/permission_sets/
+    inline_policy: str | None = Field(default=None, pattern=POLICY_FILE)  # iam_documents/permission_sets/
     managed_policies: tuple[str, ...] = ()
     customer_managed_policies: tuple[PolicyReferenceSettings, ...] = ()
     permissions_boundary: PermissionsBoundarySettings | None = None
@@ -95,12 +94,11 @@ class PermissionSetSettings(Model):
     @field_validator("session_duration")
     @classmethod
     def _session(cls, value: str) -> str:
-        match = SESSION_DURATION.match(value)
-        if not match or not any(match.groups()):
+        seconds = duration_seconds(value)  # the pack's definition, with AWS's limits
+        if seconds is None:
             raise ValueError(f"'{value}' is not an ISO-8601 duration such as PT8H or PT1H30M")
-        minutes = int(match.group(1) or 0) * 60 + int(match.group(2) or 0)
-        low, high = SESSION_MINUTES
-        if not low <= minutes <= high:
+        low, high = SESSION_SECONDS
+        if not low <= seconds <= high:
             raise ValueError(f"'{value}' is outside PT1H to PT12H")
         return value
 

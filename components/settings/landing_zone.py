@@ -110,11 +110,11 @@ class AccountSettings(Model):
 
 
 class ScpSettings(Model):
-    """A service control policy: a JSON file under policies/scp and the OU paths it is attached to."""
+    """A service control policy: a JSON file under iam_documents/scp and the OU paths it is attached to."""
 
     name: str = Field(pattern=r"^[\w+=,.@-]{1,128}$")
     description: str = ""
-    file: str = Field(pattern=POLICY_FILE)  # in policies/scp/
+    file: str = Field(pattern=POLICY_FILE)  # in iam_documents/scp/
     targets: tuple[str, ...] = ()
 
 

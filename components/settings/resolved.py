@@ -16,7 +16,7 @@ from typing import NoReturn
 from components.settings.identity_center import ResolvedAssignment
 from components.settings.production import PoolProtections
 from components.settings.tasks_service import TasksServicePlan
-from policies.documents import PolicyDocument
+from iam_documents.documents import PolicyDocument
 
 
 @dataclass(frozen=True)

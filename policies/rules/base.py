@@ -14,7 +14,7 @@ from typing import Any
 from pulumi_policy import EnforcementLevel, PolicyResource
 from pulumi_policy.proxy import UnknownValueError
 
-from policies import documents
+from iam_documents import documents
 
 # Resource types, as the engine names them.
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"

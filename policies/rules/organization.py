@@ -10,8 +10,14 @@ from typing import Any
 
 from pulumi_policy import PolicyResource
 
-from policies import documents
-from policies.access_role import PRINCIPAL_EXEMPTION_OPERATORS, SAMPLE_ACCOUNT_ID, exempts_role, role_arn
+from iam_documents import documents
+from iam_documents.access_role import (
+    PRINCIPAL_EXEMPTION_OPERATORS,
+    SAMPLE_ACCOUNT_ID,
+    exempts_role,
+    is_principal_arn_key,
+    role_arn,
+)
 from policies.aws_service_rules import duration_seconds
 from policies.rules.base import (
     ORG_POLICY,
@@ -73,7 +79,7 @@ def quarantine_statement(statement: Any, access_role: str) -> bool:
     if not _is_map(clause) or len(clause) != 1:
         return False
     key, values = next(iter(clause.items()))
-    if str(key).lower() != "aws:principalarn":
+    if not is_principal_arn_key(key):
         return False
     others = (role_arn(SAMPLE_ACCOUNT_ID, "AnyOtherRole"), f"arn:aws:iam::{SAMPLE_ACCOUNT_ID}:user/anyone")
     for pattern in documents.as_list(values):
@@ -143,7 +149,7 @@ def permission_set_session(resource_type: str, props: Props, ctx: Context) -> It
 
 def iam_privilege_escalation(resources: Sequence[PolicyResource], ctx: Context) -> Iterator[StackFinding]:
     """No identity holds admin-equivalent policies or opens a privilege-escalation path, unless a
-    permission set accepts that risk by name (policies/iam_principals.py, policies/iam_analysis.py)."""
+    permission set accepts that risk by name (policies/iam_principals.py, iam_documents/iam_analysis.py)."""
     from policies import iam_principals  # imports the analysis library only when the rule runs
 
     accepted = documents.parse_json_text(ctx.config["acceptedRisks"])

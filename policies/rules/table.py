@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel
 
+from iam_documents.access_role import ORGANIZATION_ACCESS_ROLE
 from policies import aws_values
-from policies.access_role import ORGANIZATION_ACCESS_ROLE
 from policies.aws_service_rules import ISO_DURATION
 from policies.cost import idle_cost
 from policies.production import PRODUCTION_STACKS

@@ -36,7 +36,7 @@ resource, and any Deny as denying everywhere:
 
 Permissions boundaries and customer-managed policies outside the stack are not seen, so they are
 not credited. AWS managed policies are judged from a small table of documents
-(``policies/aws_managed_policies.json``): those known to be admin-equivalent or escalating.
+(``iam_documents/aws_managed_policies.json``): those known to be admin-equivalent or escalating.
 
 Only the actions named by an escalation path or by the admin test matter, so each statement is
 reduced to those (a few dozen) before cloudsplaining evaluates it: expanding a ``NotAction`` over the

@@ -1,10 +1,10 @@
 """Load and validate IAM policy documents before anything is sent to AWS.
 
-Two kinds of document live under ``policies/``:
+Two kinds of document live in this package:
 
-* ``scp``: service control policies (``policies/scp/*.json``);
+* ``scp``: service control policies (``iam_documents/scp/*.json``);
 * ``identity``: identity-based policies, such as permission-set inline policies
-  (``policies/permission_sets/*.json``).
+  (``iam_documents/permission_sets/*.json``).
 
 Every check works offline: JSON syntax, the policy grammar of the kind, the size of the exact string
 that is sent (the minified JSON), action names against the IAM action catalogue that ships with
@@ -24,9 +24,9 @@ from typing import Any, Literal
 
 PolicyKind = Literal["scp", "identity"]
 
-POLICIES_DIR = Path(__file__).resolve().parent
-SCP_DIR = POLICIES_DIR / "scp"
-PERMISSION_SET_DIR = POLICIES_DIR / "permission_sets"
+DOCUMENTS_DIR = Path(__file__).resolve().parent
+SCP_DIR = DOCUMENTS_DIR / "scp"
+PERMISSION_SET_DIR = DOCUMENTS_DIR / "permission_sets"
 
 VERSION = "2012-10-17"
 _TOP_LEVEL = {"scp": {"Version", "Statement"}, "identity": {"Version", "Id", "Statement"}}
@@ -306,6 +306,6 @@ def load(path: Path, kind: PolicyKind, *, max_chars: int, check_actions: bool = 
 def _display(path: Path) -> str:
     """A path relative to the project root when it is inside it, for short error messages."""
     try:
-        return str(path.resolve().relative_to(POLICIES_DIR.parent))
+        return str(path.resolve().relative_to(DOCUMENTS_DIR.parent))
     except ValueError:
         return str(path)
