@@ -238,7 +238,9 @@ def _alias_urn(alias: Any, request: Any, urn: str) -> str:
     means no parent; the URN is ``urn:pulumi:<stack>::<project>::[<parent's qualified type>$]<type>::<name>``
     (pkg/resource/urn.go ``NewURN``), where no engine URN holds the root stack's type (the mock monitor's
     top-level URNs do: it is dropped here). The SDK sends specs when the monitor supports them, as the
-    mock monitor does (pulumi/runtime/resource.py ``prepare_aliases``). Not resolved: aliases of the
+    mock monitor does (pulumi/runtime/resource.py ``prepare_aliases``). The parent's type is the one its
+    recorded URN holds: exact for a top-level parent, as every aliased resource's here; for a deeper one
+    the mock keeps only the parent's own type (see deploy/engine_rules.py). Not resolved: aliases of the
     parent itself (the engine then uses the parent's old URN; no parent here has aliases).
     """
     if alias.WhichOneof("alias") == "urn":
