@@ -11,10 +11,11 @@
 - ``$default`` stage, deployed automatically, throttled, with JSON access logs in a log group encrypted
   with the environment's logs key, kept ``api.accessLogRetentionDays`` (7 days; a year in production).
 - Integration by load balancer mode:
-  - ``private``: a VPC link in the private subnets with its own security group; the ALB's security
-    group admits that group (and nothing else) on the listener port, and the integration URI is the
-    listener's ARN (what AWS requires of an ALB integration). With HTTPS, API Gateway verifies the
-    certificate's name.
+  - ``private``: a VPC link in the private subnets with its own security group
+    (``vpc_link_security_group``); the stack's table of links (components/tasks_links.py) lets that
+    group, and nothing else, reach the ALB on the listener port, and the integration waits for those
+    rules (``network_ready``). The integration URI is the listener's ARN (what AWS requires of an ALB
+    integration). With HTTPS, API Gateway verifies the certificate's name.
   - ``public``: HTTP proxy to the internet-facing ALB's URL, forwarding the request path.
 """
 
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -58,7 +59,6 @@ class TasksApiArgs:
     issuer_url: pulumi.Input[str]
     audience: pulumi.Input[str]  # the web client id of the environment's user pool
     frontend_origin: pulumi.Input[str]  # https://<branch>.<default domain>, no trailing slash
-    alb_security_group_id: pulumi.Input[str]
     listener_arn: pulumi.Input[str]
     listener_port: int
     alb_url: pulumi.Input[str]  # public mode: where the HTTP proxy integration sends requests
@@ -67,6 +67,8 @@ class TasksApiArgs:
     logs_key_arn: pulumi.Input[str]  # the environment's logs key (components/workload_security.py)
     health_check_path: str = TASKS_IMAGE.health_check_path  # served without a token (module docstring)
     tls_server_name: str | None = None  # the certificate's host name when the listener is HTTPS
+    # The rules of the VPC link's links (components/tasks_links.py), declared after this component.
+    network_ready: pulumi.Input[Sequence[pulumi.Resource]] = field(default_factory=tuple)
 
 
 class TasksApi(pulumi.ComponentResource):
@@ -74,8 +76,7 @@ class TasksApi(pulumi.ComponentResource):
 
     api: aws.apigatewayv2.Api
     authorizer: aws.apigatewayv2.Authorizer
-    vpc_link_security_group: aws.ec2.SecurityGroup | None
-    vpc_link_rules: list[aws.vpc.SecurityGroupIngressRule | aws.vpc.SecurityGroupEgressRule]
+    vpc_link_security_group: aws.ec2.SecurityGroup | None  # private mode: the group the ALB admits
     vpc_link: aws.apigatewayv2.VpcLink | None
     integration: aws.apigatewayv2.Integration
     route: aws.apigatewayv2.Route
@@ -117,7 +118,6 @@ class TasksApi(pulumi.ComponentResource):
         )
 
         self.vpc_link_security_group = None
-        self.vpc_link_rules = []
         self.vpc_link = None
         if args.mode == "private":
             self.integration = self._private_integration(name, args, child)
@@ -180,7 +180,6 @@ class TasksApi(pulumi.ComponentResource):
     def _private_integration(
         self, name: str, args: TasksApiArgs, child: pulumi.ResourceOptions
     ) -> aws.apigatewayv2.Integration:
-        port = args.listener_port
         group = aws.ec2.SecurityGroup(
             f"{name}-vpc-link",
             description=f"VPC link of {name}: to the internal ALB only",
@@ -188,24 +187,6 @@ class TasksApi(pulumi.ComponentResource):
             opts=child,
         )
         self.vpc_link_security_group = group
-        self.vpc_link_rules = [
-            aws.vpc.SecurityGroupEgressRule(
-                f"{name}-vpc-link-to-alb",
-                security_group_id=group.id,
-                description="API Gateway to the ALB listener",
-                ip_protocol="tcp", from_port=port, to_port=port,
-                referenced_security_group_id=args.alb_security_group_id,
-                opts=child,
-            ),
-            aws.vpc.SecurityGroupIngressRule(
-                f"{name}-alb-from-vpc-link",
-                security_group_id=args.alb_security_group_id,
-                description="Requests from the HTTP API VPC link only",
-                ip_protocol="tcp", from_port=port, to_port=port,
-                referenced_security_group_id=group.id,
-                opts=child,
-            ),
-        ]
         self.vpc_link = aws.apigatewayv2.VpcLink(
             f"{name}-vpc-link",
             name=f"{name}-vpc-link",
@@ -227,5 +208,5 @@ class TasksApi(pulumi.ComponentResource):
                 else None
             ),
             payload_format_version="1.0",
-            opts=pulumi.ResourceOptions(parent=self, depends_on=self.vpc_link_rules),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=args.network_ready),
         )

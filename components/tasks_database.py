@@ -31,8 +31,8 @@
   ``logging.databaseRetentionDays``; left to RDS, that group would be created unencrypted and never
   expire. Hence the cluster's identifier is set (the component's name), not generated.
 - Isolated subnets (no route out of the VPC); not publicly accessible.
-- Its security group has no rules of its own: components/tasks_service.py adds the one ingress rule
-  (5432 from the tasks' security group). Nothing else can connect.
+- It owns its security group (``security_group``) and adds no rule to it: the stack's table of links
+  (components/tasks_links.py) admits the tasks' group on 5432, and nothing else can connect.
 - Production: deletion protection, a final snapshot on deletion, Pulumi ``protect`` on the cluster, its
   instances, the password and the secret, and a 30-day recovery window on the secret (a restored final
   snapshot keeps the old master password); elsewhere the secret is deleted at once with its database.

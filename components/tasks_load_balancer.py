@@ -4,8 +4,8 @@ Two modes (config ``loadBalancer.mode``):
 
 - ``private`` (default): an internal ALB in the private subnets. Nothing outside the VPC can reach
   it; the HTTP API reaches it through its VPC link, whose security group is the only one the ALB's
-  security group admits (that rule is declared by components/tasks_api.py). The JWT authorizer of the
-  HTTP API therefore cannot be bypassed.
+  security group admits (components/tasks_links.py). The JWT authorizer of the HTTP API therefore
+  cannot be bypassed.
 - ``public``: an internet-facing ALB in the public subnets, open to the internet on its listener
   ports, as in the seed's later design. The HTTP API forwards to its URL; anyone can also call the ALB
   directly, so the service's own token validation (``QUARKUS_OIDC_AUTH_SERVER_URL``) is then the only
@@ -14,8 +14,9 @@ Two modes (config ``loadBalancer.mode``):
 With ``certificateArn`` (and ``domainName``, the name on the certificate) the ALB listens with HTTPS
 on 443 and redirects HTTP on 80 to it; otherwise it forwards plain HTTP on 80.
 
-The ALB's security group gets its egress rule to the tasks from components/tasks_service.py, which
-owns the tasks' security group; no rule here admits anything but the configured clients.
+The ALB owns its security group (``security_group``) and adds no rule to it: who may reach it (the VPC
+link, or the internet in public mode, on ``listener_ports``) and where it may send (the tasks) is the
+stack's table of links, components/tasks_links.py.
 
 Access logs go to the environment's access-log bucket (components/workload_security.py), under its
 prefix. ELB checks that it may write there when the attribute is set, so the load balancer waits for
@@ -38,7 +39,6 @@ TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 # The seed's health check of the service.
 HEALTH_CHECK = {"healthy_threshold": 3, "unhealthy_threshold": 2, "interval": 15, "timeout": 10}
 DEREGISTRATION_DELAY_SECONDS = 30
-ANYWHERE_IPV4 = "0.0.0.0/0"
 
 
 @dataclass(frozen=True)
@@ -63,9 +63,9 @@ class TasksLoadBalancer(pulumi.ComponentResource):
     target_group: aws.lb.TargetGroup
     listener: aws.lb.Listener  # the listener that forwards to the tasks (HTTPS when a certificate is set)
     redirect_listener: aws.lb.Listener | None  # HTTP -> HTTPS, only with a certificate
-    ingress_rules: list[aws.vpc.SecurityGroupIngressRule]
     internal: bool
     listener_port: int
+    listener_ports: tuple[int, ...]  # every port it listens on: the internet's ports in public mode
     listener_protocol: str
     dns_name: pulumi.Output[str]
     url: pulumi.Output[str]  # scheme://host the listener answers on (the domain name with HTTPS)
@@ -80,7 +80,7 @@ class TasksLoadBalancer(pulumi.ComponentResource):
         https = settings.certificate_arn is not None
         self.listener_port = HTTPS_PORT if https else HTTP_PORT
         self.listener_protocol = "HTTPS" if https else "HTTP"
-        ports = [HTTP_PORT, HTTPS_PORT] if https else [HTTP_PORT]
+        self.listener_ports = (HTTP_PORT, HTTPS_PORT) if https else (HTTP_PORT,)
 
         self.security_group = aws.ec2.SecurityGroup(
             f"{name}-alb",
@@ -90,21 +90,6 @@ class TasksLoadBalancer(pulumi.ComponentResource):
             # is a separate resource that names its peer.
             opts=child,
         )
-        self.ingress_rules = []
-        if not self.internal:
-            self.ingress_rules = [
-                aws.vpc.SecurityGroupIngressRule(
-                    f"{name}-alb-from-internet-{port}",
-                    security_group_id=self.security_group.id,
-                    description=f"Internet clients on {port}",
-                    ip_protocol="tcp",
-                    from_port=port,
-                    to_port=port,
-                    cidr_ipv4=ANYWHERE_IPV4,
-                    opts=child,
-                )
-                for port in ports
-            ]
 
         self.load_balancer = aws.lb.LoadBalancer(
             f"{name}-alb",

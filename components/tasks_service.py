@@ -1,11 +1,9 @@
 """TasksService: the Tasks API on ECS Fargate (linux/ARM64) behind the ALB, with autoscaling.
 
-Network access (security groups; every rule names its peer):
-
-- tasks  <- ALB            container port only (the ALB's matching egress rule is declared here too);
-- tasks  -> internet       443 only: Docker Hub (image pull), Secrets Manager, CloudWatch Logs and
-                           Cognito's JWKS; through NAT, or a public IP without NAT (components/network.py);
-- tasks  -> database       5432, with the database's matching ingress rule; nothing else reaches it.
+Network access: the service owns the tasks' security group (``security_group``) and adds no rule to it
+or any other; who may reach it and what it may reach (the ALB on the container port; HTTPS out, through
+NAT or a public IP without NAT, components/network.py; the database) is the stack's table of links,
+components/tasks_links.py. The ECS service waits for those rules (``network_ready``).
 
 Start-up contract and database credentials
 ------------------------------------------
@@ -44,8 +42,6 @@ from components.app_contract import ISSUER_URL, TASKS_IMAGE, TIME_ZONE_ID
 from components.settings.tasks_service import ServicePlan
 
 CONTAINER_NAME = "tasks-api"
-HTTPS_PORT = 443
-ANYWHERE_IPV4 = "0.0.0.0/0"
 HEALTH_CHECK_GRACE_SECONDS = 30  # the seed's value
 SCALE_IN_COOLDOWN_SECONDS = 300
 SCALE_OUT_COOLDOWN_SECONDS = 60
@@ -61,26 +57,25 @@ class TasksServiceArgs:
     assign_public_ip: bool  # True only without NAT, tasks in public subnets
     issuer_url: pulumi.Input[str]  # the environment's Cognito issuer (QUARKUS_OIDC_AUTH_SERVER_URL)
     # The load balancer (components/tasks_load_balancer.py)
-    alb_security_group_id: pulumi.Input[str]
     alb_arn_suffix: pulumi.Input[str]
     target_group_arn: pulumi.Input[str]
     target_group_arn_suffix: pulumi.Input[str]
     # The database (components/tasks_database.py)
-    db_security_group_id: pulumi.Input[str]
-    db_port: int
     db_secret_arn: pulumi.Input[str]  # the connection secret (JSON, see the contract)
     db_secret_version_id: pulumi.Input[str]  # the version the tasks read
     db_secret_kms_key_arn: pulumi.Input[str]  # the secret's customer managed key
     logs_key_arn: pulumi.Input[str]  # the environment's logs key (components/workload_security.py)
     # Resources the service must wait for: the listener that attaches the target group to the ALB.
     depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    # The security-group rules of the tasks' links (components/tasks_links.py), declared after this
+    # component by the stack: tasks start only once they can pull their image and be reached.
+    network_ready: pulumi.Input[Sequence[pulumi.Resource]] = field(default_factory=tuple)
 
 
 class TasksService(pulumi.ComponentResource):
     """ECS cluster, task definition, Fargate service, its roles, logs, security group and scaling."""
 
-    security_group: aws.ec2.SecurityGroup
-    rules: dict[str, aws.vpc.SecurityGroupIngressRule | aws.vpc.SecurityGroupEgressRule]
+    security_group: aws.ec2.SecurityGroup  # the tasks' group: its rules are the stack's links
     log_group: aws.cloudwatch.LogGroup
     execution_role: aws.iam.Role
     execution_policy: aws.iam.RolePolicy
@@ -102,7 +97,6 @@ class TasksService(pulumi.ComponentResource):
             vpc_id=args.vpc_id,
             opts=child,
         )
-        self.rules = self._network_rules(name, args, child)
 
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
@@ -202,7 +196,9 @@ class TasksService(pulumi.ComponentResource):
             enable_execute_command=False,
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[*args.depends_on, *self.rules.values()],
+                depends_on=pulumi.Output.from_input(args.network_ready).apply(
+                    lambda rules: [*args.depends_on, *rules]
+                ),
                 # Application Auto Scaling owns the running count after creation.
                 ignore_changes=["desiredCount"],
             ),
@@ -254,54 +250,6 @@ class TasksService(pulumi.ComponentResource):
                 "security_group_id": self.security_group.id,
             }
         )
-
-    def _network_rules(
-        self, name: str, args: TasksServiceArgs, child: pulumi.ResourceOptions
-    ) -> dict[str, aws.vpc.SecurityGroupIngressRule | aws.vpc.SecurityGroupEgressRule]:
-        port = TASKS_IMAGE.container_port
-        tasks = self.security_group.id
-        return {
-            "alb-to-tasks": aws.vpc.SecurityGroupEgressRule(
-                f"{name}-alb-to-tasks",
-                security_group_id=args.alb_security_group_id,
-                description="ALB to the service tasks",
-                ip_protocol="tcp", from_port=port, to_port=port,
-                referenced_security_group_id=tasks,
-                opts=child,
-            ),
-            "tasks-from-alb": aws.vpc.SecurityGroupIngressRule(
-                f"{name}-tasks-from-alb",
-                security_group_id=tasks,
-                description="Requests from the ALB only",
-                ip_protocol="tcp", from_port=port, to_port=port,
-                referenced_security_group_id=args.alb_security_group_id,
-                opts=child,
-            ),
-            "tasks-to-https": aws.vpc.SecurityGroupEgressRule(
-                f"{name}-tasks-to-https",
-                security_group_id=tasks,
-                description="Docker Hub, Secrets Manager, CloudWatch Logs, Cognito JWKS",
-                ip_protocol="tcp", from_port=HTTPS_PORT, to_port=HTTPS_PORT,
-                cidr_ipv4=ANYWHERE_IPV4,
-                opts=child,
-            ),
-            "tasks-to-db": aws.vpc.SecurityGroupEgressRule(
-                f"{name}-tasks-to-db",
-                security_group_id=tasks,
-                description="PostgreSQL on the Aurora cluster",
-                ip_protocol="tcp", from_port=args.db_port, to_port=args.db_port,
-                referenced_security_group_id=args.db_security_group_id,
-                opts=child,
-            ),
-            "db-from-tasks": aws.vpc.SecurityGroupIngressRule(
-                f"{name}-db-from-tasks",
-                security_group_id=args.db_security_group_id,
-                description="PostgreSQL from the service tasks only",
-                ip_protocol="tcp", from_port=args.db_port, to_port=args.db_port,
-                referenced_security_group_id=tasks,
-                opts=child,
-            ),
-        }
 
 
 def container_definition(

@@ -5,11 +5,15 @@ Everything lands in the workload account through the provider given here. The or
 1. :func:`declare_frontend_app` - the Amplify app; its default domain gives the frontend URL;
 2. (program.py) the Cognito client, registered with that URL;
 3. :func:`declare_tasks_service` - VPC, ALB, Aurora, Fargate service, HTTP API (JWT authorizer bound to
-   the issuer and client id) and the Amplify branch with its build variables.
+   the issuer and client id), the links between them (components/tasks_links.py: each component owns
+   its security group, the table says who may reach whom) and the Amplify branch with its build
+   variables.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +28,7 @@ from components.network import Network, NetworkArgs
 from components.settings.tasks_service import TasksServicePlan
 from components.tasks_api import TasksApi, TasksApiArgs
 from components.tasks_database import TasksDatabase, TasksDatabaseArgs
+from components.tasks_links import LINKS, GroupOwner, Link, LinkPorts, LinkRules, Peer, declare_links
 from components.tasks_load_balancer import TasksLoadBalancer, TasksLoadBalancerArgs
 from components.tasks_service import TasksService, TasksServiceArgs
 from components.workload_security import AccessLogBucket, AccessLogBucketArgs, WorkloadKeys, WorkloadKeysArgs
@@ -48,6 +53,7 @@ class TasksDeployment:
     database: TasksDatabase
     service: TasksService
     api: TasksApi
+    links: LinkRules
     frontend: FrontendApp
     frontend_branch: FrontendBranch
     frontend_url: pulumi.Output[str]  # registered with Cognito, the CORS origin and the redirect URI
@@ -74,10 +80,12 @@ def declare_tasks_service(
     client_id: pulumi.Input[str],
     frontend: FrontendApp,
     frontend_url: pulumi.Input[str] | None = None,
+    links: Sequence[Link] = LINKS,
 ) -> TasksDeployment:
     """``frontend_url`` overrides the Amplify branch URL (a custom domain in front of the branch).
 
-    ``provider`` and ``awsx_provider`` are the workload account's aws and awsx providers.
+    ``provider`` and ``awsx_provider`` are the workload account's aws and awsx providers; ``links`` is
+    the table of who may reach whom (components/tasks_links.py).
     """
     env = plan.environment
     url = frontend.public_url(frontend_url)
@@ -143,53 +151,66 @@ def declare_tasks_service(
         ),
         opts=on_workload,
     )
-    service = TasksService(
-        f"{env}-tasks",
-        TasksServiceArgs(
-            settings=plan.service,
-            region=region,
-            account_id=account_id,
-            vpc_id=network.vpc_id,
-            subnet_ids=network.task_subnet_ids,
-            assign_public_ip=network.tasks_need_public_ip,
-            issuer_url=issuer_url,
-            alb_security_group_id=load_balancer.security_group.id,
-            alb_arn_suffix=load_balancer.load_balancer.arn_suffix,
-            target_group_arn=load_balancer.target_group.arn,
-            target_group_arn_suffix=load_balancer.target_group.arn_suffix,
-            db_security_group_id=database.security_group.id,
-            db_port=database.port,
-            db_secret_arn=database.secret_arn,
-            db_secret_version_id=database.secret_version_id,
-            db_secret_kms_key_arn=database.secret_kms_key_arn,
-            logs_key_arn=keys.logs_key_arn,
-            depends_on=[
-                load_balancer.listener,
-                *([load_balancer.redirect_listener] if load_balancer.redirect_listener else []),
-            ],
-        ),
-        opts=on_workload,
-    )
-    api = TasksApi(
-        f"{env}-tasks-api",
-        TasksApiArgs(
-            settings=plan.api,
-            mode=plan.load_balancer.mode,
-            issuer_url=issuer_url,
-            audience=client_id,
-            frontend_origin=origin_of(url),
-            alb_security_group_id=load_balancer.security_group.id,
-            listener_arn=load_balancer.listener.arn,
-            listener_port=load_balancer.listener_port,
-            alb_url=load_balancer.url,
-            vpc_id=network.vpc_id,
-            vpc_link_subnet_ids=network.private_subnet_ids,
-            health_check_path=TASKS_IMAGE.health_check_path,
-            tls_server_name=plan.load_balancer.domain_name if private else None,
-            logs_key_arn=keys.logs_key_arn,
-        ),
-        opts=on_workload,
-    )
+    # The service and the API wait for the rules of their links, declared once all groups exist.
+    with _links_pending(("tasks", "vpc_link")) as pending:
+        service = TasksService(
+            f"{env}-tasks",
+            TasksServiceArgs(
+                settings=plan.service,
+                region=region,
+                account_id=account_id,
+                vpc_id=network.vpc_id,
+                subnet_ids=network.task_subnet_ids,
+                assign_public_ip=network.tasks_need_public_ip,
+                issuer_url=issuer_url,
+                alb_arn_suffix=load_balancer.load_balancer.arn_suffix,
+                target_group_arn=load_balancer.target_group.arn,
+                target_group_arn_suffix=load_balancer.target_group.arn_suffix,
+                db_secret_arn=database.secret_arn,
+                db_secret_version_id=database.secret_version_id,
+                db_secret_kms_key_arn=database.secret_kms_key_arn,
+                logs_key_arn=keys.logs_key_arn,
+                depends_on=[
+                    load_balancer.listener,
+                    *([load_balancer.redirect_listener] if load_balancer.redirect_listener else []),
+                ],
+                network_ready=pending.ready("tasks"),
+            ),
+            opts=on_workload,
+        )
+        api = TasksApi(
+            f"{env}-tasks-api",
+            TasksApiArgs(
+                settings=plan.api,
+                mode=plan.load_balancer.mode,
+                issuer_url=issuer_url,
+                audience=client_id,
+                frontend_origin=origin_of(url),
+                listener_arn=load_balancer.listener.arn,
+                listener_port=load_balancer.listener_port,
+                alb_url=load_balancer.url,
+                vpc_id=network.vpc_id,
+                vpc_link_subnet_ids=network.private_subnet_ids,
+                health_check_path=TASKS_IMAGE.health_check_path,
+                tls_server_name=plan.load_balancer.domain_name if private else None,
+                logs_key_arn=keys.logs_key_arn,
+                network_ready=pending.ready("vpc_link"),
+            ),
+            opts=on_workload,
+        )
+        owners: dict[Peer, GroupOwner] = {
+            "alb": GroupOwner(load_balancer, load_balancer.security_group),
+            "tasks": GroupOwner(service, service.security_group),
+            "database": GroupOwner(database, database.security_group),
+        }
+        if api.vpc_link_security_group is not None:
+            owners["vpc_link"] = GroupOwner(api, api.vpc_link_security_group)
+        ports = LinkPorts(
+            listener=load_balancer.listener_port, listener_ports=load_balancer.listener_ports,
+            container=TASKS_IMAGE.container_port, database=database.port,
+        )
+        link_rules = declare_links(env, owners, ports, plan.load_balancer.mode, links)
+        pending.resolve(link_rules)
     branch = FrontendBranch(
         f"{env}-frontend",
         FrontendBranchArgs(
@@ -211,7 +232,42 @@ def declare_tasks_service(
         database=database,
         service=service,
         api=api,
+        links=link_rules,
         frontend=frontend,
         frontend_branch=branch,
         frontend_url=url,
     )
+
+
+class _PendingLinks:
+    """Per peer, the rules of its links as an output resolved once they are declared (deferred outputs)."""
+
+    def __init__(self, peers: Sequence[Peer]) -> None:
+        self._outputs: dict[Peer, pulumi.Output[Sequence[pulumi.Resource]]] = {}
+        self._resolvers: dict[Peer, Callable[[pulumi.Output[Sequence[pulumi.Resource]]], None]] = {}
+        for peer in peers:
+            output: pulumi.Output[Sequence[pulumi.Resource]]
+            resolve: Callable[[pulumi.Output[Sequence[pulumi.Resource]]], None]
+            output, resolve = pulumi.deferred_output()
+            self._outputs[peer], self._resolvers[peer] = output, resolve
+
+    def ready(self, peer: Peer) -> pulumi.Output[Sequence[pulumi.Resource]]:
+        return self._outputs[peer]
+
+    def resolve(self, rules: LinkRules) -> None:
+        for peer in list(self._resolvers):
+            self._resolvers.pop(peer)(pulumi.Output.from_input(rules.touching(peer)))
+
+    def settle(self) -> None:
+        """Resolve what is left with no rules: an error is on its way; no registration may wait forever."""
+        for peer in list(self._resolvers):
+            self._resolvers.pop(peer)(pulumi.Output.from_input([]))
+
+
+@contextmanager
+def _links_pending(peers: Sequence[Peer]) -> Iterator[_PendingLinks]:
+    pending = _PendingLinks(peers)
+    try:
+        yield pending
+    finally:
+        pending.settle()

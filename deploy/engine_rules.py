@@ -24,6 +24,10 @@ from its source (pulumi/pulumi, ``pkg/resource/deploy``):
 - parents and dependencies: ``step_generator.go`` ``checkParent`` ("could not find parent
   resource") and ``snapshot.go`` ``VerifyIntegrity`` (parents and dependencies come first).
 - type tokens: ``resmon.RegisterResource`` parses custom and remote types as ``pkg:module:Name``.
+- aliases: ``step_generator.go`` ``generateSteps`` fails with "Duplicate resource alias" (diag 2008) when
+  a resource claims, through an alias found in state, a URN another resource of the program holds or
+  another alias already claimed. It depends on the state, but is exactly the case an alias is for, so
+  any such alias is refused here.
 - imports: ``step_generator.go`` ``generateSteps`` imports only custom resources; the SDK sends
   ``import_`` of a component too, and the engine drops it without a word.
 
@@ -160,7 +164,25 @@ def registration_findings(recording: Recording, disabled: DisabledProviders) -> 
         _register(resource, position, state)
     for (token, _), provider in zip(recording.invokes, recording.invoke_providers, strict=True):
         findings.extend(_check_invoke(token, provider, state, disabled))
+    findings.extend(_check_aliases(registrations, state.engine_urns | all_urns))
     return findings
+
+
+def _check_aliases(registrations: list[RecordedResource], urns: set[str]) -> Iterator[Finding]:
+    claimed: dict[str, str] = {}  # alias -> the resource that claims it
+    for resource in registrations:
+        for alias in resource.aliases:
+            if alias != resource.urn and alias in urns:
+                holder = alias
+            elif alias in claimed and claimed[alias] != resource.urn:
+                holder = claimed[alias]
+            else:
+                claimed[alias] = resource.urn
+                continue
+            yield Finding(CHECK, ERROR, _where(resource),
+                          f"the engine stops the update once '{alias}' is in state: Duplicate resource alias "
+                          f"applied to {resource.urn} conflicting with {holder} (step_generator.go "
+                          "generateSteps)")
 
 
 def _check_registration(

@@ -53,6 +53,8 @@ class RecordedResource:
     dependencies: list[str]
     delete_before_replace: bool
     retain_on_delete: bool
+    # The URNs the resource answers to besides its own (``aliases=``), as the engine resolves them.
+    aliases: list[str] = field(default_factory=list)
     sequence: int = 0  # the order of registrations and reads together, as the engine receives them
 
     @property
@@ -218,9 +220,41 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                 dependencies=list(request.dependencies),
                 delete_before_replace=bool(request.deleteBeforeReplace),
                 retain_on_delete=bool(request.retainOnDelete),
+                # Deduplicated in order, as the engine's generateAliases does.
+                aliases=list(dict.fromkeys(_alias_urn(a, request, response.urn) for a in request.aliases)),
             )
         )
         return response
+
+
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def _alias_urn(alias: Any, request: Any, urn: str) -> str:
+    """The URN an alias stands for, as the engine computes it from the SDK's alias spec.
+
+    pulumi/pulumi pkg/resource/deploy/step_generator.go ``collapseAliasToUrn``: a spec's empty name,
+    type, parent, project or stack default to the resource's own; a root-stack parent or ``noParent``
+    means no parent; the URN is ``urn:pulumi:<stack>::<project>::[<parent's qualified type>$]<type>::<name>``
+    (pkg/resource/urn.go ``NewURN``), where no engine URN holds the root stack's type (the mock monitor's
+    top-level URNs do: it is dropped here). The SDK sends specs when the monitor supports them, as the
+    mock monitor does (pulumi/runtime/resource.py ``prepare_aliases``). The parent's type is the one its
+    recorded URN holds: exact for a top-level parent, as every aliased resource's here; for a deeper one
+    the mock keeps only the parent's own type (see deploy/engine_rules.py). Not resolved: aliases of the
+    parent itself (the engine then uses the parent's old URN; no parent here has aliases).
+    """
+    if alias.WhichOneof("alias") == "urn":
+        return str(alias.urn)
+    spec = alias.spec
+    own_stack, own_project = urn.split("::")[0].removeprefix("urn:pulumi:"), urn.split("::")[1]
+    parent = "" if spec.noParent else (spec.parentUrn or request.parent)
+    parent_type = parent.split("::")[2] if parent else ""
+    parent_type = "" if parent_type == ROOT_STACK_TYPE else parent_type.removeprefix(f"{ROOT_STACK_TYPE}$")
+    prefix = f"{parent_type}$" if parent_type else ""
+    return (
+        f"urn:pulumi:{spec.stack or own_stack}::{spec.project or own_project}::"
+        f"{prefix}{spec.type or request.type}::{spec.name or request.name}"
+    )
 
 
 def _provider_urn(reference: str) -> str | None:

@@ -389,3 +389,40 @@ def test_a_read_resource_needs_an_explicit_provider_too() -> None:
     assert finding.where == "existing (aws:ec2/vpc:Vpc)" and "Default provider for 'aws'" in finding.message
     assert engine_rules.registration_findings(simulate("pre", program(True)), ALL_DISABLED) == []
 
+
+
+# --- aliases ----------------------------------------------------------------------------------------
+
+INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+EGRESS_RULE = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+
+
+def test_the_shipped_environments_alias_only_urns_no_resource_holds(shipped: Any) -> None:
+    recording, _ = shipped["pre"]
+    assert any(resource.aliases for resource in recording.resources)  # the moved Tasks links
+    assert findings_of(shipped, "pre") == []
+
+
+def test_an_alias_naming_another_resources_urn_is_refused(shipped: Any) -> None:
+    group_urn: list[str] = []
+
+    def claim(recording: Recording) -> None:
+        group_urn.append(recording.one("aws:ec2/securityGroup:SecurityGroup", "pre-tasks-db").urn)
+        recording.one(INGRESS_RULE, "pre-tasks-db-from-tasks").aliases.append(group_urn[0])
+
+    finding = only_error(findings_of(shipped, "pre", claim))
+    assert finding.where == f"pre-tasks-db-from-tasks ({INGRESS_RULE})"
+    assert "Duplicate resource alias" in finding.message
+    assert finding.message.endswith(f"conflicting with {group_urn[0]} (step_generator.go generateSteps)")
+
+
+def test_an_alias_two_resources_claim_is_refused(shipped: Any) -> None:
+    def claim_twice(recording: Recording) -> None:
+        moved = recording.one(EGRESS_RULE, "pre-tasks-alb-to-tasks")
+        recording.one(EGRESS_RULE, "pre-tasks-tasks-to-db").aliases.append(moved.aliases[0])
+
+    finding = only_error(findings_of(shipped, "pre", claim_twice))
+    # The one registered second is refused (registrations are asynchronous: either may come first).
+    names = ("pre-tasks-tasks-to-db", "pre-tasks-alb-to-tasks")
+    assert finding.where in {f"{name} ({EGRESS_RULE})" for name in names}
+    assert "Duplicate resource alias" in finding.message

@@ -47,7 +47,6 @@ def _run(
                 issuer_url=ISSUER,
                 audience=CLIENT_ID,
                 frontend_origin=ORIGIN,
-                alb_security_group_id="sg-alb",
                 listener_arn=LISTENER,
                 listener_port=port,
                 alb_url=ALB_URL,
@@ -126,17 +125,13 @@ def test_private_mode_integrates_through_a_vpc_link_to_the_listener() -> None:
     assert integration["connectionId"] == recording.one(VPC_LINK).id
     assert integration["integrationUri"] == LISTENER
     assert "tlsConfig" not in integration
-    # The ALB admits the VPC link's group on the listener port, and the link reaches nothing else.
-    assert rule_view(recording) == {
-        ("out", "pre-tasks-api-vpc-link", "sg-alb", 80, 80),
-        ("in", "sg-alb", "pre-tasks-api-vpc-link", 80, 80),
-    }
+    # The link's rules are the stack's table (tests/test_tasks_links.py): the API writes none.
+    assert rule_view(recording) == set()
 
 
 def test_private_mode_with_https_verifies_the_certificate_name() -> None:
     recording = _run(port=443, tls="api.example.com")
     assert recording.one(INTEGRATION).inputs["tlsConfig"] == {"serverNameToVerify": "api.example.com"}
-    assert {rule[3] for rule in rule_view(recording)} == {443}
 
 
 def test_public_mode_proxies_to_the_alb_url_with_the_request_path() -> None:

@@ -125,7 +125,7 @@ def test_cluster_lives_in_the_isolated_subnets_behind_its_own_security_group() -
     assert cluster.inputs["dbSubnetGroupName"] == subnet_group.outputs["name"]
     group = recording.one(SG)
     assert cluster.inputs["vpcSecurityGroupIds"] == [group.id]
-    # The component admits nobody by itself: the service declares the one ingress rule.
+    # The component admits nobody by itself: the stack's links admit the tasks (tests/test_tasks_links.py).
     assert "ingress" not in group.inputs and "egress" not in group.inputs
     for instance in recording.of_type(INSTANCE):
         assert instance.inputs["publiclyAccessible"] is False

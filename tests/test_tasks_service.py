@@ -31,6 +31,7 @@ ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 SCALING_TARGET = "aws:appautoscaling/target:Target"
 SCALING_POLICY = "aws:appautoscaling/policy:Policy"
+SG_TYPE = "aws:ec2/securityGroup:SecurityGroup"
 
 ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example1"
 SECRET = "arn:aws:secretsmanager:us-east-1:222222222222:secret:pre-tasks-db-connection-AbCdEf"
@@ -55,12 +56,9 @@ def _run(
                 subnet_ids=["subnet-a", "subnet-b"],
                 assign_public_ip=public_ip,
                 issuer_url=ISSUER,
-                alb_security_group_id="sg-alb",
                 alb_arn_suffix="app/pre-tasks-alb/0123456789abcdef",
                 target_group_arn="arn:aws:elasticloadbalancing:us-east-1:222222222222:targetgroup/tg/1",
                 target_group_arn_suffix="targetgroup/pre-tasks-tg/fedcba9876543210",
-                db_security_group_id="sg-db",
-                db_port=5432,
                 db_secret_arn=SECRET,
                 db_secret_version_id=SECRET_VERSION_ID,
                 db_secret_kms_key_arn=DATA_KEY,
@@ -205,14 +203,12 @@ def test_container_insights_on_in_prod_only() -> None:
     assert insights(_run(production=True)) == "enabled"
 
 
-def test_security_group_rules_admit_only_the_alb_and_reach_only_https_and_the_database() -> None:
-    assert rule_view(_run()) == {
-        ("out", "sg-alb", "pre-tasks-service", 8080, 8080),
-        ("in", "pre-tasks-service", "sg-alb", 8080, 8080),
-        ("out", "pre-tasks-service", "0.0.0.0/0", 443, 443),
-        ("out", "pre-tasks-service", "sg-db", 5432, 5432),
-        ("in", "sg-db", "pre-tasks-service", 5432, 5432),
-    }
+def test_the_service_owns_its_group_and_writes_no_rule_to_any_group() -> None:
+    # Its links are the stack's table (tests/test_tasks_links.py), not the component's.
+    recording = _run()
+    group = recording.one(SG_TYPE, "pre-tasks-service")
+    assert recording.one(SERVICE).inputs["networkConfiguration"]["securityGroups"] == [group.id]
+    assert rule_view(recording) == set()
 
 
 @pytest.mark.parametrize(
