@@ -171,3 +171,10 @@ def test_stack_names_are_the_stack_files_not_the_project_file(tmp_path: Path) ->
     project_copy(tmp_path)
     shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
     assert stacks.stack_names(tmp_path) == ["org", "pre", "prod"]
+
+
+def test_an_unreadable_stack_file_stops_discovery_with_the_strict_parsers_line(tmp_path: Path) -> None:
+    root = project_copy(tmp_path)
+    (root / "Pulumi.dev.yaml").write_text("config:\n  landing-zone:deployOrder: [15\n", encoding="utf-8")
+    with pytest.raises(config.ConfigError, match=r"^Pulumi\.dev\.yaml: config: invalid YAML"):
+        discover(root)
