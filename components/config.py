@@ -111,6 +111,10 @@ class OrgConfig(Model):
     # Not in the stack file: python -m deploy derives it for the run (components/settings/derived.py);
     # offline the mocks' id stands in.
     management_account_id: str = Field(default=derived.OFFLINE_MANAGEMENT_ACCOUNT_ID, pattern=ACCOUNT_ID)
+    # Its place in the deploy order and its line in the driver's output: read by the driver from the
+    # stack file (deploy/stacks.py `discover`, which requires deployOrder); accepted here, not used.
+    deploy_order: int | None = Field(default=None, ge=0)  # lax: the engine passes config values as text
+    description: str | None = None
     region: str = "us-east-1"
     # Member accounts', budget recipients' and Identity Center users' e-mails where not set explicitly.
     email_pattern: str | None = None
@@ -141,6 +145,10 @@ class EnvConfig(Model):
 
     environment: str = Field(pattern=r"^[a-z][a-z0-9-]{0,15}$")
     org_stack: str = Field(pattern=r"^[\w.-]+(/[\w.-]+){0,2}$")
+    # Its place in the deploy order and its line in the driver's output: read by the driver from the
+    # stack file (deploy/stacks.py `discover`, which requires deployOrder); accepted here, not used.
+    deploy_order: int | None = Field(default=None, ge=0)  # lax: the engine passes config values as text
+    description: str | None = None
     region: str = Field(default="us-east-1", pattern=REGION)
     # Production is the stack's (policies/production.py); these lower one named protection each.
     production_opt_outs: tuple[ProductionOptOut, ...] = ()

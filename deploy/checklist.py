@@ -146,7 +146,7 @@ def _placeholders(key: str | None) -> Callable[[Facts], State]:
 
 
 def _frontend(facts: Facts) -> State:
-    environments = [spec.name for spec in stacks.STACKS if spec.is_environment and spec.name in facts.files]
+    environments = [name for name in facts.files if name != stacks.ORG]
     frontends = {stack: facts.config(stack).get(f"{PROJECT}:frontend") for stack in environments}
     missing = [
         stack
@@ -244,7 +244,7 @@ STEPS: tuple[Step, ...] = (
 def _read_files(root: Path) -> dict[str, Mapping[str, Any]]:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     files: dict[str, Mapping[str, Any]] = {}
-    for name in stacks.ORDER:
+    for name in stacks.stack_names(root):  # tolerant: plan reports a bad stack file on its own
         path = root / stack_config.stack_file(name)
         try:
             data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)

@@ -75,14 +75,19 @@ class Outcome:
     accepted: list[tuple[Finding, Acceptance]] = field(default_factory=list)
     unaccepted: list[Finding] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)  # table entries that no longer match
+    stack_order: tuple[str, ...] = ()  # the deploy order the report follows (deploy/stacks.py)
 
     @property
     def ok(self) -> bool:
         return not self.unaccepted and not self.stale
 
+    def _stack_position(self, stack: str) -> tuple[int, str]:
+        order = self.stack_order
+        return (order.index(stack) if stack in order else len(order), stack)
+
     def render(self) -> str:
         lines: list[str] = []
-        for stack in sorted({f.stack for f in self.failed}, key=_stack_order):
+        for stack in sorted({f.stack for f in self.failed}, key=self._stack_position):
             lines.append(f"== {stack}")
             own = [f for f in self.failed if f.stack == stack]
             for finding in sorted(own, key=lambda f: (f.check, f.address)):
@@ -100,12 +105,12 @@ class Outcome:
         return "\n".join(lines)
 
 
-def _stack_order(stack: str) -> int:
-    return stacks.ORDER.index(stack) if stack in stacks.ORDER else len(stacks.ORDER)
+def load_accepted(path: Path = ACCEPTED_FILE, stack_names: Sequence[str] | None = None) -> list[Acceptance]:
+    """Read and validate the table; a bad entry raises ConfigError naming the file and entry.
 
-
-def load_accepted(path: Path = ACCEPTED_FILE) -> list[Acceptance]:
-    """Read and validate the table; a bad entry raises ConfigError naming the file and entry."""
+    ``stack_names``: the stacks an entry may name (default: the project's, deploy/stacks.py).
+    """
+    known = list(stack_names) if stack_names is not None else list(stacks.discover(ROOT).names)
     source = path.name
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -135,9 +140,9 @@ def load_accepted(path: Path = ACCEPTED_FILE) -> list[Acceptance]:
         resources = _strings(entry.get("resources", []), source, f"{key}.resources")
         selected = _strings(entry.get("stacks", []), source, f"{key}.stacks")
         for stack in selected:
-            if stack not in stacks.ORDER:
+            if stack not in known:
                 raise ConfigError(source, f"{key}.stacks",
-                                  f"{stack!r} is not a stack ({', '.join(stacks.ORDER)})")
+                                  f"{stack!r} is not a stack ({', '.join(known)})")
         acceptance = Acceptance(check, " ".join(reason.split()), tuple(resources), tuple(selected),
                                 f"{source}: {key}")
         scope = (check, acceptance.resources, acceptance.stacks)
@@ -169,8 +174,13 @@ def findings(report: Any) -> tuple[list[Finding], list[Finding], list[str]]:
     return failed, passed, errors
 
 
-def gate(failed: Sequence[Finding], passed: Sequence[Finding], accepted: Sequence[Acceptance]) -> Outcome:
-    outcome = Outcome(list(failed))
+def gate(
+    failed: Sequence[Finding],
+    passed: Sequence[Finding],
+    accepted: Sequence[Acceptance],
+    stack_order: Sequence[str] = (),
+) -> Outcome:
+    outcome = Outcome(list(failed), stack_order=tuple(stack_order))
     for finding in failed:
         match = next((a for a in accepted if a.covers(finding)), None)
         if match is None:
@@ -224,7 +234,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--accepted", type=Path, default=ACCEPTED_FILE, help="the accepted-findings table")
     args = parser.parse_args(argv)
     try:
-        accepted = load_accepted(args.accepted)
+        stack_order = stacks.discover(ROOT).names
+        accepted = load_accepted(args.accepted, stack_order)
         if args.report:
             report = json.loads(args.report.read_text(encoding="utf-8"))
         else:
@@ -233,7 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     failed, passed, errors = findings(report)
-    outcome = gate(failed, passed, accepted)
+    outcome = gate(failed, passed, accepted, stack_order)
     print(outcome.render())
     for parse_error in errors:
         print(f"PARSE ERROR  {parse_error}")

@@ -1,7 +1,8 @@
 """Command line of the driver: ``python -m deploy <command> [options]``.
 
 ``plan`` needs nothing but this checkout. The other commands drive the Pulumi CLI through the
-Automation API (``deploy.automation``) in the order of ``deploy.stacks``; see ``--help`` of each.
+Automation API (``deploy.automation``) in the order of the stack table (``deploy.stacks``, discovered from
+the stack files); see ``--help`` of each.
 ``preview``, ``up``, ``refresh`` and ``destroy`` run in ``deploy.operations``; ``Services`` (what the
 commands reach outside the process) is in ``deploy.services`` and re-exported here.
 """
@@ -16,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from components import config as stack_config
-from deploy import stacks
 from deploy.operations import cmd_operation
 from deploy.runner import (
     EXIT_FAILED,
@@ -28,9 +28,10 @@ from deploy.runner import (
     StackRunner,
 )
 from deploy.services import Services, check_backend, make_runner
+from deploy.stacks import StackTable
 
 DESCRIPTION = """\
-Deploy the landing zone (stack org) and the environments (pre, prod) in order, or plan them offline.
+Deploy the landing zone (stack org) and the environments in order, or plan them offline.
 
 order:   {order}
 destroy: {destroy}
@@ -46,10 +47,10 @@ HELP = {
     "plan": "offline: run every program under Pulumi's mock runtime and show what would be created, "
     "in which account and order, with config and policy validation (no cloud, no CLI)",
     "preview": "pulumi preview of each stack, in order",
-    "up": "deploy in order: org, wait for the accounts, pre, smoke check, prod, smoke check; each stack "
-    "is previewed first and gets exactly what its preview showed",
+    "up": "deploy in order: org, then each environment once its accounts accept role assumption, "
+    "smoke-checked; each stack is previewed first and gets exactly what its preview showed",
     "refresh": "pulumi refresh of each stack (read real state back), in order",
-    "destroy": "destroy in reverse order; org and prod only when named with --stack",
+    "destroy": "destroy in reverse order; org and production stacks only when named with --stack",
     "outputs": "print the stack outputs of deployed stacks",
     "profiles": "AWS CLI profiles for the Identity Center assignments (see its --help)",
 }
@@ -60,7 +61,8 @@ HELP = {
 # --------------------------------------------------------------------------------------------
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(stacks: StackTable) -> argparse.ArgumentParser:
+    """The command line; ``--stack`` choices and the order in the help come from ``stacks``."""
     parser = argparse.ArgumentParser(
         prog="python -m deploy",
         description=DESCRIPTION.format(
@@ -81,9 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
                 dest="stacks",
                 action="extend",
                 nargs="+",
-                choices=stacks.ORDER,
+                choices=stacks.names,
                 metavar="STACK",
-                help=f"one or more of {', '.join(stacks.ORDER)} (default: all, in order); "
+                help=f"one or more of {', '.join(stacks.names)} (default: all, in order); "
                 "repeat or list several: --stack pre prod",
             )
             sub.add_argument(
@@ -107,11 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     # What --parallel changes depends on the command: only up has a smoke check between stacks.
     PARALLEL_HELP = {
-        "preview": "preview independent stacks together (the environments after org)",
-        "up": "run independent stacks together (the environments after org; prod no longer waits for "
-        "pre's smoke check)",
-        "refresh": "refresh independent stacks together (the environments after org)",
-        "destroy": "destroy independent stacks together (org, when named, after every environment)",
+        "preview": "preview independent stacks together (each after the stacks it needs)",
+        "up": "run independent stacks together (each after the stacks it needs; an environment no longer "
+        "waits for the previous one's smoke check)",
+        "refresh": "refresh independent stacks together (each after the stacks it needs)",
+        "destroy": "destroy independent stacks together (each before the stacks it needs)",
     }
     for name in ("preview", "up", "refresh", "destroy"):
         sub = command(name)
@@ -190,7 +192,12 @@ def _add_profiles(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None, services: Services | None = None) -> int:
     services = services or Services()
-    args = build_parser().parse_args(argv)
+    try:
+        table = services.stack_table()
+    except stack_config.ConfigError as error:  # a stack file's placement: one line, before anything runs
+        print(f"error: {error}", file=services.stderr)
+        return EXIT_FAILED
+    args = build_parser(table).parse_args(argv)
     try:
         return _dispatch(args, services)
     except DeployError as error:
@@ -232,7 +239,8 @@ def cmd_plan(args: argparse.Namespace, services: Services) -> int:
         override = policy_config.read_override(args.policy_config)
         policy_config.build(services.root, override, source=f"--policy-config {args.policy_config}")
     report = plan.run_plan(
-        args.stacks, root=services.root, policies=not args.no_policies, policy_override=override
+        args.stacks, root=services.root, policies=not args.no_policies, policy_override=override,
+        stacks=services.stack_table(),
     )
     print(plan.render(report, tree=not args.no_tree), file=services.stdout)
     if args.json:
@@ -251,7 +259,7 @@ def cmd_outputs(args: argparse.Namespace, services: Services) -> int:
     runner = make_runner(services, args)
     result: dict[str, Any] = {}
     code = EXIT_OK
-    for name in stacks.ordered(args.stacks):
+    for name in services.stack_table().ordered(args.stacks):
         try:
             values, secret = _outputs_of(runner, name)
         except DeployError as error:

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
-from deploy import stacks
 from deploy.runner import EXIT_USAGE, DeployError
 
 if TYPE_CHECKING:
     from deploy.changes import PreviewReport
     from deploy.orchestrator import Confirm
+    from deploy.stacks import StackTable
 
 
 class ConfirmationError(DeployError):
@@ -48,7 +48,12 @@ def after_preview(backend: str, stdin: TextIO, stdout: TextIO) -> Confirm:
 
 
 def before_run(
-    operation: str, names: Sequence[str] | None, backend: str, stdin: TextIO, stdout: TextIO
+    operation: str,
+    names: Sequence[str] | None,
+    backend: str,
+    stdin: TextIO,
+    stdout: TextIO,
+    stacks: StackTable,
 ) -> None:
     """The one question ``refresh`` and ``destroy`` ask before they start; raises unless answered yes."""
     selected = stacks.ordered(names, reverse=operation == "destroy")

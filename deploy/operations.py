@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from components import config as stack_config
-from deploy import stacks
 from deploy.runner import EXIT_USAGE, DeployError, SetupError, StackNotFoundError, StackRunner
 from deploy.services import Services, check_backend, make_runner
+from deploy.stacks import ORG
 
 if TYPE_CHECKING:  # deploy.derive imports botocore: loaded only by the commands that need it
     from deploy.derive import OrgRun
@@ -25,6 +25,7 @@ def cmd_operation(args: argparse.Namespace, services: Services) -> int:
 
     operation = args.command
     names = args.stacks
+    stacks = services.stack_table()
     check_backend(services, args)
     override_file: Path | None = getattr(args, "policy_config", None)
     with_pack = bool(getattr(args, "policy_pack", False) or override_file)
@@ -43,7 +44,7 @@ def cmd_operation(args: argparse.Namespace, services: Services) -> int:
         if operation == "up":  # asked per stack, after its preview
             confirm = confirmation.after_preview(backend, services.stdin, services.stdout)
         else:
-            confirmation.before_run(operation, names, backend, services.stdin, services.stdout)
+            confirmation.before_run(operation, names, backend, services.stdin, services.stdout, stacks)
     before_apply = None
     if org_run is not None:
         # What deploy/derive.py found reaches the org program for this run (a runner that cannot pass
@@ -84,7 +85,7 @@ def cmd_operation(args: argparse.Namespace, services: Services) -> int:
 
         references = OrgReferenceGate(services.root)
     orchestrator = Orchestrator(
-        runner, readiness=readiness, smoke=smoke, references=references, emit=emit,
+        runner, stacks=stacks, readiness=readiness, smoke=smoke, references=references, emit=emit,
         allow_replace=allow_replace, confirm=confirm, before_apply=before_apply,
     )
     summary = orchestrator.run(operation, names, parallel=args.parallel, policy_packs=policy_packs)
@@ -143,18 +144,18 @@ def _check_credentials(
 
     session_factory = services.session_factory or boto3.Session
     account = check_credentials(session_factory)
-    if stacks.ORG not in names:
+    if ORG not in names:
         return None
-    file_values = stack_config.read_stack_file(stacks.ORG, services.root)
+    file_values = stack_config.read_stack_file(ORG, services.root)
     configured = file_values.get("managementAccountId")
     if operation not in ("preview", "up"):  # no program runs: only a pinned id to compare
         if configured is not None and str(configured) != account:
             raise SetupError(
-                f"The AWS credentials belong to account {account}, but {stack_config.stack_file(stacks.ORG)} "
+                f"The AWS credentials belong to account {account}, but {stack_config.stack_file(ORG)} "
                 f"names {configured} as the management account; use the management account's credentials."
             )
         return None
-    settings = stack_config.load(stacks.ORG, file_values)
+    settings = stack_config.load(ORG, file_values)
     assert isinstance(settings, stack_config.OrgConfig)
 
     return prepare_org_run(
@@ -164,13 +165,13 @@ def _check_credentials(
 
 
 def _org_emitter(services: Services) -> Callable[[str], None]:
-    return lambda line: print(f"[{stacks.ORG}] {line}", file=services.stdout, flush=True)
+    return lambda line: print(f"[{ORG}] {line}", file=services.stdout, flush=True)
 
 
 def _org_stack_deployed(runner: StackRunner) -> bool:
     """True once an ``up`` of org completed: it manages the organization, nothing is left to adopt."""
     try:
-        return bool(runner.outputs(stacks.ORG))
+        return bool(runner.outputs(ORG))
     except StackNotFoundError:
         return False
 
@@ -180,7 +181,7 @@ def _org_change_before_up(org_run: OrgRun, services: Services) -> BeforeApply:
     after org's preview was accepted and right before its update; ``preview`` has nothing to enable."""
 
     def before_apply(stack: str, emit: Callable[[str], None]) -> None:
-        if stack == stacks.ORG:
+        if stack == ORG:
             org_run.apply(emit, sleep=services.sleep)
 
     return before_apply

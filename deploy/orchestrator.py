@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from deploy import stacks
 from deploy.changes import PreviewReport, fold
 from deploy.runner import (
     EXIT_FAILED,
@@ -36,6 +35,7 @@ from deploy.runner import (
     StackRunner,
     format_changes,
 )
+from deploy.stacks import ORG, StackTable
 
 Operation = Literal["preview", "up", "refresh", "destroy"]
 OPERATIONS: tuple[Operation, ...] = ("preview", "up", "refresh", "destroy")
@@ -165,6 +165,7 @@ class Orchestrator:
         self,
         runner: StackRunner,
         *,
+        stacks: StackTable,
         readiness: ReadinessGate | None = None,
         smoke: SmokeGate | None = None,
         references: ReferenceGate | None = None,
@@ -175,6 +176,7 @@ class Orchestrator:
         before_apply: BeforeApply | None = None,
     ) -> None:
         self.runner = runner
+        self.stacks = stacks  # the order, needs and gates (deploy/stacks.py)
         self.readiness = readiness
         self.smoke = smoke
         self.references = references
@@ -201,15 +203,15 @@ class Orchestrator:
     ) -> Summary:
         """Run ``operation`` on the stacks ``names`` (None: the default selection) in order."""
         reverse = operation == "destroy"
-        selected = stacks.ordered(names, reverse=reverse)
+        selected = self.stacks.ordered(names, reverse=reverse)
         outcomes: dict[str, StackOutcome] = {}
         if reverse and names is None:
             # destroy never touches org or a production stack unless it is named explicitly.
-            for kept in stacks.kept_from_destroy():
+            for kept in self.stacks.kept_from_destroy():
                 selected.remove(kept)
                 message = f"destroy touches {kept} only when named: --stack {kept}"
                 outcomes[kept] = StackOutcome(kept, SKIPPED, message=message)
-        groups = stacks.waves(selected, reverse=reverse, parallel=parallel)
+        groups = self.stacks.waves(selected, reverse=reverse, parallel=parallel)
         self._org_outputs = None
         if operation == "up":
             # The update plans of this run: private to the user (mkdtemp is 0700), gone when it ends.
@@ -221,7 +223,7 @@ class Orchestrator:
                     self._plan_dir = None
         else:
             self._run_groups(operation, groups, policy_packs, outcomes)
-        order = stacks.ordered(None, reverse=reverse)
+        order = self.stacks.ordered(None, reverse=reverse)
         return Summary(operation, [outcomes[name] for name in order if name in outcomes])
 
     def _run_groups(
@@ -234,11 +236,13 @@ class Orchestrator:
         failed: str | None = None
         references_checked = operation not in ("preview", "up") or self.references is None
         for index, group in enumerate(groups):
-            environment_group = any(stacks.spec(name).is_environment for name in group)
+            environment_group = any(self.stacks.spec(name).is_environment for name in group)
             if failed is None and not references_checked and environment_group:
                 # Before the first environment runs (after org, when org runs too): every selected one.
                 references_checked = True
-                environments = [n for later in groups[index:] for n in later if stacks.spec(n).is_environment]
+                environments = [
+                    n for later in groups[index:] for n in later if self.stacks.spec(n).is_environment
+                ]
                 for outcome in self._refused_references(environments):
                     outcomes[outcome.stack] = outcome
                     failed = failed or outcome.stack
@@ -270,7 +274,7 @@ class Orchestrator:
             return list(pool.map(lambda name: self._run_one(operation, name, policy_packs), group))
 
     def _run_one(self, operation: Operation, name: str, policy_packs: Sequence[str]) -> StackOutcome:
-        spec = stacks.spec(name)
+        spec = self.stacks.spec(name)
         started = self.clock()
         self.emit(f"== {operation} {name}: {spec.description}")
         result = OperationResult()
@@ -282,7 +286,7 @@ class Orchestrator:
                 self.readiness(name, self._org_stack_outputs(), self._prefixed(name))
                 step = operation
             result = self._operate(operation, name, policy_packs, previewed)
-            if name == stacks.ORG and operation == "up":
+            if name == ORG and operation == "up":
                 self._org_outputs = dict(result.outputs)
             if operation == "up" and spec.is_environment and self.smoke is not None:
                 step = "smoke check"
@@ -371,7 +375,7 @@ class Orchestrator:
         try:
             org_outputs = self._org_stack_outputs()
         except Exception as error:  # StackNotFoundError (org not deployed) or an unforeseen failure
-            message = f"cannot check what it reads from {stacks.ORG}: {_one_line(error)}"
+            message = f"cannot check what it reads from {ORG}: {_one_line(error)}"
             self.emit(f"!! {environments[0]}: {message}")
             code = error.exit_code if isinstance(error, DeployError) else EXIT_FAILED
             return [StackOutcome(environments[0], FAILED, message=message, exit_code=code)]
@@ -390,7 +394,7 @@ class Orchestrator:
     def _org_stack_outputs(self) -> dict[str, Any]:
         with self._lock:
             if self._org_outputs is None:
-                self._org_outputs = dict(self.runner.outputs(stacks.ORG))
+                self._org_outputs = dict(self.runner.outputs(ORG))
             return self._org_outputs
 
     def _prefixed(self, name: str) -> Emit:

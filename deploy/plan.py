@@ -22,7 +22,7 @@ from typing import Any
 
 from components import config as stack_config
 from components import load_once
-from deploy import checklist, org_references, stacks
+from deploy import checklist, org_references
 from deploy.plan_render import render, render_stack, render_summary, render_tree
 from deploy.plan_report import (
     BLOCKED,
@@ -42,6 +42,7 @@ from deploy.plan_report import (
 )
 from deploy.simulate import Recording, simulate
 from deploy.stack_checks import StackContext, run_checks
+from deploy.stacks import ORG, StackTable, discover
 
 # The report model and its rendering live in plan_report.py and plan_render.py; re-exported here, the
 # one module the CLI and the tests import.
@@ -79,7 +80,7 @@ def org_reference_check(stack: str, settings: stack_config.EnvConfig) -> Check:
     """The environment's ``orgStack`` must name this project's org stack."""
     parts = settings.org_stack.split("/")
     wrong = (
-        parts[-1] != stacks.ORG
+        parts[-1] != ORG
         or len(parts) not in (1, 3)
         or (len(parts) == 3 and parts[1] != stack_config.PROJECT)
     )
@@ -88,15 +89,17 @@ def org_reference_check(stack: str, settings: stack_config.EnvConfig) -> Check:
         return Check(
             "org stack reference",
             False,
-            f"{name}: '{settings.org_stack}' does not name the {stacks.ORG} stack "
-            f"(expected {stacks.ORG} or <organization>/{stack_config.PROJECT}/{stacks.ORG})",
+            f"{name}: '{settings.org_stack}' does not name the {ORG} stack "
+            f"(expected {ORG} or <organization>/{stack_config.PROJECT}/{ORG})",
         )
     return Check("org stack reference", True, f"reads {settings.org_stack}")
 
 
-def _plan_stack(stack: str, root: Path, org_outputs: Mapping[str, Any] | None) -> StackPlan:
+def _plan_stack(
+    stack: str, root: Path, org_outputs: Mapping[str, Any] | None, description: str = ""
+) -> StackPlan:
     """Read the stack file, plan the stack and run the stack checks on it."""
-    plan = StackPlan(stack)
+    plan = StackPlan(stack, description)
     started = time.perf_counter()
     try:
         file_config = stack_config.read_stack_file_config(stack, root)
@@ -152,7 +155,7 @@ def _simulate_checked(
             plan.status, plan.message = INVALID, reference.detail
             return
         if org_outputs is None:
-            plan.status, plan.message = BLOCKED, f"not run: the {stacks.ORG} stack could not be planned"
+            plan.status, plan.message = BLOCKED, f"not run: the {ORG} stack could not be planned"
             return
         # What the program reads from org, checked as its first step does (deploy/org_references.py).
         ok, detail = org_references.describe(stack, settings, org_outputs)
@@ -229,7 +232,7 @@ def _provider_checks(plan: StackPlan) -> list[Check]:
             else f"{len(unpinned)} resource(s) without a provider pinned to one account, e.g. {unpinned[0]}",
         )
     ]
-    if plan.stack != stacks.ORG:
+    if plan.stack != ORG:
         in_management = [r for r in plan.planned() if plan.account_of(r).startswith(f"{MANAGEMENT} (")]
         checks.append(
             Check(
@@ -335,33 +338,40 @@ def run_plan(
     root: Path = stack_config.PROJECT_ROOT,
     policies: bool = True,
     policy_override: Mapping[str, Any] | None = None,
+    stacks: StackTable | None = None,
 ) -> PlanReport:
     """Plan the selected stacks (default: all). The org stack is always run: it feeds the others.
 
     ``policy_override``: the user's policy config (``--policy-config``), over the derived one.
+    ``stacks``: the stack table (default: discovered from the stack files at ``root``).
     """
+    table = stacks if stacks is not None else discover(root)
     with load_once.once():  # each stack validated once per run, whoever loads it
-        return _run_plan(stacks.ordered(names), root, policies, policy_override)
+        return _run_plan(table.ordered(names), root, policies, policy_override, table)
 
 
 def _run_plan(
-    selected: list[str], root: Path, policies: bool, policy_override: Mapping[str, Any] | None
+    selected: list[str],
+    root: Path,
+    policies: bool,
+    policy_override: Mapping[str, Any] | None,
+    table: StackTable,
 ) -> PlanReport:
     override = {"override": policy_override} if policy_override is not None else {}
     runner, policy_note = load_policies(root, **override) if policies else (None, "skipped (--no-policies)")
     cost = load_cost_estimator()
     plans: dict[str, StackPlan] = {}
-    org_plan = _plan_stack(stacks.ORG, root, None)
-    if stacks.ORG in selected:
+    org_plan = _plan_stack(ORG, root, None, table.spec(ORG).description if ORG in table else "")
+    if ORG in selected:
         _check_policies(org_plan, runner, cost)
-    plans[stacks.ORG] = org_plan
+    plans[ORG] = org_plan
     org_outputs = org_plan.recording.outputs if org_plan.program_ran and org_plan.recording else None
     for name in selected:
-        if name != stacks.ORG:
-            plans[name] = _plan_stack(name, root, org_outputs)
+        if name != ORG:
+            plans[name] = _plan_stack(name, root, org_outputs, table.spec(name).description)
             _check_policies(plans[name], runner, cost)
-    if stacks.ORG not in selected and org_outputs is None:
+    if ORG not in selected and org_outputs is None:
         # The environments' failure message already names org; show why org failed too.
-        selected = [stacks.ORG, *selected]
+        selected = [ORG, *selected]
     manual_steps = checklist.evaluate(checklist.gather(root))
-    return PlanReport([plans[name] for name in selected], policy_note, manual_steps)
+    return PlanReport([plans[name] for name in selected], policy_note, table, manual_steps)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from deploy import checklist, stacks
+from deploy import checklist
 from deploy.plan_report import BLOCKED, OK, STATE_ONLY, STATE_ONLY_PACKAGES, PlanReport, StackPlan
 from deploy.simulate import PROVIDER_TYPE_PREFIX, RecordedResource
 from deploy.stack_checks import INFO
@@ -15,8 +15,8 @@ from deploy.stack_checks import INFO
 def render(report: PlanReport, *, tree: bool = True) -> str:
     lines = [
         "Offline plan: every program run under Pulumi's mock runtime (no credentials, no CLI, no network).",
-        f"Deploy order:  {stacks.describe_order()}",
-        f"Destroy order: {stacks.describe_order(reverse=True)}",
+        f"Deploy order:  {report.stacks.describe_order()}",
+        f"Destroy order: {report.stacks.describe_order(reverse=True)}",
         f"Policies: {report.policies}",
     ]
     for plan in report.plans:
@@ -30,8 +30,7 @@ def render(report: PlanReport, *, tree: bool = True) -> str:
 
 
 def render_stack(plan: StackPlan, *, tree: bool = True) -> list[str]:
-    spec = stacks.spec(plan.stack)
-    lines = [f"== stack {plan.stack}: {spec.description} ({plan.duration:.2f}s)"]
+    lines = [f"== stack {plan.stack}: {plan.description} ({plan.duration:.2f}s)"]
     lines.append("validation:")
     for check in plan.checks:
         mark = {True: "ok  ", False: "FAIL", None: "skip"}[check.ok]

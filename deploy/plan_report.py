@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from components import config as stack_config
-from deploy import checklist, stacks
+from deploy import checklist
 from deploy.runner import EXIT_FAILED, EXIT_OK
 from deploy.stack_checks import Finding
 from policies.violation import Violation
 
 if TYPE_CHECKING:
     from deploy.simulate import RecordedResource, Recording
+    from deploy.stacks import StackTable
 
 OK = "ok"
 INVALID = "invalid"  # config or validation errors
@@ -49,6 +50,7 @@ class Check:
 @dataclass
 class StackPlan:
     stack: str
+    description: str = ""  # the stack's line in the driver's output (deploy/stacks.py)
     status: str = OK
     checks: list[Check] = field(default_factory=list)
     violations: list[Violation] = field(default_factory=list)
@@ -138,6 +140,7 @@ class StackPlan:
 class PlanReport:
     plans: list[StackPlan]
     policies: str  # how the CrossGuard policies were run, or why not
+    stacks: StackTable  # the order the report shows
     checklist: list[checklist.StepState] = field(default_factory=list)  # the manual steps and their state
 
     @property
@@ -153,9 +156,9 @@ class PlanReport:
             "command": "plan",
             "ok": self.ok,
             "exit_code": self.exit_code,
-            "order": list(stacks.ORDER),
-            "deploy_order": stacks.describe_order(),
-            "destroy_order": stacks.describe_order(reverse=True),
+            "order": list(self.stacks.names),
+            "deploy_order": self.stacks.describe_order(),
+            "destroy_order": self.stacks.describe_order(reverse=True),
             "policies": self.policies,
             "stacks": [plan.to_json() for plan in self.plans],
             "checklist": [state.to_json() for state in self.checklist],

@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 from components import config as stack_config
 from deploy.runner import StackRunner
+from deploy.stacks import StackTable, discover
 
 
 @dataclass
@@ -33,6 +34,13 @@ class Services:
     stdin: TextIO = field(default_factory=lambda: sys.stdin)
     check_credentials: bool = True
     check_org_references: bool = True  # deploy/org_references.py, before each environment's first command
+    stacks: StackTable | None = None  # default: discovered from the stack files at ``root``, once
+
+    def stack_table(self) -> StackTable:
+        """The stacks and their order (deploy/stacks.py), read from ``root`` on first use."""
+        if self.stacks is None:
+            self.stacks = discover(self.root)
+        return self.stacks
 
 
 def check_backend(services: Services, args: argparse.Namespace) -> None:

@@ -59,7 +59,7 @@ def floor(modules_file: Path) -> None:
     from deploy import stacks
     from deploy.simulate import simulate
 
-    for name in stacks.ORDER:
+    for name in stacks.discover(ROOT).names:
         simulate(name, dict)
     gc.freeze()
 
@@ -87,7 +87,7 @@ def main() -> int:
     print(f"  {'imports (once per process)':<34} {imports:6.2f}s")
 
     report = None
-    for name in stacks.ORDER:
+    for name in stacks.discover(ROOT).names:
         per_stack: list[float] = []
         for _ in range(args.repeat):
             report = plan.run_plan([name])

@@ -34,7 +34,7 @@ def snapshot() -> dict[str, dict[str, Any]]:
 
     result: dict[str, dict[str, Any]] = {}
     org_outputs: dict[str, Any] = {}
-    for stack in stacks.ORDER:
+    for stack in stacks.discover(ROOT).names:
         raw = config.read_stack_file(stack)
         settings = config.load(stack, raw)
         references = {settings.org_stack: org_outputs} if isinstance(settings, config.EnvConfig) else None

@@ -51,10 +51,10 @@ def never_built(built: list[bool]) -> Callable[[], StackRunner]:
 def copy_with_real_values(target: Path, root: Path = ROOT) -> Path:
     """``target`` holding every stack file of ``root`` with no example value left."""
     target.mkdir(parents=True, exist_ok=True)
-    for stack in stacks.ORDER:
+    for stack in stacks.stack_names(root):
         source = root / config.stack_file(stack)
         if source.is_file():
             data = yaml.safe_load(source.read_text(encoding="utf-8"))
             (target / source.name).write_text(yaml.safe_dump(_real(data), sort_keys=False), encoding="utf-8")
-    assert placeholders.scan_stacks(stacks.ORDER, target) == []
+    assert placeholders.scan_stacks(stacks.stack_names(root), target) == []
     return target

@@ -20,6 +20,7 @@ from components import config
 from deploy.cli import HELP, Services, build_parser, main
 from deploy.runner import EXIT_FAILED, EXIT_OK, EXIT_SETUP, EXIT_USAGE
 from tests.stack_file_support import REAL_ACCOUNT_ID, copy_with_real_values
+from tests.stack_tables import THREE
 from tests.test_deploy_orchestrator import FakeRunner, replacement
 
 ROOT = config.PROJECT_ROOT
@@ -62,7 +63,7 @@ def services(events: list[tuple[str, str]], **options: Any) -> Services:
 
 
 def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
-    parser = build_parser()
+    parser = build_parser(THREE)
     subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     assert set(subparsers.choices) == {"plan", "preview", "up", "refresh", "destroy", "outputs", "profiles"}
     top = parser.format_help()
@@ -77,7 +78,7 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_stacks_are_named_with_one_or_more_stack_options() -> None:
-    parser = build_parser()
+    parser = build_parser(THREE)
     assert parser.parse_args(["up", "--stack", "pre", "prod"]).stacks == ["pre", "prod"]
     assert parser.parse_args(["up", "--stack", "pre", "--stack", "org"]).stacks == ["pre", "org"]
     assert parser.parse_args(["up"]).stacks is None

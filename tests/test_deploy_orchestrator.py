@@ -25,6 +25,7 @@ from deploy.runner import (
     SmokeCheckError,
     StackOperationError,
 )
+from tests.stack_tables import THREE
 
 ORG_OUTPUTS = {"accounts": {"sandbox": "222222222222"}, "access_role_name": "OrganizationAccountAccessRole"}
 
@@ -158,8 +159,7 @@ def make(
     runner = FakeRunner(events, fail)
     gates = Gates(events, **gate_options)
     ticks = iter(range(1000))
-    orchestrator = Orchestrator(
-        runner,
+    orchestrator = Orchestrator(runner, stacks=THREE,
         readiness=gates.readiness,
         smoke=gates.smoke,
         emit=lines.append,
@@ -293,7 +293,8 @@ def test_parallel_runs_pre_and_prod_together_after_org() -> None:
     events: list[tuple[str, str]] = []
     runner = FakeRunner(events, barrier=threading.Barrier(2, timeout=5))
     gates = Gates(events)
-    summary = Orchestrator(runner, readiness=gates.readiness, smoke=gates.smoke, emit=lambda _: None).run(
+    summary = Orchestrator(runner, stacks=THREE,
+                           readiness=gates.readiness, smoke=gates.smoke, emit=lambda _: None).run(
         "up", parallel=True
     )
     # The barrier only opens when pre and prod are inside `up` at the same time.
@@ -314,7 +315,8 @@ def test_parallel_runs_pre_and_prod_together_after_org() -> None:
 def test_parallel_destroy_runs_the_environments_together_then_org() -> None:
     events: list[tuple[str, str]] = []
     runner = FakeRunner(events, barrier=threading.Barrier(2, timeout=5))
-    summary = Orchestrator(runner, emit=lambda _: None).run("destroy", ["org", "pre", "prod"], parallel=True)
+    summary = Orchestrator(runner, stacks=THREE,
+                           emit=lambda _: None).run("destroy", ["org", "pre", "prod"], parallel=True)
     assert results(summary) == {"prod": SUCCEEDED, "pre": SUCCEEDED, "org": SUCCEEDED}
     assert set(events[:2]) == {("destroy", "pre"), ("destroy", "prod")}
     assert events[2] == ("destroy", "org")
@@ -323,7 +325,7 @@ def test_parallel_destroy_runs_the_environments_together_then_org() -> None:
 def test_parallel_failure_of_one_environment_does_not_undo_the_other() -> None:
     events: list[tuple[str, str]] = []
     runner = FakeRunner(events, {("up", "pre"): StackOperationError("pulumi up of stack pre failed: quota")})
-    summary = Orchestrator(runner, emit=lambda _: None).run("up", parallel=True)
+    summary = Orchestrator(runner, stacks=THREE, emit=lambda _: None).run("up", parallel=True)
     assert results(summary) == {"org": SUCCEEDED, "pre": FAILED, "prod": SUCCEEDED}
     assert summary.exit_code == EXIT_FAILED
 
@@ -371,13 +373,13 @@ def test_summary_table_and_json_name_result_changes_and_duration() -> None:
 def test_waves_follow_the_order_table(
     names: list[str] | None, reverse: bool, parallel: bool, expected: list[list[str]]
 ) -> None:
-    assert stacks.waves(stacks.ordered(names), reverse=reverse, parallel=parallel) == expected
+    assert THREE.waves(THREE.ordered(names), reverse=reverse, parallel=parallel) == expected
 
 
 def test_an_unexpected_exception_is_a_failed_stack_in_the_summary_not_a_lost_run() -> None:
     events: list[tuple[str, str]] = []
     runner = FakeRunner(events, fail={("up", "pre"): KeyError("api_url")})
-    summary = Orchestrator(runner, emit=lambda line: None).run("up")
+    summary = Orchestrator(runner, stacks=THREE, emit=lambda line: None).run("up")
     by_stack = {o.stack: o for o in summary.outcomes}
     assert by_stack["org"].result == SUCCEEDED  # what had succeeded stays reported
     assert by_stack["pre"].result == FAILED
@@ -391,7 +393,7 @@ def test_an_unexpected_exception_is_a_failed_stack_in_the_summary_not_a_lost_run
 def test_ctrl_c_marks_the_running_stack_interrupted_and_the_rest_not_run() -> None:
     events: list[tuple[str, str]] = []
     runner = FakeRunner(events, fail={("up", "pre"): KeyboardInterrupt()})
-    summary = Orchestrator(runner, emit=lambda line: None).run("up")
+    summary = Orchestrator(runner, stacks=THREE, emit=lambda line: None).run("up")
     by_stack = {o.stack: o for o in summary.outcomes}
     assert [by_stack[name].result for name in ("org", "pre", "prod")] == [SUCCEEDED, FAILED, NOT_RUN]
     assert by_stack["pre"].message.startswith("interrupted (Ctrl-C)")
@@ -428,7 +430,7 @@ def test_a_stateful_replace_stops_up_after_the_preview_naming_the_resource_and_t
     events: list[tuple[str, str]] = []
     lines: list[str] = []
     steps = {"pre": replacement("pre", DB, "pre-db", "engineVersion")}
-    summary = Orchestrator(FakeRunner(events, steps=steps), emit=lines.append).run("up")
+    summary = Orchestrator(FakeRunner(events, steps=steps), stacks=THREE, emit=lines.append).run("up")
     # pre is previewed but never applied, prod never run.
     assert events == [("preview", "org"), ("up", "org"), ("preview", "pre")]
     assert results(summary) == {"org": SUCCEEDED, "pre": FAILED, "prod": NOT_RUN}
@@ -458,7 +460,7 @@ def test_allow_replace_by_name_or_urn_lets_that_replace_through(allowed: str) ->
     lines: list[str] = []
     steps = {"pre": replacement("pre", DB, "pre-db")}
     runner = FakeRunner(events, steps=steps)
-    summary = Orchestrator(runner, emit=lines.append, allow_replace=[allowed]).run("up")
+    summary = Orchestrator(runner, stacks=THREE, emit=lines.append, allow_replace=[allowed]).run("up")
     assert results(summary) == {"org": SUCCEEDED, "pre": SUCCEEDED, "prod": SUCCEEDED}
     assert events[2:4] == [("preview", "pre"), ("up", "pre")]
     assert "[pre]   replace pre-db  aws:rds/cluster:Cluster  [database cluster: its data] (allowed by " \
@@ -475,7 +477,8 @@ def test_every_blocked_change_is_named_and_only_stateful_replaces_and_deletes_bl
             *replacement("pre", POOL, "pre-users"),
         ]
     }
-    summary = Orchestrator(FakeRunner(events, steps=steps), emit=lambda _: None).run("up", ["pre"])
+    summary = Orchestrator(FakeRunner(events, steps=steps), stacks=THREE,
+                           emit=lambda _: None).run("up", ["pre"])
     [pre] = summary.outcomes
     assert ("up", "pre") not in events
     assert "delete pre-old-logs (aws:cloudwatch/logGroup:LogGroup, log group: its logs)" in pre.message
@@ -483,8 +486,8 @@ def test_every_blocked_change_is_named_and_only_stateful_replaces_and_deletes_bl
     assert pre.message.endswith("--allow-replace pre-old-logs --allow-replace pre-users (or the full URN)")
     assert "pre-tasks" not in pre.message and "pre-api-logs" not in pre.message
     events.clear()
-    allowed = Orchestrator(
-        FakeRunner(events, steps=steps), emit=lambda _: None, allow_replace=["pre-old-logs", "pre-users"]
+    allowed = Orchestrator(FakeRunner(events, steps=steps), stacks=THREE,
+                           emit=lambda _: None, allow_replace=["pre-old-logs", "pre-users"]
     ).run("up", ["pre"])
     assert results(allowed) == {"pre": SUCCEEDED} and ("up", "pre") in events
 
@@ -499,7 +502,7 @@ def test_replaces_the_engine_counted_but_never_reported_stop_up() -> None:
             return result
 
     events: list[tuple[str, str]] = []
-    summary = Orchestrator(LostEvents(events), emit=lambda _: None).run("up", ["pre"])
+    summary = Orchestrator(LostEvents(events), stacks=THREE, emit=lambda _: None).run("up", ["pre"])
     assert ("up", "pre") not in events
     assert summary.outcomes[0].message == (
         "up of stack pre stopped before any change: the preview counted changes whose step events never "
@@ -515,7 +518,7 @@ def test_an_interactive_no_after_the_preview_applies_nothing() -> None:
         asked.append((stack, list(events), describe_counts(report.counts)))
         return False
 
-    summary = Orchestrator(FakeRunner(events), emit=lambda _: None, confirm=confirm).run("up")
+    summary = Orchestrator(FakeRunner(events), stacks=THREE, emit=lambda _: None, confirm=confirm).run("up")
     assert asked == [("org", [("preview", "org")], "create 3, update 0, replace 0, delete 0 (1 unchanged)")]
     assert events == [("preview", "org")]  # asked after the preview, and no up at all
     assert results(summary) == {"org": FAILED, "pre": NOT_RUN, "prod": NOT_RUN}
@@ -536,7 +539,8 @@ def test_a_yes_is_asked_per_stack_and_the_org_change_waits_for_it() -> None:
         events.append(("before up", stack))
 
     runner = FakeRunner(events)
-    orchestrator = Orchestrator(runner, emit=lambda _: None, confirm=confirm, before_apply=before_apply)
+    orchestrator = Orchestrator(runner, stacks=THREE,
+                                emit=lambda _: None, confirm=confirm, before_apply=before_apply)
     orchestrator.run("up", ["org", "pre"])
     assert events == [
         ("preview", "org"), ("asked", "org"), ("before up", "org"), ("up", "org"),
@@ -558,7 +562,8 @@ def test_a_preview_without_changes_is_not_asked_about() -> None:
         return True
 
     events: list[tuple[str, str]] = []
-    summary = Orchestrator(NoChanges(events), emit=lambda _: None, confirm=confirm).run("up", ["pre"])
+    summary = Orchestrator(NoChanges(events), stacks=THREE,
+                           emit=lambda _: None, confirm=confirm).run("up", ["pre"])
     assert asked == [] and events == [("preview", "pre"), ("up", "pre")] and summary.ok
 
 
@@ -567,7 +572,8 @@ def test_preview_alone_shows_what_up_would_refuse_but_succeeds() -> None:
     lines: list[str] = []
     steps = {"org": [ResourceStep(urn("org", "aws:organizations/account:Account", "sandbox"),
                                   "aws:organizations/account:Account", "delete")]}
-    summary = Orchestrator(FakeRunner(events, steps=steps), emit=lines.append).run("preview", ["org"])
+    summary = Orchestrator(FakeRunner(events, steps=steps), stacks=THREE,
+                           emit=lines.append).run("preview", ["org"])
     assert summary.ok and events == [("preview", "org")]
     assert (
         "[org] up of stack org would stop: the preview would delete sandbox "

@@ -22,6 +22,7 @@ from deploy.org_references import OrgReferenceError, OrgReferenceGate
 from deploy.runner import EXIT_FAILED, EXIT_OK, OperationResult, StackNotFoundError
 from deploy.simulate import READ_STACK_OUTPUTS, STACK_REFERENCE, Recording, simulate
 from tests.stack_file_support import copy_with_real_values
+from tests.stack_tables import THREE
 from tests.test_deploy_orchestrator import FakeRunner
 from tests.test_deploy_plan import stack_root
 
@@ -304,7 +305,8 @@ def gate(stack_file_keys: dict[str, dict[str, Any]]) -> Any:
 def test_the_orchestrator_refuses_every_environment_before_any_of_them_runs() -> None:
     events: list[tuple[str, str]] = []
     runner = OrgRunner(events, ORG_OUTPUTS)
-    orchestrator = Orchestrator(runner, references=gate({"prod": {"workloadAccount": "workloads-prd"}}),
+    orchestrator = Orchestrator(runner, stacks=THREE,
+                                references=gate({"prod": {"workloadAccount": "workloads-prd"}}),
                                 emit=lambda line: None)
     summary = orchestrator.run("up")
     # org ran (its outputs are what the environments read); pre is fine but must not run before prod.
@@ -323,7 +325,7 @@ def test_the_orchestrator_refuses_every_environment_before_any_of_them_runs() ->
 def test_the_check_uses_the_outputs_org_up_just_returned() -> None:
     events: list[tuple[str, str]] = []
     runner = OrgRunner(events, ORG_OUTPUTS)
-    summary = Orchestrator(runner, references=gate({}), emit=lambda line: None).run("up")
+    summary = Orchestrator(runner, stacks=THREE, references=gate({}), emit=lambda line: None).run("up")
     assert summary.ok and events == [
         ("preview", "org"), ("up", "org"),
         ("preview", "pre"), ("up", "pre"),
@@ -334,7 +336,8 @@ def test_the_check_uses_the_outputs_org_up_just_returned() -> None:
 def test_preview_of_an_environment_alone_checks_against_the_deployed_org_outputs() -> None:
     events: list[tuple[str, str]] = []
     runner = OrgRunner(events, outputs(accounts={"sandbox": SANDBOX}))
-    summary = Orchestrator(runner, references=gate({}), emit=lambda line: None).run("preview", ["pre"])
+    summary = Orchestrator(runner, stacks=THREE,
+                           references=gate({}), emit=lambda line: None).run("preview", ["pre"])
     assert events == [("outputs", "org")]  # no preview of pre
     (outcome,) = summary.outcomes
     assert outcome.result == FAILED and "identityAccount.key: 'idp-pre' is not an account" in outcome.message
@@ -343,7 +346,8 @@ def test_preview_of_an_environment_alone_checks_against_the_deployed_org_outputs
 def test_destroy_and_refresh_run_no_program_and_are_not_checked() -> None:
     events: list[tuple[str, str]] = []
     runner = OrgRunner(events, {})
-    summary = Orchestrator(runner, references=gate({}), emit=lambda line: None).run("refresh", ["pre"])
+    summary = Orchestrator(runner, stacks=THREE,
+                           references=gate({}), emit=lambda line: None).run("refresh", ["pre"])
     assert summary.ok and events == [("refresh", "pre")]
 
 
@@ -382,7 +386,8 @@ def test_an_unreadable_org_stack_or_a_failing_check_still_ends_in_a_summary() ->
             raise StackNotFoundError("stack org does not exist; deploy it first")
 
     events: list[tuple[str, str]] = []
-    summary = Orchestrator(Unreadable(events, {}), references=gate({}), emit=lambda line: None).run(
+    summary = Orchestrator(Unreadable(events, {}), stacks=THREE,
+                           references=gate({}), emit=lambda line: None).run(
         "preview", ["pre", "prod"]
     )
     assert events == []
@@ -394,7 +399,8 @@ def test_an_unreadable_org_stack_or_a_failing_check_still_ends_in_a_summary() ->
     def broken(stack: str, org_outputs: Any) -> None:
         raise KeyError("defect")
 
-    summary = Orchestrator(OrgRunner(events, ORG_OUTPUTS), references=broken, emit=lambda line: None).run(
+    summary = Orchestrator(OrgRunner(events, ORG_OUTPUTS), stacks=THREE,
+                           references=broken, emit=lambda line: None).run(
         "preview", ["pre"]
     )
     assert summary.outcomes[0].result == FAILED and summary.exit_code == EXIT_FAILED

@@ -18,12 +18,12 @@ from components import config
 from components.production_accounts import non_production_identity_accounts, production_account_problems
 from components.settings.tasks_service import tasks_service_plan
 from deploy import plan as deploy_plan
-from deploy import stacks
 from deploy.production_check import production_check
 from deploy.simulate import Recording
 from deploy.stack_checks import ERROR, WARNING, StackContext
 from policies import production
 from tests.conftest import run_env_stack
+from tests.stack_tables import THREE
 
 IMAGE = "hiperium/hiperium-city-tasks-api:1.5.0-arm64"
 ACCOUNTS = {
@@ -112,11 +112,11 @@ def test_a_stack_file_cannot_make_its_stack_non_production(
 
 def test_production_is_the_stack_name_for_config_driver_and_pack(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings_of("prod", env()).is_production and not settings_of("pre", env("pre")).is_production
-    assert stacks.spec("prod").production and "prod" in stacks.kept_from_destroy()
+    assert THREE.spec("prod").production and "prod" in THREE.kept_from_destroy()
     # A project declares another stack production in one place; every layer follows.
     monkeypatch.setattr(production, "PRODUCTION_STACKS", ("prod", "live"))
     assert settings_of("live", env("live")).is_production
-    assert stacks.kept_from_destroy() == ["org", "prod"]  # live is not in the driver's table
+    assert THREE.kept_from_destroy() == ["org", "prod"]  # live is not in the driver's table
     assert error("live", env("live", network={"natGateways": "none"})).startswith(
         "Pulumi.live.yaml: landing-zone:network.natGateways: is none")
 
@@ -305,8 +305,9 @@ def test_ordinary_master_user_names_are_accepted() -> None:
 
 
 def write_stack_file(root: Path, stack: str, values: dict[str, Any]) -> None:
+    placed = {"deployOrder": 0 if stack == "org" else 10, **values}  # its place (deploy/stacks.py)
     data = {"config": {"pulumi:disable-default-providers": ["*"],
-                       **{f"{config.PROJECT}:{key}": value for key, value in values.items()}}}
+                       **{f"{config.PROJECT}:{key}": value for key, value in placed.items()}}}
     (root / config.stack_file(stack)).write_text(yaml.safe_dump(data), encoding="utf-8")
 
 

@@ -55,7 +55,8 @@ def test_one_plan_loads_each_policy_document_and_resolves_each_stack_once(
     assert report.ok, [(p.stack, p.message) for p in report.plans]
     assert documents_loaded, "no policy document was loaded"
     assert {path: n for path, n in documents_loaded.items() if n != 1} == {}
-    environments = [stack for stack in stacks.ordered(None) if stack != stacks.ORG]
+    shipped = stacks.discover(config.PROJECT_ROOT)
+    environments = [stack for stack in shipped.ordered(None) if stack != stacks.ORG]
     assert environments, "no environment stack shipped"
     assert resolved == Counter(
         {"load_scps": 1, "load_permission_set_policies": 1, "assignment_origins": 1}
