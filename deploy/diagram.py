@@ -142,6 +142,9 @@ def env_graph(view: EnvView) -> Graph:
             current = node_id("step", view.stack, step.label)
             graph.edges.append(Edge(previous, current, "request"))
             previous = current
+    if view.missing_steps:  # said, not silently dropped: the path above skips them
+        text = "not declared by this stack:\n" + "\n".join(view.missing_steps)
+        graph.nodes.append(Node(node_id("step", view.stack, "missing"), text, "external"))
     components = {node.id for node in graph.nodes if node.kind == "component"}
     for step in view.request_path:  # each step beside the rest of the component that declares it
         component = node_id("c", view.stack, step.account, step.component)
@@ -197,6 +200,9 @@ def render_svg(source: str) -> str:
 
 
 def mermaid(graph: Graph) -> str:
+    """A flowchart in the subset of Mermaid's grammar GitHub renders: ``subgraph id ["title"]`` ... ``end``,
+    ``id["label"]:::class``, labelled links ``-.->|text|`` (mermaid-js/mermaid,
+    packages/mermaid/src/diagrams/flowchart/parser/flow.jison; docs/syntax/flowchart.md)."""
     lines = [f"flowchart {graph.direction}"]
 
     def node_line(node: Node) -> str:
@@ -267,15 +273,13 @@ def stale_files(graphs: list[Graph], output: Path) -> list[str]:
 
 
 def write_files(graphs: list[Graph], output: Path) -> list[Path]:
+    # everything is drawn before anything is written: a failure leaves the old files whole
+    contents = {output / svg_name(graph): render_svg(dot_source(graph)) for graph in graphs}
+    contents[output / MARKDOWN] = markdown(graphs)
     output.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    for graph in graphs:
-        path = output / svg_name(graph)
-        path.write_text(render_svg(dot_source(graph)), encoding="utf-8")
-        written.append(path)
-    md = output / MARKDOWN
-    md.write_text(markdown(graphs), encoding="utf-8")
-    return [*written, md]
+    for path, text in contents.items():
+        path.write_text(text, encoding="utf-8")
+    return list(contents)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

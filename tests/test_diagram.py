@@ -122,6 +122,19 @@ def test_the_request_path_runs_in_order_from_the_browser_to_aurora() -> None:
     assert all(a.target == b.source for a, b in itertools.pairwise(chain))
 
 
+def test_a_step_the_stack_does_not_declare_is_named_not_drawn() -> None:
+    view = _env_view("pre")
+    view.request_path = [step for step in view.request_path if step.label != "VPC link"]
+    view.missing_steps = ["VPC link"]
+    graph = diagram.env_graph(view)
+    chain = [(edge.source, edge.target) for edge in graph.edges if edge.style == "request"]
+    node_of = {node.label.split("\n")[0]: node.id for node in graph.nodes}
+    assert (node_of["HTTP API"], node_of["ALB"]) in chain
+    assert "VPC link" not in node_of
+    assert any("not declared" in node.label and "VPC link" in node.label for node in graph.nodes)
+    check_mermaid(diagram.mermaid(graph))
+
+
 _ID = r"[A-Za-z0-9_]+"
 _NODE = re.compile(rf'^({_ID})\["([^"]*)"\]:::({_ID})$')
 _EDGE = re.compile(rf"^({_ID}) (---|-\.->|==>|-\.-)(\|[^|\"]+\|)? ({_ID})$")
@@ -181,9 +194,12 @@ def test_the_shipped_pictures_are_what_the_shipped_config_draws() -> None:
     assert code == 0, f"{text}\nregenerate them: python -m deploy diagram"
 
 
+_GRAPHS_FROM_PLAN = diagram.graphs_from_plan  # the real one: some tests replace it with the cache below
+
+
 @functools.cache
 def _shipped_graphs() -> list[diagram.Graph]:
-    return diagram.graphs_from_plan(ROOT)
+    return _GRAPHS_FROM_PLAN(ROOT)
 
 
 def test_check_names_each_stale_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -224,3 +240,23 @@ def test_plan_does_not_import_graphviz() -> None:
         "assert 'graphviz' not in sys.modules, 'graphviz imported'"
     )
     subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True)
+
+
+@needs_dot
+def test_the_command_writes_files_its_check_accepts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(diagram, "graphs_from_plan", lambda root: _shipped_graphs())
+    code, text = _main("--output-dir", str(tmp_path))
+    assert code == 0, text
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "diagram-org.svg", "diagram-pre.svg", "diagram-prod.svg", "diagram.md"
+    ]
+    assert _main("--check", "--output-dir", str(tmp_path))[0] == 0
+
+
+def test_drawing_without_dot_is_a_setup_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(diagram, "graphs_from_plan", lambda root: _shipped_graphs())
+    monkeypatch.setattr(diagram.shutil, "which", lambda name: None)
+    code, text = _main("--output-dir", str(tmp_path))
+    assert code == cli.EXIT_SETUP
+    assert "Graphviz 'dot' binary is missing" in text
+    assert not list(tmp_path.iterdir())
