@@ -10,7 +10,7 @@ def run() -> int:
     # `plan` is a short run that imports a very large module graph (pulumi_aws): the cyclic garbage
     # collector's passes over it, during the run and again at interpreter exit, cost about a third of
     # the time and free almost nothing. Long-running commands keep the collector.
-    offline = sys.argv[1:2] == ["plan"]
+    offline = sys.argv[1:2] in (["plan"], ["diagram"])
     if offline:
         gc.disable()
     try:

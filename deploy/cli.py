@@ -53,6 +53,8 @@ HELP = {
     "destroy": "destroy in reverse order; org and production stacks only when named with --stack",
     "outputs": "print the stack outputs of deployed stacks",
     "profiles": "AWS CLI profiles for the Identity Center assignments (see its --help)",
+    "diagram": "offline: draw the organization and each environment from plan's recordings, as SVG "
+    "(Graphviz) and Mermaid (docs/diagram.md); --check fails when those files are stale",
 }
 
 
@@ -155,6 +157,11 @@ def build_parser(stacks: StackTable) -> argparse.ArgumentParser:
 
     profiles = commands.add_parser("profiles", help=HELP["profiles"], description=HELP["profiles"])
     _add_profiles(profiles)
+
+    diagram = commands.add_parser("diagram", help=HELP["diagram"], description=HELP["diagram"])
+    from deploy import diagram as diagram_command  # argparse only: graphviz is imported when drawing
+
+    diagram_command.add_arguments(diagram)
     return parser
 
 
@@ -226,6 +233,10 @@ def _dispatch(args: argparse.Namespace, services: Services) -> int:
         return int(args.profiles_run(args))
     if args.command == "outputs":
         return cmd_outputs(args, services)
+    if args.command == "diagram":
+        from deploy import diagram
+
+        return diagram.run(args, services.root, services.stdout, services.stderr)
     return cmd_operation(args, services)
 
 
