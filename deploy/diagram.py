@@ -245,7 +245,8 @@ def graphs_from_plan(root: Path) -> list[Graph]:
     """Run the programs as ``plan`` does (no policies) and turn each recording into a view."""
     from deploy import plan
 
-    report = plan.run_plan(root=root, policies=False)
+    table = stacks.discover(root)
+    report = plan.run_plan(root=root, policies=False, stacks=table)
     broken = [f"{p.stack}: {p.message or p.status}" for p in report.plans if not p.program_ran]
     if broken:
         raise ValueError("cannot draw stacks whose program did not run; " + "; ".join(broken))
@@ -253,7 +254,7 @@ def graphs_from_plan(root: Path) -> list[Graph]:
     org_recording = by_stack[stacks.ORG].recording
     assert org_recording is not None
     graphs = [org_graph(org_view(org_recording))]
-    environments = [name for name in stacks.ORDER if name != stacks.ORG and name in by_stack]
+    environments = [name for name in table.names if table.spec(name).is_environment and name in by_stack]
     graphs += [env_graph(env_view(by_stack[name])) for name in environments]
     return graphs
 

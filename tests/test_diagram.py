@@ -236,7 +236,8 @@ def test_the_svg_is_the_same_bytes_every_time_and_carries_its_source_digest(tmp_
 
 def test_plan_does_not_import_graphviz() -> None:
     script = (
-        "import sys; from deploy import cli; cli.build_parser(); "
+        "import sys; from deploy import cli, stacks; "
+        "cli.build_parser(stacks.discover(cli.stack_config.PROJECT_ROOT)); "
         "assert 'graphviz' not in sys.modules, 'graphviz imported'"
     )
     subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True)
