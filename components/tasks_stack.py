@@ -25,6 +25,7 @@ from components.settings.tasks_service import TasksServicePlan
 from components.tasks_api import TasksApi, TasksApiArgs
 from components.tasks_database import TasksDatabase, TasksDatabaseArgs
 from components.tasks_load_balancer import TasksLoadBalancer, TasksLoadBalancerArgs
+from components.tasks_schedule import TasksSchedule, TasksScheduleArgs
 from components.tasks_service import TasksService, TasksServiceArgs
 from components.workload_security import AccessLogBucket, AccessLogBucketArgs, WorkloadKeys, WorkloadKeysArgs
 
@@ -51,6 +52,7 @@ class TasksDeployment:
     frontend: FrontendApp
     frontend_branch: FrontendBranch
     frontend_url: pulumi.Output[str]  # registered with Cognito, the CORS origin and the redirect URI
+    schedule: TasksSchedule | None = None  # the service sleeps out of hours (None: never)
 
     @property
     def outputs(self) -> dict[str, Any]:
@@ -61,6 +63,7 @@ class TasksDeployment:
             "frontend_url": self.frontend_url,
             "db_cluster_endpoint": self.database.endpoint,
             "db_secret_arn": self.database.secret_arn,
+            **({"service_schedule": self.schedule.output} if self.schedule else {}),  # wake, smoke
         }
 
 
@@ -170,6 +173,12 @@ def declare_tasks_service(
         ),
         opts=on_workload,
     )
+    schedule = None if plan.service.schedule is None else TasksSchedule(
+        f"{env}-tasks",
+        TasksScheduleArgs(schedule=plan.service.schedule, target=service.scaling_target,
+                          min_count=plan.service.min_count, max_count=plan.service.max_count),
+        opts=on_workload,
+    )
     api = TasksApi(
         f"{env}-tasks-api",
         TasksApiArgs(
@@ -214,4 +223,5 @@ def declare_tasks_service(
         frontend=frontend,
         frontend_branch=branch,
         frontend_url=url,
+        schedule=schedule,
     )
