@@ -51,6 +51,7 @@ HELP = {
     "destroy": "destroy in reverse order; org and prod only when named with --stack",
     "outputs": "print the stack outputs of deployed stacks",
     "profiles": "AWS CLI profiles for the Identity Center assignments (see its --help)",
+    "wake": "start a sleeping environment's service now; it sleeps again at the next scheduled evening",
 }
 
 
@@ -149,6 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     profiles = commands.add_parser("profiles", help=HELP["profiles"], description=HELP["profiles"])
     _add_profiles(profiles)
+    from deploy import wake  # out-of-hours start of a sleeping environment (deploy/wake.py)
+
+    wake.add_arguments(commands.add_parser(
+        "wake", help=HELP["wake"], description=f"{HELP['wake']}.\n\n{wake.DESCRIPTION}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    ))
     return parser
 
 
@@ -215,6 +222,10 @@ def _dispatch(args: argparse.Namespace, services: Services) -> int:
         return int(args.profiles_run(args))
     if args.command == "outputs":
         return cmd_outputs(args, services)
+    if args.command == "wake":
+        from deploy import wake
+
+        return wake.run(args, services)
     return cmd_operation(args, services)
 
 
