@@ -30,6 +30,7 @@ from components.tasks_api import TasksApi, TasksApiArgs
 from components.tasks_database import TasksDatabase, TasksDatabaseArgs
 from components.tasks_links import LINKS, GroupOwner, Link, LinkPorts, LinkRules, Peer, declare_links
 from components.tasks_load_balancer import TasksLoadBalancer, TasksLoadBalancerArgs
+from components.tasks_schedule import TasksSchedule, TasksScheduleArgs
 from components.tasks_service import TasksService, TasksServiceArgs
 from components.workload_security import AccessLogBucket, AccessLogBucketArgs, WorkloadKeys, WorkloadKeysArgs
 
@@ -57,6 +58,7 @@ class TasksDeployment:
     frontend: FrontendApp
     frontend_branch: FrontendBranch
     frontend_url: pulumi.Output[str]  # registered with Cognito, the CORS origin and the redirect URI
+    schedule: TasksSchedule | None = None  # the service sleeps out of hours (None: never)
 
     @property
     def outputs(self) -> dict[str, Any]:
@@ -67,6 +69,7 @@ class TasksDeployment:
             "frontend_url": self.frontend_url,
             "db_cluster_endpoint": self.database.endpoint,
             "db_secret_arn": self.database.secret_arn,
+            **({"service_schedule": self.schedule.output} if self.schedule else {}),  # wake, smoke
         }
 
 
@@ -211,6 +214,12 @@ def declare_tasks_service(
         )
         link_rules = declare_links(env, owners, ports, plan.load_balancer.mode, links)
         pending.resolve(link_rules)
+    schedule = None if plan.service.schedule is None else TasksSchedule(
+        f"{env}-tasks",
+        TasksScheduleArgs(schedule=plan.service.schedule, target=service.scaling_target,
+                          min_count=plan.service.min_count, max_count=plan.service.max_count),
+        opts=on_workload,
+    )
     branch = FrontendBranch(
         f"{env}-frontend",
         FrontendBranchArgs(
@@ -236,6 +245,7 @@ def declare_tasks_service(
         frontend=frontend,
         frontend_branch=branch,
         frontend_url=url,
+        schedule=schedule,
     )
 
 

@@ -55,6 +55,7 @@ HELP = {
     "profiles": "AWS CLI profiles for the Identity Center assignments (see its --help)",
     "diagram": "offline: draw the organization and each environment from plan's recordings, as SVG "
     "(Graphviz) and Mermaid (docs/diagram.md); --check fails when those files are stale",
+    "wake": "start a sleeping environment's service now; it sleeps again at the next scheduled evening",
 }
 
 
@@ -162,6 +163,12 @@ def build_parser(stacks: StackTable) -> argparse.ArgumentParser:
     from deploy import diagram as diagram_command  # argparse only: graphviz is imported when drawing
 
     diagram_command.add_arguments(diagram)
+    from deploy import wake  # out-of-hours start of a sleeping environment (deploy/wake.py)
+
+    wake.add_arguments(commands.add_parser(
+        "wake", help=HELP["wake"], description=f"{HELP['wake']}.\n\n{wake.DESCRIPTION}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    ), stacks)
     return parser
 
 
@@ -237,6 +244,10 @@ def _dispatch(args: argparse.Namespace, services: Services) -> int:
         from deploy import diagram
 
         return diagram.run(args, services.root, services.stdout, services.stderr)
+    if args.command == "wake":
+        from deploy import wake
+
+        return wake.run(args, services)
     return cmd_operation(args, services)
 
 

@@ -73,6 +73,9 @@ def cmd_operation(args: argparse.Namespace, services: Services) -> int:
         )
         if not args.skip_smoke_check:
             smoke_kwargs: dict[str, Any] = {"fetch": services.fetch} if services.fetch else {}
+            from deploy.wake import desired_tasks_reader  # a sleeping environment is no failure
+
+            smoke_kwargs["desired_tasks"] = desired_tasks_reader(runner, services)
             smoke = SmokeCheck(timeout=args.smoke_timeout, sleep=services.sleep, **smoke_kwargs)
 
     def emit(line: str) -> None:

@@ -66,6 +66,7 @@ def all_checks() -> list[StackCheck]:
     from deploy.derived_values import derived_values_check
     from deploy.frontend_contract_check import frontend_contract_check
     from deploy.production_check import production_check
+    from deploy.sleep_check import sleep_check
     from deploy.workload_security_check import check_workload_security
 
     return [
@@ -77,6 +78,7 @@ def all_checks() -> list[StackCheck]:
         frontend_contract_check,
         production_check,
         check_workload_security,
+        sleep_check,
     ]
 
 

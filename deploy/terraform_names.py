@@ -40,6 +40,7 @@ TERRAFORM_TYPES: dict[str, str] = {
     "aws:apigatewayv2/stage:Stage": "aws_apigatewayv2_stage",
     "aws:apigatewayv2/vpcLink:VpcLink": "aws_apigatewayv2_vpc_link",
     "aws:appautoscaling/policy:Policy": "aws_appautoscaling_policy",
+    "aws:appautoscaling/scheduledAction:ScheduledAction": "aws_appautoscaling_scheduled_action",
     "aws:appautoscaling/target:Target": "aws_appautoscaling_target",
     "aws:budgets/budget:Budget": "aws_budgets_budget",
     "aws:cloudwatch/logGroup:LogGroup": "aws_cloudwatch_log_group",

@@ -287,6 +287,14 @@ API_MEMBERS: dict[str, dict[str, str]] = {
         "scalableDimension": "application-autoscaling:RegisterScalableTarget.ScalableDimension",
         "resourceId": "application-autoscaling:RegisterScalableTarget.ResourceId",
     },
+    "aws:appautoscaling/scheduledAction:ScheduledAction": {
+        "name": "application-autoscaling:PutScheduledAction.ScheduledActionName",
+        "serviceNamespace": "application-autoscaling:PutScheduledAction.ServiceNamespace",
+        "scalableDimension": "application-autoscaling:PutScheduledAction.ScalableDimension",
+        "resourceId": "application-autoscaling:PutScheduledAction.ResourceId",
+        "schedule": "application-autoscaling:PutScheduledAction.Schedule",
+        "timezone": "application-autoscaling:PutScheduledAction.Timezone",
+    },
     "aws:appautoscaling/policy:Policy": {
         "name": "application-autoscaling:PutScalingPolicy.PolicyName",
         "policyType": "application-autoscaling:PutScalingPolicy.PolicyType",

@@ -205,7 +205,35 @@ _SESSION_DURATION = Rule(
     source="https://docs.aws.amazon.com/singlesignon/latest/userguide/howtosessionduration.html",
 )
 
+# --- Application Auto Scaling scheduled actions ----------------------------------------------------
+_SCHEDULE = Rule(
+    describe="at(yyyy-mm-ddThh:mm:ss), rate(<n> minute(s)|hour(s)|day(s)) or cron(<six fields>)",
+    source=_model_doc("application-autoscaling", "PutScheduledActionRequest", "Schedule"),
+    doc="The cron format consists of six fields separated by white spaces",
+    pattern=r"at\(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\)|rate\([1-9]\d* (?:minutes?|hours?|days?)\)"
+            r"|cron\(\S+(?: \S+){5}\)",
+)
+
+
+def _time_zone_problem(value: Value) -> str | None:
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(str(value))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return f"'{value}' is not an IANA time zone name (e.g. America/Guayaquil, Etc/GMT+5)"
+    return None
+
+
+_TIME_ZONE = Rule(
+    describe="an IANA time zone name", check=_time_zone_problem,
+    source=_model_doc("application-autoscaling", "PutScheduledActionRequest", "Timezone"),
+    doc="Valid values are the canonical names of the IANA time zones supported by Joda-Time",
+)
+
 MEMBER_RULES: dict[str, tuple[Rule, ...]] = {
+    "application-autoscaling:PutScheduledAction.Schedule": (_SCHEDULE,),
+    "application-autoscaling:PutScheduledAction.Timezone": (_TIME_ZONE,),
     "ec2:CreateSecurityGroup.Description": (_EC2_DESCRIPTION,),
     "ec2:CreateSecurityGroup.GroupName": (_EC2_GROUP_NAME,),
     **{

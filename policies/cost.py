@@ -1,5 +1,11 @@
 """The idle monthly cost estimate of a stack (list prices in ``policies/prices.json``) and the advisory
 rule that compares it with a threshold.
+
+Two figures: always on (every hourly price x hoursPerMonth) and, for a service that sleeps on a schedule
+(policies/cost_schedule.py), scheduled: what runs only while tasks run (Fargate, the tasks' public IPv4
+addresses, and Aurora's 0.5 ACU minimum, because the Tasks image's clustered Quartz scheduler on JDBC
+keeps connections open, so an auto-pausing cluster never pauses while a task runs) is billed for the
+awake hours only, plus Aurora's auto-pause delay after each evening's scale-in.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from typing import Any
 
 from pulumi_policy import PolicyResource
 
+from policies.cost_schedule import HOURS_PER_WEEK, SCHEDULED_ACTION, AwakeSchedule, awake_schedule
 from policies.rules.base import (
     AUTOSCALING_TARGET,
     AWSX_VPC,
@@ -39,6 +46,10 @@ from policies.rules.base import (
 )
 
 PRICES_FILE = Path(__file__).resolve().parent / "prices.json"
+# Aurora Serverless v2's lowest capacity while not paused, and its default auto-pause delay
+# (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2-auto-pause.html).
+AURORA_RUNNING_MIN_ACU = 0.5
+AURORA_DEFAULT_PAUSE_SECONDS = 300
 
 
 # --- Cost --------------------------------------------------------------------------------------
@@ -54,7 +65,9 @@ class CostLine:
     item: str
     quantity: float
     unit: str
-    monthly_usd: float
+    monthly_usd: float  # always on
+    hourly_usd: float = 0.0  # 0 for monthly prices
+    running: bool = False  # billed only while the service's tasks run (see the module docstring)
 
 
 @dataclass(frozen=True)
@@ -65,15 +78,77 @@ class CostEstimate:
     currency: str
     region: str
     usage_based: tuple[str, ...] = ()  # what the stack is billed for by use, not counted here
+    schedule: AwakeSchedule | None = None  # the service sleeps out of hours
+    hours_per_month: float = 730.0
+    aurora_pause_seconds: float = 0.0  # Aurora's auto-pause delay after the tasks stop
 
     @property
     def total(self) -> float:
+        """Always on: every line for the whole month."""
         return round(sum(line.monthly_usd for line in self.lines), 2)
+
+    @property
+    def fixed(self) -> float:
+        return round(sum(line.monthly_usd for line in self.lines if not line.running), 2)
+
+    @property
+    def running_hourly(self) -> float:
+        return sum(line.hourly_usd for line in self.lines if line.running)
+
+    @property
+    def awake_hours_per_month(self) -> float:
+        if not self.schedule:
+            return 0.0
+        return self.schedule.awake_hours_per_week * self.hours_per_month / HOURS_PER_WEEK
+
+    @property
+    def pause_delay_hours_per_month(self) -> float:
+        if not self.schedule:
+            return 0.0
+        weekly = self.schedule.evenings_per_week * self.aurora_pause_seconds / 3600
+        return weekly * self.hours_per_month / HOURS_PER_WEEK
+
+    @property
+    def aurora_running_hourly(self) -> float:
+        return sum(line.hourly_usd for line in self.lines if line.running and line.item.startswith("Aurora"))
+
+    @property
+    def scheduled_total(self) -> float | None:
+        """With the schedule: fixed + running x awake hours + Aurora x its auto-pause delay; None without."""
+        if not self.schedule:
+            return None
+        return round(self.fixed + self.running_hourly * self.awake_hours_per_month
+                     + self.aurora_running_hourly * self.pause_delay_hours_per_month, 2)
+
+    @property
+    def expected(self) -> float:
+        """What the stack is expected to cost: the scheduled figure when it sleeps, else always on."""
+        scheduled = self.scheduled_total
+        return self.total if scheduled is None else scheduled
 
     def summary(self) -> str:
         parts = [f"{line.item} {line.quantity:g} {line.unit} ${line.monthly_usd:.2f}" for line in self.lines]
         usage = f"; not counted (usage-based): {'; '.join(self.usage_based)}" if self.usage_based else ""
-        return f"${self.total:.2f}/month ({'; '.join(parts) or 'nothing billed while idle'}){usage}"
+        text = f"${self.total:.2f}/month ({'; '.join(parts) or 'nothing billed while idle'}){usage}"
+        scheduled = self.scheduled_summary()
+        return f"always on {text}; {scheduled}" if scheduled else text
+
+    def scheduled_summary(self) -> str | None:
+        """The scheduled figure with its arithmetic, or None without a schedule."""
+        if self.schedule is None or self.scheduled_total is None:
+            return None
+        week = self.schedule.awake_hours_per_week
+        pause = ""
+        if self.aurora_running_hourly and self.aurora_pause_seconds:
+            pause = (f" + Aurora ${self.aurora_running_hourly:g}/h x "
+                     f"{self.pause_delay_hours_per_month:.1f} h "
+                     f"auto-pause delay ({self.aurora_pause_seconds:g} s after each of "
+                     f"{self.schedule.evenings_per_week} evenings a week)")
+        return (f"scheduled (awake {self.schedule.description}): ${self.scheduled_total:.2f}/month = "
+                f"${self.fixed:.2f} always billed + ${self.running_hourly:g}/h while tasks run x "
+                f"{self.awake_hours_per_month:.1f} h "
+                f"({week:g} h/week x {self.hours_per_month:g}/{HOURS_PER_WEEK})"
+                f"{pause}")
 
 
 def estimate_idle_cost(resources: Sequence[PolicyResource],
@@ -86,9 +161,10 @@ def estimate_idle_cost(resources: Sequence[PolicyResource],
     index = StackIndex(resources)
     lines: list[CostLine] = []
 
-    def add(item: str, quantity: float, unit: str, price: float) -> None:
+    def add(item: str, quantity: float, unit: str, price: float, running: bool = False) -> None:
         if quantity:
-            lines.append(CostLine(item, quantity, unit, round(quantity * price * hours, 2)))
+            lines.append(CostLine(item, quantity, unit, round(quantity * price * hours, 2),
+                                  round(quantity * price, 6), running))
 
     nat_gateways = [r for r in index.of_type(NAT_GATEWAY)
                     if _known(r.props, "connectivityType") in (None, "public")]
@@ -98,14 +174,22 @@ def estimate_idle_cost(resources: Sequence[PolicyResource],
     load_balancers = index.of_type(*LOAD_BALANCERS)
     add("load balancers", len(load_balancers), "load balancer(s)", hourly["loadBalancer"])
 
-    add("Aurora Serverless v2 minimum", _aurora_min_acus(index), "ACU", hourly["auroraServerlessV2Acu"])
-
+    acu = hourly["auroraServerlessV2Acu"]
+    minimum, pausing = _aurora_min_acus(index)
+    add("Aurora Serverless v2 minimum", minimum, "ACU", acu)
     tasks = _fargate_tasks(index)
+    running_tasks = any(group.count for group in tasks)
+    # Tasks hold connections (Quartz on JDBC): a cluster that may pause is up at 0.5 ACU while they run.
+    add("Aurora Serverless v2 while tasks hold connections",
+        AURORA_RUNNING_MIN_ACU * len(pausing) * running_tasks, "ACU", acu, running=True)
     for group in tasks:
         arch = "Arm64" if group.architecture == "ARM64" else "X86"
         label = "arm64" if arch == "Arm64" else "x86"
-        add(f"Fargate {label} vCPU", group.vcpu * group.count, "vCPU", hourly[f"fargate{arch}Vcpu"])
-        add(f"Fargate {label} memory", group.memory_gb * group.count, "GB", hourly[f"fargate{arch}Gb"])
+        scheduled = group.schedule is not None
+        add(f"Fargate {label} vCPU", group.vcpu * group.count, "vCPU",
+            hourly[f"fargate{arch}Vcpu"], scheduled)
+        add(f"Fargate {label} memory", group.memory_gb * group.count, "GB",
+            hourly[f"fargate{arch}Gb"], scheduled)
 
     public_ips = len(index.of_type(ELASTIC_IP)) + vpc_nats
     for load_balancer in load_balancers:
@@ -113,8 +197,11 @@ def estimate_idle_cost(resources: Sequence[PolicyResource],
             subnets = _items(_known(load_balancer.props, "subnets")) or _items(
                 _known(load_balancer.props, "subnetMappings"))
             public_ips += max(len(subnets), 2)  # one address per AZ; at least two AZs
-    public_ips += sum(group.count for group in tasks if group.public_ip)
     add("public IPv4 addresses", public_ips, "address(es)", hourly["publicIpv4Address"])
+    task_ips = [group for group in tasks if group.public_ip]
+    for scheduled in (False, True):
+        count = sum(group.count for group in task_ips if (group.schedule is not None) == scheduled)
+        add("tasks' public IPv4 addresses", count, "address(es)", hourly["publicIpv4Address"], scheduled)
     monthly = prices.get("monthly", {})
     for item, kind, unit, price in (("KMS keys", KMS_KEY, "key(s)", "kmsKey"),
                                     ("Secrets Manager secrets", SECRET, "secret(s)", "secretsManagerSecret")):
@@ -125,8 +212,17 @@ def estimate_idle_cost(resources: Sequence[PolicyResource],
     present = {kind for kind in usage if index.of_type(kind)}
     if len(nat_gateways) + vpc_nats:
         present.add("natGateways")
+    schedules = {group.schedule for group in tasks if group.schedule is not None}
+    schedule = next(iter(schedules)) if len(schedules) == 1 else None
+    if len(schedules) > 1:  # several services on different schedules: count them as always on
+        lines = [CostLine(line.item, line.quantity, line.unit, line.monthly_usd, line.hourly_usd)
+                 for line in lines]
+    elif schedule is None:  # nothing sleeps: Aurora is up whenever the tasks are, i.e. always
+        lines = [CostLine(line.item, line.quantity, line.unit, line.monthly_usd, line.hourly_usd)
+                 if line.running else line for line in lines]
     return CostEstimate(tuple(lines), str(prices.get("currency", "USD")), str(prices.get("region", "")),
-                        tuple(usage[kind] for kind in usage if kind in present))
+                        tuple(usage[kind] for kind in usage if kind in present), schedule, hours,
+                        max(pausing, default=0.0))
 
 
 def _awsx_nat_gateways(vpc: PolicyResource, index: StackIndex) -> int:
@@ -145,9 +241,12 @@ def _awsx_nat_gateways(vpc: PolicyResource, index: StackIndex) -> int:
     return len(zones) or int(_number(_known(vpc.props, "numberOfAvailabilityZones")) or 3)
 
 
-def _aurora_min_acus(index: StackIndex) -> float:
+def _aurora_min_acus(index: StackIndex) -> tuple[float, list[float]]:
+    """The configured minimum ACUs of the serverless writers and readers, and the auto-pause delay (s) of
+    each one whose minimum is 0 (it pauses when no connection is open)."""
     clusters = [c for c in index.of_type(RDS_CLUSTER) if _is_aurora_state(c.props)]
     total = 0.0
+    pausing: list[float] = []
     for instance in index.of_type(RDS_CLUSTER_INSTANCE):
         if _known(instance.props, "instanceClass") != "db.serverless":
             continue
@@ -155,8 +254,13 @@ def _aurora_min_acus(index: StackIndex) -> float:
                                   keys=("id", "clusterIdentifier"))
         cluster = _first(owners) or (clusters[0] if len(clusters) == 1 else None)
         if cluster is not None:
-            total += _number(_get(cluster.props, "serverlessv2ScalingConfiguration", "minCapacity")) or 0.0
-    return total
+            scaling = _get(cluster.props, "serverlessv2ScalingConfiguration")
+            minimum = _number(_get(scaling, "minCapacity")) or 0.0
+            total += minimum
+            if minimum == 0:
+                delay = _number(_get(scaling, "secondsUntilAutoPause"))
+                pausing.append(delay or AURORA_DEFAULT_PAUSE_SECONDS)
+    return total, pausing
 
 
 def _is_aurora_state(props: Props) -> bool:
@@ -172,6 +276,7 @@ class FargateTasks:
     memory_gb: float  # per task
     count: int
     public_ip: bool
+    schedule: AwakeSchedule | None = None  # it sleeps out of hours
 
 
 def _fargate_tasks(index: StackIndex) -> list[FargateTasks]:
@@ -180,6 +285,7 @@ def _fargate_tasks(index: StackIndex) -> list[FargateTasks]:
     targets = [t for t in index.of_type(AUTOSCALING_TARGET)
                if _known(t.props, "scalableDimension") == "ecs:service:DesiredCount"]
     services = [s for s in index.of_type(ECS_SERVICE) if _known(s.props, "launchType") in (None, "FARGATE")]
+    actions = index.of_type(SCHEDULED_ACTION)
     tasks = []
     for service in services:
         found = index.referenced(service, "taskDefinition", (TASK_DEFINITION,), keys=("arn", "id"))
@@ -200,6 +306,7 @@ def _fargate_tasks(index: StackIndex) -> list[FargateTasks]:
             memory_gb=(_number(_known(definition.props, "memory")) or 0) / 1024,
             count=int(count),
             public_ip=_get(service.props, "networkConfiguration", "assignPublicIp") is True,
+            schedule=awake_schedule(scaled[0], actions, len(targets) == 1) if scaled and actions else None,
         ))
     return tasks
 
@@ -210,6 +317,6 @@ def idle_cost(resources: Sequence[PolicyResource], ctx: Context) -> Iterator[Sta
     estimate = estimate_idle_cost(resources)
     production = ctx.stack in ctx.config["productionStacks"]
     threshold = float(ctx.config["productionMonthlyThresholdUsd" if production else "monthlyThresholdUsd"])
-    if estimate.total > threshold:
+    if estimate.expected > threshold:
         yield (f"estimated idle cost {estimate.summary()} is over the threshold of ${threshold:.2f}/month "
                f"({estimate.region} on-demand prices)"), None

@@ -66,7 +66,7 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
     parser = build_parser(THREE)
     subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     assert set(subparsers.choices) == {
-        "plan", "preview", "up", "refresh", "destroy", "outputs", "profiles", "diagram"
+        "plan", "preview", "up", "refresh", "destroy", "outputs", "profiles", "diagram", "wake"
     }
     top = parser.format_help()
     for name, text in HELP.items():

@@ -5,13 +5,14 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from deploy.runner import SmokeCheckError
-from deploy.smoke import SmokeCheck, http_status
+from deploy.smoke import SmokeCheck, http_status, is_awake
 
 
 class Service(ThreadingHTTPServer):
@@ -149,3 +150,46 @@ def test_missing_outputs_are_named() -> None:
 def test_http_status_reports_error_codes_as_answers(service: Service) -> None:
     assert http_status(f"http://{service.base}/missing", 2) == 404
     assert http_status(f"http://{service.base}/api/tasks", 2) == 401
+
+
+# A sleeping environment (deploy/smoke.py; the schedule is components/tasks_schedule.py's output)
+SCHEDULE = {"timezone": "America/Guayaquil", "awake": "08:00-20:00", "days": "MON-FRI",
+            "resource_id": "service/pre-tasks-cluster/pre-tasks-service", "min_count": 1, "max_count": 2}
+# 2026-12-01 is a Tuesday; Guayaquil is UTC-5: 02:30 UTC is 21:30 Monday there, 15:00 UTC is 10:00.
+AT_NIGHT = datetime(2026, 12, 1, 2, 30, tzinfo=UTC)
+IN_THE_MORNING = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+SATURDAY_NOON = datetime(2026, 12, 5, 17, 0, tzinfo=UTC)
+
+
+def test_a_sleeping_environment_is_reported_sleeping_and_only_the_api_is_probed(service: Service) -> None:
+    service.unhealthy_answers = 1000  # no task: the ALB would answer 503 all night
+    asked: list[str] = []
+
+    def desired(stack: str, values: Any) -> int:
+        asked.append(stack)
+        return 0
+
+    smoke, _sleeps = check(now=lambda: AT_NIGHT, desired_tasks=desired)
+    lines: list[str] = []
+    smoke("pre", {**outputs(service), "service_schedule": SCHEDULE}, lines.append)
+    assert asked == ["pre"]
+    assert lines[0] == ("smoke check: pre is sleeping (0 desired tasks outside its awake hours 08:00-20:00 "
+                        "MON-FRI America/Guayaquil): health probe skipped; "
+                        "`python -m deploy wake pre` starts it")
+    assert [path for path, _auth in service.requests] == ["/api/tasks"]
+
+
+@pytest.mark.parametrize(("now", "desired"), [(IN_THE_MORNING, 0), (AT_NIGHT, 1), (AT_NIGHT, None)])
+def test_awake_hours_running_tasks_or_an_unknown_count_are_probed_as_usual(
+    service: Service, now: datetime, desired: int | None
+) -> None:
+    service.unhealthy_answers = 1000
+    smoke, _sleeps = check(now=lambda: now, desired_tasks=lambda stack, values: desired, timeout=30)
+    with pytest.raises(SmokeCheckError, match="health endpoint"):
+        smoke("pre", {**outputs(service), "service_schedule": SCHEDULE}, lambda line: None)
+
+
+def test_awake_hours_follow_the_schedule_time_zone_and_days() -> None:
+    assert is_awake(SCHEDULE, IN_THE_MORNING)
+    assert not is_awake(SCHEDULE, AT_NIGHT) and not is_awake(SCHEDULE, SATURDAY_NOON)
+    assert is_awake({**SCHEDULE, "timezone": "UTC", "awake": "02:00-03:00"}, AT_NIGHT)

@@ -21,6 +21,7 @@ from components.settings.base import PROJECT, ConfigError, LogRetentionDays, Mod
 from components.settings.postgres_names import master_username_problem
 from components.settings.production import check_production_invariants, protection
 from components.settings.pwa_contract import BUILD_CONFIGURATIONS
+from components.settings.tasks_schedule import SchedulePlan, ScheduleSettings, resolve_schedule
 from components.settings.workload_logging import LoggingPlan, LoggingSettings, resolve_logging
 from policies.aws_resource_rules import FARGATE_TASK_SIZES  # one definition: AWS's own table
 from policies.production import web_url_problem
@@ -89,6 +90,7 @@ class ServiceSettings(Model):
     time_zone_id: str = Field(default="-05:00", pattern=r"^[\w/+:-]{1,64}$")
     log_retention_days: LogRetentionDays | None = None  # default: 90 in production, 14 elsewhere
     container_insights: bool | None = None  # default: on in production
+    schedule: ScheduleSettings | None = None  # sleeps out of hours: components/settings/tasks_schedule.py
 
 
 class LoadBalancerSettings(Model):
@@ -205,6 +207,7 @@ class ServicePlan(Model):
     time_zone_id: str
     log_retention_days: int
     container_insights: bool
+    schedule: SchedulePlan | None  # None: never sleeps
 
 
 class LoadBalancerPlan(Model):
@@ -398,7 +401,7 @@ def resolve_tasks_service(
         service=ServicePlan(
             **service.model_dump(
                 exclude={"min_count", "max_count", "desired_count", "log_retention_days",
-                         "container_insights"}
+                         "container_insights", "schedule"}
             ),
             min_count=min_count,
             max_count=max_count,
@@ -407,6 +410,7 @@ def resolve_tasks_service(
             container_insights=(
                 service.container_insights if service.container_insights is not None else production
             ),
+            schedule=resolve_schedule(service.schedule, production=production),
         ),
         load_balancer=LoadBalancerPlan(
             **load_balancer.model_dump(exclude={"deletion_protection"}),
