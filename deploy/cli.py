@@ -9,6 +9,7 @@ commands reach outside the process) is in ``deploy.services`` and re-exported he
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 from collections.abc import Sequence
@@ -50,8 +51,11 @@ HELP = {
     "refresh": "pulumi refresh of each stack (read real state back), in order",
     "destroy": "destroy in reverse order; org and prod only when named with --stack",
     "outputs": "print the stack outputs of deployed stacks",
-    "profiles": "AWS CLI profiles for the Identity Center assignments (see its --help)",
+    "profiles": "print or --write the AWS CLI SSO profiles of the Identity Center assignments, from the "
+    "deployed org stack or, before any deploy, from the offline plan (--from-plan)",
 }
+# Day-2 commands on a deployed environment: modules deploy/<name>.py with HELP, add_arguments, run.
+OPERATE_COMMANDS = ("logs", "status")
 
 
 # --------------------------------------------------------------------------------------------
@@ -149,6 +153,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     profiles = commands.add_parser("profiles", help=HELP["profiles"], description=HELP["profiles"])
     _add_profiles(profiles)
+    for name in OPERATE_COMMANDS:
+        module = importlib.import_module(f"deploy.{name}")
+        sub = commands.add_parser(name, help=module.HELP, description=module.__doc__,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+        module.add_arguments(sub)
+        sub.set_defaults(operate=module.run)
     return parser
 
 
@@ -215,6 +225,8 @@ def _dispatch(args: argparse.Namespace, services: Services) -> int:
         return int(args.profiles_run(args))
     if args.command == "outputs":
         return cmd_outputs(args, services)
+    if args.command in OPERATE_COMMANDS:
+        return int(args.operate(args, services))
     return cmd_operation(args, services)
 
 
