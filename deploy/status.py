@@ -233,12 +233,20 @@ def _accounts(access: aws_sessions.EnvironmentAccess) -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     environments = aws_sessions.environment_stacks()
-    parser.add_argument("envs", metavar="ENV", nargs="*", choices=environments,
+    parser.add_argument("envs", metavar="ENV", nargs="*", type=_environment,
                         help=f"one or more of {', '.join(environments)} (default: all)")
     parser.add_argument("--json", dest="json_out", action="store_true",
                         help="print one JSON document instead of the screens (for scripts)")
     parser.add_argument("--allow-local-backend", action="store_true",
                         help="with CI set, read a local file state backend anyway")
+
+
+def _environment(name: str) -> str:
+    # Not `choices`: with nargs="*", argparse checks the empty default against them (Python 3.11).
+    if name not in aws_sessions.environment_stacks():
+        known = ", ".join(aws_sessions.environment_stacks())
+        raise argparse.ArgumentTypeError(f"invalid choice: '{name}' (choose from {known})")
+    return name
 
 
 def run(

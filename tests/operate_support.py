@@ -1,17 +1,19 @@
-"""Shared by the tests of ``logs`` and ``status``: moto with the environment's accounts, a runner of outputs."""
+"""Shared by the tests of ``logs`` and ``status``: moto with the environment's accounts, stack outputs."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from io import StringIO
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 import boto3
 import pytest
 from moto import mock_aws
 
 from deploy.cli import Services
-from deploy.runner import StackNotFoundError
+from deploy.runner import StackNotFoundError, StackRunner
 from tests.conftest import ROOT, recorded_org_outputs
 
 REGION = "us-east-1"  # Pulumi.pre.yaml landing-zone:region
@@ -27,19 +29,28 @@ class OutputsRunner:
     def outputs(self, stack: str) -> dict[str, Any]:
         self.asked.append(stack)
         if stack not in self.stack_outputs:
-            raise StackNotFoundError(f"stack {stack} does not exist in the backend; nothing has been deployed")
+            raise StackNotFoundError(f"stack {stack} does not exist in the backend; nothing deployed")
         return dict(self.stack_outputs[stack])
 
 
+@contextmanager
+def moto_accounts(tmp_path: Path) -> Iterator[None]:
+    """moto with test credentials standing for the caller's (management) credentials."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in {
+            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION,
+            "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+        }.items():
+            patch.setenv(name, value)
+        patch.delenv("AWS_PROFILE", raising=False)
+        with mock_aws():
+            yield
+
+
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[None]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION,
-        "AWS_CONFIG_FILE": str(tmp_path / "no-config"), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
+def aws(tmp_path: Path) -> Iterator[None]:
+    with moto_accounts(tmp_path):
         yield
 
 
@@ -68,4 +79,6 @@ def services(env_outputs: Mapping[str, Any] | None, **kwargs: Any) -> tuple[Serv
     if env_outputs is not None:
         deployed["pre"] = env_outputs
     runner = OutputsRunner(deployed)
-    return Services(root=ROOT, runner=lambda: runner, stdout=StringIO(), stderr=StringIO(), **kwargs), runner
+    as_runner = cast(StackRunner, runner)  # outputs() is all logs and status call
+    svc = Services(root=ROOT, runner=lambda: as_runner, stdout=StringIO(), stderr=StringIO(), **kwargs)
+    return svc, runner

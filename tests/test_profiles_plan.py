@@ -56,5 +56,6 @@ def test_a_plan_without_the_org_stacks_outputs_is_one_line(tmp_path: Path) -> No
         {"stack": "org", "status": "failed", "message": "config error", "outputs": {}}
     ]}))
     assert run("--outputs", str(path))[2].strip() == (
-        f"error: {path}: the plan recorded no outputs for stack org (its program did not complete: config error)"
+        f"error: {path}: the plan recorded no outputs for stack org "
+        "(its program did not complete: config error)"
     )
