@@ -13,7 +13,7 @@ import pytest
 
 from deploy import status
 from deploy.cli import build_parser, main
-from deploy.runner import EXIT_FAILED, EXIT_OK
+from deploy.runner import EXIT_FAILED, EXIT_OK, EXIT_SETUP
 from tests.operate_support import REGION, account_id, moto_accounts, services, session_in
 
 HEALTH = "https://api.pre.example/q/health/live"
@@ -231,3 +231,24 @@ def test_status_through_the_cli_accepts_only_environments(capsys: pytest.Capture
     assert raised.value.code == 2
     assert "invalid choice: 'org'" in capsys.readouterr().err
     assert REGION == "us-east-1"
+
+
+def test_expired_sso_credentials_exit_3_and_name_the_login(
+    deployed: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import botocore.exceptions
+
+    monkeypatch.setenv("AWS_PROFILE", "management-admin")
+
+    class Expired:
+        def __init__(self, **kwargs: Any) -> None:
+            pass
+
+        def client(self, service: str) -> Any:
+            raise botocore.exceptions.UnauthorizedSSOTokenError()
+
+    code, out, fetched = _status(["pre", "--json"], dict(deployed), session_factory=Expired)
+    assert code == EXIT_SETUP
+    environment = json.loads(out)["environments"][0]
+    assert environment["error"].endswith("run `aws sso login --profile management-admin`")
+    assert fetched == []
