@@ -8,7 +8,8 @@ deploy/aws_sessions.py reaches them):
 - the ALB target group's target health (ELBv2 DescribeTargetHealth: TargetHealth.State);
 - the Aurora cluster's ``Status`` (RDS DescribeDBClusters) and its current capacity, the CloudWatch
   metric ``AWS/RDS ServerlessDatabaseCapacity`` per ``DBClusterIdentifier`` (Aurora User Guide,
-  "Important Amazon CloudWatch metrics for Aurora Serverless v2": 0 ACU while auto-paused);
+  "Important Amazon CloudWatch metrics for Aurora Serverless v2"; "Scaling to Zero ACUs with automatic
+  pause and resume": a paused instance runs at 0 ACUs, shown as paused; no datapoint: shown as unknown);
 - the HTTP API's health route answering 200 (deploy/smoke.py's GET);
 - the Cognito user pool's ``EstimatedNumberOfUsers`` (DescribeUserPool);
 - the frontend URL (shown, not probed).
