@@ -70,6 +70,12 @@ class TasksDeployment:
             "db_cluster_endpoint": self.database.endpoint,
             "db_secret_arn": self.database.secret_arn,
             **({"service_schedule": self.schedule.output} if self.schedule else {}),  # wake, smoke
+            # What `python -m deploy logs` and `status` read (deploy/logs.py, deploy/status.py).
+            "service_log_group": self.service.log_group.name,
+            "ecs_cluster_name": self.service.cluster.name,
+            "ecs_service_name": self.service.service.name,
+            "target_group_arn": self.load_balancer.target_group.arn,
+            "db_cluster_identifier": self.database.cluster.cluster_identifier,
         }
 
 

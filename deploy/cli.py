@@ -10,6 +10,7 @@ commands reach outside the process) is in ``deploy.services`` and re-exported he
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 from collections.abc import Sequence
@@ -52,11 +53,14 @@ HELP = {
     "refresh": "pulumi refresh of each stack (read real state back), in order",
     "destroy": "destroy in reverse order; org and production stacks only when named with --stack",
     "outputs": "print the stack outputs of deployed stacks",
-    "profiles": "AWS CLI profiles for the Identity Center assignments (see its --help)",
+    "profiles": "print or --write the AWS CLI SSO profiles of the Identity Center assignments, from the "
+    "deployed org stack or, before any deploy, from the offline plan (--from-plan)",
     "diagram": "offline: draw the organization and each environment from plan's recordings, as SVG "
     "(Graphviz) and Mermaid (docs/diagram.md); --check fails when those files are stale",
     "wake": "start a sleeping environment's service now; it sleeps again at the next scheduled evening",
 }
+# Day-2 commands on a deployed environment: modules deploy/<name>.py with HELP, add_arguments, run.
+OPERATE_COMMANDS = ("logs", "status")
 
 
 # --------------------------------------------------------------------------------------------
@@ -169,6 +173,12 @@ def build_parser(stacks: StackTable) -> argparse.ArgumentParser:
         "wake", help=HELP["wake"], description=f"{HELP['wake']}.\n\n{wake.DESCRIPTION}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     ), stacks)
+    for name in OPERATE_COMMANDS:
+        module = importlib.import_module(f"deploy.{name}")
+        sub = commands.add_parser(name, help=module.HELP, description=module.__doc__,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+        module.add_arguments(sub)
+        sub.set_defaults(operate=module.run)
     return parser
 
 
@@ -248,6 +258,8 @@ def _dispatch(args: argparse.Namespace, services: Services) -> int:
         from deploy import wake
 
         return wake.run(args, services)
+    if args.command in OPERATE_COMMANDS:
+        return int(args.operate(args, services))
     return cmd_operation(args, services)
 
 

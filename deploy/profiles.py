@@ -25,12 +25,13 @@ import string
 import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from components.settings.base import ORG_STACK
+from deploy import profiles_plan
 from deploy.runner import EXIT_FAILED, EXIT_OK, EXIT_SETUP, EXIT_USAGE
 
 DEFAULT_SESSION = "landing-zone"
@@ -75,6 +76,7 @@ class SsoOutputs:
     start_url: str
     region: str
     assignments: tuple[Assignment, ...]
+    from_plan: bool = False  # the offline plan's stand-in values (deploy/profiles_plan.py)
 
 
 def parse_outputs(outputs: Any, source: str, stack: str = ORG_STACK) -> SsoOutputs:
@@ -136,6 +138,12 @@ def read_outputs_file(path: Path, stack: str = ORG_STACK) -> SsoOutputs:
         ) from None
     except (OSError, UnicodeDecodeError) as error:
         raise ProfilesError(f"{path}: cannot be read ({error})") from None
+    if profiles_plan.is_plan_document(data):  # `python -m deploy plan --json FILE`
+        try:
+            data = profiles_plan.stack_outputs(data, stack, str(path))
+        except profiles_plan.PlanOutputsError as error:
+            raise ProfilesError(str(error)) from None
+        return replace(parse_outputs(data, str(path), stack), from_plan=True)
     return parse_outputs(data, str(path), stack)
 
 
@@ -377,8 +385,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``python -m deploy profiles``."""
     parser.add_argument(
         "--outputs", dest="outputs_file", type=Path, metavar="FILE",
-        help="JSON file of the org stack's outputs (`pulumi stack output --json`); "
-             "default: read them from the backend (needs the Pulumi CLI)",
+        help="JSON file of the org stack's outputs (`pulumi stack output --json`) or of the offline "
+             "plan (`python -m deploy plan --json FILE`); default: read them from the backend (needs the "
+             "Pulumi CLI)",
+    )
+    parser.add_argument(
+        "--from-plan", dest="from_plan", action="store_true",
+        help="run the offline plan of the org stack and show the profiles it would give, before any deploy "
+             "(stand-in account ids; not with --write)",
     )
     parser.add_argument(
         "--org-stack", dest="org_stack", default=ORG_STACK, metavar="NAME",
@@ -440,13 +454,28 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, reader: OutputsRead
     region = args.profile_region
     if region is not None and not NAME.match(region):
         raise ProfilesError(f"--region '{region}' is not a region name", EXIT_USAGE)
-    if args.outputs_file is not None:
+    if getattr(args, "from_plan", False):
+        if args.outputs_file is not None:
+            raise ProfilesError("--from-plan and --outputs cannot be used together", EXIT_USAGE)
+        from components.config import PROJECT_ROOT
+
+        try:
+            raw = profiles_plan.offline_outputs(args.org_stack, PROJECT_ROOT)
+        except profiles_plan.PlanOutputsError as error:
+            raise ProfilesError(str(error)) from None
+        outputs = replace(parse_outputs(raw, "the offline plan", args.org_stack), from_plan=True)
+    elif args.outputs_file is not None:
         outputs = read_outputs_file(Path(args.outputs_file), args.org_stack)
     else:
         outputs = read_backend_outputs(args.org_stack, reader=reader)
     items = profiles(
         outputs, session=session, name_pattern=args.name_pattern, multi_name_pattern=args.multi_name_pattern
     )
+    if outputs.from_plan:
+        if args.write:
+            raise ProfilesError("--write refuses the offline plan's stand-in account ids and portal URL; "
+                                "deploy the org stack first, then run profiles --write", EXIT_USAGE)
+        print(profiles_plan.STAND_IN_NOTE, file=err)
     if not items:
         print(
             f"warning: the {args.org_stack} stack has no account assignments: only the sso-session",

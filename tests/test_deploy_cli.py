@@ -66,7 +66,8 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
     parser = build_parser(THREE)
     subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     assert set(subparsers.choices) == {
-        "plan", "preview", "up", "refresh", "destroy", "outputs", "profiles", "diagram", "wake"
+        "plan", "preview", "up", "refresh", "destroy", "outputs", "profiles", "diagram", "wake", "logs",
+        "status",
     }
     top = parser.format_help()
     for name, text in HELP.items():
@@ -77,6 +78,17 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
         out = capsys.readouterr().out
         assert out.startswith(f"usage: python -m deploy {name}")
         assert " ".join(text.split()[:3]) in " ".join(out.split())
+    for name in ("logs", "status"):
+        with pytest.raises(SystemExit):
+            main([name, "--help"])
+        assert capsys.readouterr().out.startswith(f"usage: python -m deploy {name}")
+    # A command's one-line help describes it; it never sends the reader to that same help.
+    assert "see its --help" not in top
+
+
+def test_profiles_help_says_what_it_does_and_that_the_plan_can_feed_it() -> None:
+    assert "--help" not in HELP["profiles"]
+    assert "--from-plan" in HELP["profiles"] and "SSO profiles" in HELP["profiles"]
 
 
 def test_stacks_are_named_with_one_or_more_stack_options() -> None:

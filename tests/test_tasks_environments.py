@@ -23,9 +23,15 @@ from tests.tasks_support import EGRESS, INGRESS, PROVIDER, SG, rule_view
 
 WORKLOAD_ACCOUNT = {"pre": "sandbox", "prod": "workloads-prod"}
 IDP_TYPES = ("aws:cognito/",)
-EXPORTS = {"api_url", "alb_dns_name", "frontend_url", "db_cluster_endpoint", "db_secret_arn"}
+EXPORTS = {
+    "api_url", "alb_dns_name", "frontend_url", "db_cluster_endpoint", "db_secret_arn", "service_log_group",
+    "ecs_cluster_name", "ecs_service_name", "target_group_arn", "db_cluster_identifier",
+}
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
 SERVICE = "aws:ecs/service:Service"
+ECS_CLUSTER = "aws:ecs/cluster:Cluster"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
 CLUSTER = "aws:rds/cluster:Cluster"
 SECRET = "aws:secretsmanager/secret:Secret"
 SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
@@ -110,6 +116,14 @@ def test_stack_exports_the_service_endpoints(stack: str, request: pytest.Fixture
     # The project-managed connection secret (its ARN only), not RDS's managed master secret.
     assert outputs["db_secret_arn"] == recording.one(SECRET).outputs["arn"]
     assert "masterUserSecrets" not in recording.one(CLUSTER).outputs
+    # What `deploy logs` and `deploy status` read: the service's own log group, cluster, service, target
+    # group and database cluster.
+    assert outputs["service_log_group"] == f"/ecs/{stack}-tasks"
+    assert outputs["service_log_group"] in {g.outputs["name"] for g in recording.of_type(LOG_GROUP)}
+    assert outputs["ecs_cluster_name"] == recording.one(ECS_CLUSTER).outputs["name"]
+    assert outputs["ecs_service_name"] == recording.one(SERVICE).outputs["name"]
+    assert outputs["target_group_arn"] == recording.one(TARGET_GROUP).outputs["arn"]
+    assert outputs["db_cluster_identifier"] == recording.one(CLUSTER).outputs["clusterIdentifier"]
     domain = recording.one(APP).outputs["defaultDomain"]
     assert outputs["frontend_url"] == f"https://{stack}.{domain}/"
 

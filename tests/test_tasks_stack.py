@@ -13,7 +13,11 @@ from tests.tasks_support import assert_all_on_provider, plan, rule_view, run_wit
 
 ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example1"
 CLIENT_ID = "4example0client0id00000000"
-EXPORTS = {"api_url", "health_url", "alb_dns_name", "frontend_url", "db_cluster_endpoint", "db_secret_arn"}
+EXPORTS = {
+    "api_url", "health_url", "alb_dns_name", "frontend_url", "db_cluster_endpoint", "db_secret_arn",
+    # read by `python -m deploy logs` and `status`
+    "service_log_group", "ecs_cluster_name", "ecs_service_name", "target_group_arn", "db_cluster_identifier",
+}
 
 
 def _run(raw: dict[str, Any] | None = None) -> Recording:
