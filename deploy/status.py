@@ -50,6 +50,13 @@ def never_asleep(stack: str, outputs: Mapping[str, Any], now: datetime) -> bool:
     return False
 
 
+def scheduled_asleep(stack: str, outputs: Mapping[str, Any], now: datetime) -> bool:
+    """Outside the awake hours of the schedule the stack exports (``service_schedule``; none: awake),
+    the same reading the smoke check uses (deploy/smoke.py ``is_awake``)."""
+    schedule = outputs.get("service_schedule")
+    return isinstance(schedule, Mapping) and bool(schedule) and not smoke.is_awake(schedule, now)
+
+
 @dataclass
 class Item:
     check: str
@@ -255,7 +262,7 @@ def run(
     services: Services,
     *,
     session_factory: aws_sessions.SessionFactory | None = None,
-    asleep: SleepHook = never_asleep,
+    asleep: SleepHook = scheduled_asleep,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> int:
     check_backend(services, args)

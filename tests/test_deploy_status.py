@@ -197,6 +197,22 @@ def test_a_service_at_zero_is_sleeping_only_inside_its_sleep_window(outputs: dic
     )
 
 
+def test_by_default_the_exported_schedule_decides_whether_zero_tasks_is_sleeping(
+    outputs: dict[str, Any],
+) -> None:
+    """pre exports its schedule (08:00-20:00 MON-FRI, America/Guayaquil = UTC-5): 0 tasks at 03:00 local
+    is sleeping; at 10:00 local on a Tuesday it is a failure."""
+    outputs["service_schedule"] = {"timezone": "America/Guayaquil", "awake": "08:00-20:00", "days": "MON-FRI"}
+    ecs = FakeEcs(desired=0, running=0)
+    night = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # Tuesday 03:00 in Guayaquil
+    code, out, _ = _status(["pre", "--json"], outputs, session_factory=_with_ecs(ecs), clock=lambda: night)
+    assert _checks(out)["service"][0] == "sleeping"
+    day = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # Tuesday 10:00 in Guayaquil
+    code, out, _ = _status(["pre", "--json"], outputs, session_factory=_with_ecs(ecs), clock=lambda: day)
+    assert code == EXIT_FAILED
+    assert _checks(out)["service"][0] == "FAIL"
+
+
 def test_every_environment_by_default_and_one_not_deployed(outputs: dict[str, Any]) -> None:
     code, out, _ = _status(["--json"], outputs, session_factory=_with_ecs(FakeEcs(1, 1)))
     assert code == EXIT_FAILED
