@@ -190,3 +190,16 @@ def test_python_311_and_the_cli_version_of_the_pinned_sdk() -> None:
     pinned = re.search(r"^pulumi==(\S+)$", (ROOT / "requirements.txt").read_text(), re.MULTILINE)
     assert pinned is not None
     assert setup["inputs"]["pulumi-version"]["default"] == pinned.group(1)
+
+
+def test_docs_name_every_variable_the_workflow_reads() -> None:
+    text = (ROOT / "docs" / "driver.md").read_text(encoding="utf-8")
+    section = text[text.index("### Run it from CI"):]
+    variables = set(re.findall(r"vars\.(\w+)", WORKFLOW.read_text(encoding="utf-8")))
+    assert variables == {
+        "AWS_CI_ROLE_ARN_PRE", "AWS_CI_ROLE_ARN_PROD", "PULUMI_BACKEND_URL", "PULUMI_SECRETS_PROVIDER",
+        "AWS_REGION",
+    }
+    for name in variables:
+        assert f"`{name}`" in section, name
+    assert "`production`" in section and "required reviewers" in section
