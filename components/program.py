@@ -7,6 +7,8 @@ and arrives resolved (``config.resolved``: policy documents, assignments, the Ta
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +24,7 @@ from components.identity_center import IdentityCenter, IdentityCenterArgs, looku
 from components.landing_zone import LandingZone, LandingZoneArgs
 from components.production_accounts import check_production_accounts
 from components.providers import OrgStack, account_provider, awsx_provider, role_arn
+from components.settings import cicd_names
 from components.settings.environment import AccountAccess, derived_domain_prefix
 from components.tasks_stack import declare_frontend_app, declare_tasks_service
 
@@ -103,12 +106,13 @@ def environment_program(config: EnvConfig) -> dict[str, Any]:
     source = stack_config.stack_file(pulumi.get_stack())
     # Before anything is declared: read the org stack's outputs and check every value taken from them
     # (components/org_references.py); a bad account key stops the program here with one line.
+    deploy_role = ci_deploy_role(config.environment, os.environ, source)
     org = OrgStack.read(config.org_stack, source=source)
     references = org_references.resolve_config(config, org.outputs, source)
     check_production_accounts(config, org.outputs, source)  # where production's accounts sit in the org
     tasks_plan = config.resolved.tasks_service  # resolved by stack_config.load
     org.declare_reference()
-    providers = environment_providers(config, org, references)
+    providers = environment_providers(config, org, references, deploy_role=deploy_role)
 
     # The Amplify app comes first: its default domain gives the frontend URL the Cognito client
     # registers (`cognito.frontendUrl` overrides it, for a custom domain in front of the branch).
@@ -134,14 +138,49 @@ def environment_program(config: EnvConfig) -> dict[str, Any]:
     return outputs
 
 
+def ci_deploy_role(environment: str, environ: Mapping[str, str], source: str) -> str | None:
+    """The deploy role CI names in ``LANDING_ZONE_DEPLOY_ROLE_NAME``, checked; None for a person's run.
+
+    Refused: a value that is no IAM role name, and another environment's deploy role (a prod job must
+    never reach pre's accounts, nor the other way round).
+    """
+    name = environ.get(cicd_names.DEPLOY_ROLE_ENV, "").strip()
+    if not name:
+        return None
+    key = f"{cicd_names.DEPLOY_ROLE_ENV} (environment variable)"
+    if not cicd_names.is_role_name(name):
+        raise stack_config.ConfigError(source, key, f"'{name}' is not an IAM role name")
+    other = cicd_names.deploy_role_environment(name)
+    if other is not None and other != environment:
+        raise stack_config.ConfigError(
+            source, key, f"'{name}' is the deploy role of environment '{other}', not of '{environment}'"
+            f" (expected {cicd_names.deploy_role_name(environment)})",
+        )
+    return name
+
+
 def environment_providers(
-    config: EnvConfig, org: OrgStack, references: org_references.OrgReferences
+    config: EnvConfig,
+    org: OrgStack,
+    references: org_references.OrgReferences,
+    *,
+    deploy_role: str | None = None,
 ) -> EnvironmentProviders:
-    """One provider per account of the environment, pinned to the id the org stack exports for it."""
+    """One provider per account of the environment, pinned to the id the org stack exports for it.
+
+    With ``deploy_role`` (CI), both providers assume that role in their account, sending the ExternalId
+    its trust policy requires; the stack file's ``roleName``/``profile`` are for people and not used.
+    """
     identity_account_id = org.value("accounts", references.identity.account_id)
+
+    def provider(name: str, access: AccountAccess, account: org_references.OrgAccount) -> aws.Provider:
+        if deploy_role is not None:
+            return _deploy_role_provider(config, name, account, org, deploy_role)
+        return _environment_provider(config, name, access, account, org)
+
     return EnvironmentProviders(
-        identity=_environment_provider(config, "identity", config.identity_account, references.identity, org),
-        workload=_environment_provider(config, "workload", config.workload_account, references.workload, org),
+        identity=provider("identity", config.identity_account, references.identity),
+        workload=provider("workload", config.workload_account, references.workload),
         workload_awsx=awsx_provider("workload"),
         identity_account_id=identity_account_id,
     )
@@ -166,6 +205,22 @@ def _environment_provider(
         role_arn=assumed_role,
         profile=access.profile,
         session_name=f"{stack_config.PROJECT}-{config.environment}",
+        default_tags=environment_tags(config),
+    )
+
+
+def _deploy_role_provider(
+    config: EnvConfig, name: str, account: org_references.OrgAccount, org: OrgStack, deploy_role: str
+) -> aws.Provider:
+    """A provider that assumes the CI deploy role in the account (components/settings/cicd_names.py)."""
+    account_id = org.value("accounts", account.account_id)
+    return account_provider(
+        name,
+        account_id=account_id,
+        region=config.region,
+        role_arn=role_arn(account_id, deploy_role),
+        external_id=cicd_names.external_id_for_role(deploy_role),
+        session_name=cicd_names.deploy_session_name(config.environment),
         default_tags=environment_tags(config),
     )
 

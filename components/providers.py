@@ -28,16 +28,20 @@ def account_provider(
     role_arn: pulumi.Input[str] | None = None,
     profile: str | None = None,
     session_name: str = "landing-zone",
+    external_id: str | None = None,
     default_tags: Mapping[str, str] | None = None,
     opts: pulumi.ResourceOptions | None = None,
 ) -> aws.Provider:
     """A provider for one account: the caller's credentials, a named AWS profile, or an assumed role.
 
     ``allowed_account_ids`` makes the provider refuse to act if the credentials resolve to any other
-    account, so a wrong profile can never create resources in the wrong place.
+    account, so a wrong profile can never create resources in the wrong place. ``external_id``: the
+    ``sts:ExternalId`` the role's trust policy requires (the CI deploy roles).
     """
     assume_role = (
-        [aws.ProviderAssumeRoleArgs(role_arn=role_arn, session_name=session_name)] if role_arn else None
+        [aws.ProviderAssumeRoleArgs(role_arn=role_arn, session_name=session_name, external_id=external_id)]
+        if role_arn
+        else None
     )
     return aws.Provider(
         name,

@@ -17,6 +17,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+from components.settings import cicd_names
 from deploy.runner import ReadinessError, SetupError
 from iam_documents.access_role import ORGANIZATION_ACCESS_ROLE, role_arn
 
@@ -83,13 +84,16 @@ def wait_for_account(
     Raises ReadinessError naming the account when ``timeout`` seconds pass without success.
     """
     role_name = arn.rsplit("/", 1)[-1]
+    # A CI deploy role trusts its CI role only with the environment's ExternalId (cicd_names).
+    external_id = cicd_names.external_id_for_role(role_name)
+    extra = {"ExternalId": external_id} if external_id else {}
     started = clock()
     delay = initial_delay
     attempt = 0
     while True:
         attempt += 1
         try:
-            sts.assume_role(RoleArn=arn, RoleSessionName=SESSION_NAME, DurationSeconds=900)
+            sts.assume_role(RoleArn=arn, RoleSessionName=SESSION_NAME, DurationSeconds=900, **extra)
         except NoCredentialsError:
             raise SetupError(
                 "no AWS credentials to assume roles with; set AWS_PROFILE or AWS_ACCESS_KEY_ID for the "
