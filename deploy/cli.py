@@ -52,6 +52,8 @@ HELP = {
     "destroy": "destroy in reverse order; org and prod only when named with --stack",
     "outputs": "print the stack outputs of deployed stacks",
     "profiles": "AWS CLI profiles for the Identity Center assignments (see its --help)",
+    "bootstrap": "create or adopt the shared state backend (S3 bucket + KMS key) and print the values to use",
+    "migrate-state": "copy every stack of the local file backend to another backend, outputs compared",
 }
 
 
@@ -153,6 +155,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     profiles = commands.add_parser("profiles", help=HELP["profiles"], description=HELP["profiles"])
     _add_profiles(profiles)
+    from deploy import bootstrap, migrate_state  # light: boto3 and the Automation API load when run
+
+    for name, module in (("bootstrap", bootstrap), ("migrate-state", migrate_state)):
+        details = (module.__doc__ or "").split("\n", 1)[-1]  # the module's docstring after its title
+        module.add_arguments(commands.add_parser(
+            name, help=HELP[name], description=f"{HELP[name]}.\n{details}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        ))
     return parser
 
 
@@ -219,6 +229,15 @@ def _dispatch(args: argparse.Namespace, services: Services) -> int:
         return int(args.profiles_run(args))
     if args.command == "outputs":
         return cmd_outputs(args, services)
+    if args.command == "bootstrap":
+        from deploy import bootstrap
+
+        emit = lambda line: print(line, file=services.stdout)  # noqa: E731
+        return bootstrap.run(args, services.root, emit, services.session_factory)
+    if args.command == "migrate-state":
+        from deploy import migrate_state
+
+        return migrate_state.run(args, services)
     return cmd_operation(args, services)
 
 

@@ -64,7 +64,9 @@ def services(events: list[tuple[str, str]], **options: Any) -> Services:
 def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
     parser = build_parser()
     subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    assert set(subparsers.choices) == {"plan", "preview", "up", "refresh", "destroy", "outputs", "profiles"}
+    assert set(subparsers.choices) == {
+        "plan", "preview", "up", "refresh", "destroy", "outputs", "profiles", "bootstrap", "migrate-state"
+    }
     top = parser.format_help()
     for name, text in HELP.items():
         assert name in top
