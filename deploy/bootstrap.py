@@ -52,6 +52,7 @@ class Target:
     key_alias: str
     org_id: str
     principals: tuple[str, ...]
+    ci_accounts_known: bool = True  # False: a member account's profile could not list the organization
 
     @property
     def backend_url(self) -> str:
@@ -111,6 +112,12 @@ def run(
 
         session_factory = boto3.Session
     target, session = resolve_target(org, session_factory, profile=args.profile)
+    if not target.ci_accounts_known:
+        emit(
+            f"note: these credentials cannot list the organization's accounts, so the CI roles are matched "
+            f"in any account of organization {target.org_id}; run from management credentials to pin them to "
+            f"the {STATE_OU} accounts (then with --fix)"
+        )
     bootstrap(session, target, fix=args.fix, emit=emit)
     emit("Use this backend and secrets provider (CI: the same values as variables):")
     emit(f"  export PULUMI_BACKEND_URL='{target.backend_url}'")
@@ -150,6 +157,12 @@ def resolve_target(
         if profile:
             account_id = base.client("sts", region_name=region).get_caller_identity()["Account"]
             session = base
+            expected = _account_id(listed, wanted.key, wanted.email, wanted.name)
+            if expected not in ("*", account_id):  # "*": a member account may not list the organization
+                raise SetupError(
+                    f"profile {profile} is account {account_id}, not the state account {wanted.key} "
+                    f"({expected}) that landing-zone:stateBackend.account names"
+                )
         else:
             account_id = _account_id(listed, wanted.key, wanted.email, wanted.name)
             session = _assume(base, account_id, org.access_role_name, region)
@@ -179,6 +192,7 @@ def resolve_target(
         key_alias=settings.key_alias,
         org_id=org_id,
         principals=principals,
+        ci_accounts_known=listed is not None,
     )
     return target, session
 
@@ -189,9 +203,10 @@ def _organization_accounts(organizations: Any) -> list[dict[str, Any]] | None:
 
     try:
         pages = organizations.get_paginator("list_accounts").paginate()
-        return [account for page in pages for account in page["Accounts"]]
+        listed = [account for page in pages for account in page["Accounts"]]
     except ClientError:
         return None
+    return listed or None  # an organization lists at least its management account: empty is not seeing it
 
 
 def _account_id(listed: list[dict[str, Any]] | None, key: str, email: str, name: str) -> str:

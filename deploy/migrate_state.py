@@ -2,14 +2,17 @@
 
 For each stack of the source backend (default: the project's, ``Pulumi.yaml`` ``backend.url``, whatever
 ``PULUMI_BACKEND_URL`` says): ``pulumi stack export`` (with its secrets in plain text, as the Automation
-API's ``export_stack`` runs it), then ``pulumi stack init`` in the target backend with the secrets
-provider (``--secrets-provider``, else ``PULUMI_SECRETS_PROVIDER``) and ``pulumi stack import``, which
-encrypts the secrets again with the target stack's provider. The outputs of each stack are read before and
-after and compared: a difference fails the command. A target stack that already holds resources is
-refused, for every stack, before anything is imported. The source is left as it was.
+API's ``export_stack`` runs it), then ``pulumi stack init`` and ``pulumi stack import`` in the target
+backend. ``stack import`` keeps the secrets manager recorded in the deployment (the passphrase's; it
+re-targets only Pulumi Cloud's: pulumi/pulumi pkg/cmd/pulumi/stack/stack_import.go), so with a secrets
+provider (``--secrets-provider``, else ``PULUMI_SECRETS_PROVIDER``) the stack is then moved to it with
+``pulumi stack change-secrets-provider``, which re-encrypts both the stack file's secure values and the
+checkpoint (stack_change_secrets_provider.go). The outputs of each stack are read before and after and
+compared: a difference fails the command. A target stack that already holds resources is refused, for
+every stack, before anything is imported. The source backend is left as it was.
 
-Note: ``stack init`` with a KMS secrets provider writes ``secretsprovider`` and ``encryptedkey`` into the
-stack's ``Pulumi.<stack>.yaml``: commit that change.
+Note: the change of provider writes ``secretsprovider`` and ``encryptedkey`` into ``Pulumi.<stack>.yaml``
+(shared by both backends): commit that change; the passphrase is still needed for the migration itself.
 """
 
 from __future__ import annotations
@@ -78,10 +81,23 @@ def run(args: argparse.Namespace, services: Any) -> int:
     folder = state_backend.file_backend_folder(source)
     if folder is not None and not folder.is_dir():
         raise SetupError(f"the source backend {source} does not exist: nothing to migrate")
+    target_workspace = _workspace(auto, root, target, command, os.environ)
+
+    def change_provider(stack: str) -> None:
+        assert secrets is not None
+        args = ["stack", "change-secrets-provider", secrets, "--stack", stack]
+        try:
+            command.run(args, str(root), dict(target_workspace.env_vars))
+        except auto.CommandError as error:
+            raise DeployError(
+                f"pulumi stack change-secrets-provider of stack {stack} failed: {error}"
+            ) from None
+
     done = migrate(
-        source_workspace=_workspace(auto, root, source, command, None, os.environ),
-        target_workspace=_workspace(auto, root, target, command, secrets, os.environ),
+        source_workspace=_workspace(auto, root, source, command, os.environ),
+        target_workspace=target_workspace,
         emit=lambda line: print(line, file=services.stdout),
+        change_provider=change_provider if secrets else None,
     )
     print(
         f"migrated {len(done)} stack(s) from {source} to {target}; the source is unchanged. "
@@ -92,7 +108,7 @@ def run(args: argparse.Namespace, services: Any) -> int:
 
 
 def _workspace(
-    auto: Any, root: Path, url: str, command: Any, secrets: str | None, environ: Mapping[str, str]
+    auto: Any, root: Path, url: str, command: Any, environ: Mapping[str, str]
 ) -> Any:
     env = {state_backend.BACKEND_VAR: url, "PULUMI_SKIP_UPDATE_CHECK": "true"}
     env.update(
@@ -102,12 +118,12 @@ def _workspace(
             if name in environ
         }
     )
-    return auto.LocalWorkspace(
-        work_dir=str(root), env_vars=env, secrets_provider=secrets, pulumi_command=command
-    )
+    return auto.LocalWorkspace(work_dir=str(root), env_vars=env, pulumi_command=command)
 
 
-def migrate(source_workspace: Any, target_workspace: Any, emit: Any) -> list[Migrated]:
+def migrate(
+    source_workspace: Any, target_workspace: Any, emit: Any, change_provider: Any = None
+) -> list[Migrated]:
     """Export, check every target, then create and import each stack; outputs compared after each."""
     from pulumi import automation as auto
 
@@ -138,6 +154,8 @@ def migrate(source_workspace: Any, target_workspace: Any, emit: Any) -> list[Mig
         if name not in existing:
             target_workspace.create_stack(name)
         target_workspace.import_stack(name, exported[name])
+        if change_provider is not None:
+            change_provider(name)
         after = _outputs(target_workspace, name)
         if after != before[name]:
             lost = sorted(set(before[name]) - set(after))

@@ -16,17 +16,13 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from components.settings.cicd_names import ROLE_PREFIX, ci_role_name
+from components.settings.cicd_names import ROLE_PREFIX, STATE_DATA_ACTIONS, STATE_KEY_ACTIONS, ci_role_name
 
 # Identity Center roles live under this path, named AWSReservedSSO_<permission set>_<random suffix>; outside
 # us-east-1 the path carries the region too, hence the wildcard before the name
 # (https://docs.aws.amazon.com/singlesignon/latest/userguide/referencingpermissionsets.html).
 SSO_ROLE_PATTERN = "arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_{permission_set}_*"
 
-# What Pulumi's DIY backend does with the bucket (gocloud.dev blob: list, read, write, delete objects).
-STATE_DATA_ACTIONS = ("s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:DeleteObject")
-# What the awskms:// secrets provider and SSE-KMS with a bucket key call on the key for the caller.
-KEY_USE_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey")
 
 
 def ci_principals(ci_account_ids: Sequence[str], prefix: str = ROLE_PREFIX) -> list[str]:
@@ -57,7 +53,7 @@ def key_policy(account_id: str, principals: Sequence[str], org_id: str) -> dict[
                 "Sid": "TeamUsesKey",
                 "Effect": "Allow",
                 "Principal": {"AWS": "*"},
-                "Action": list(KEY_USE_ACTIONS),
+                "Action": list(STATE_KEY_ACTIONS),
                 "Resource": "*",
                 "Condition": _team_condition(principals, org_id),
             },

@@ -209,3 +209,27 @@ def test_state_backend_config_refuses_an_unknown_account_or_one_outside_deployme
     org_raw["stateBackend"] = {"account": "deployments-sdlc", "provisionerPermissionSets": ["ghost"]}
     with pytest.raises(config.ConfigError, match=r"provisionerPermissionSets\[0\]: unknown permission set"):
         config.load("org", org_raw)
+
+
+def test_with_a_profile_the_state_goes_to_that_profiles_account_without_assuming_a_role(
+    aws: dict[str, str],
+) -> None:
+    profiles: list[str | None] = []
+    _, in_state_account = bootstrap.resolve_target(org_config(), boto3.Session)  # stands for the profile
+
+    def session(**options: Any) -> Any:
+        profiles.append(options.get("profile_name"))
+        return in_state_account
+
+    target, state_session = bootstrap.resolve_target(org_config(), session, profile="state-admin")
+    assert profiles == ["state-admin"] and state_session is in_state_account
+    assert target.account_id == aws["deployments-prod"]
+    bootstrap.bootstrap(state_session, target, fix=False, emit=lambda _: None)
+    assert target.bucket in [b["Name"] for b in in_state_account.client("s3").list_buckets()["Buckets"]]
+
+
+def test_a_profile_of_another_account_is_refused(aws: dict[str, str]) -> None:
+    management = boto3.client("sts").get_caller_identity()["Account"]
+    with pytest.raises(bootstrap.SetupError, match=f"profile admin is account {management}, not the state"):
+        bootstrap.resolve_target(org_config(), lambda **_: boto3.Session(region_name=REGION), profile="admin")
+    assert boto3.client("s3").list_buckets()["Buckets"] == []

@@ -83,6 +83,9 @@ class BackendsCommand(auto.PulumiCommand):
                 state["deployment"]["resources"][0]["outputs"].pop(self.import_drops, None)
             store[stack] = state
             return auto.CommandResult("", "", 0)
+        if verb == "stack change-secrets-provider":
+            store[stack]["provider"] = args[2]  # re-encrypted: what the real CLI records in the checkpoint
+            return auto.CommandResult("", "", 0)
         if verb == "stack output":
             outputs = dict(store[stack]["deployment"]["resources"][0]["outputs"])
             if "--show-secrets" not in args:
@@ -124,10 +127,14 @@ def test_every_stack_is_exported_imported_into_the_target_with_the_kms_provider_
     assert code == 0, text
     target_calls = [args for url, args in command.calls if url == TARGET]
     for name in ("org", "pre"):
-        assert ["stack", "init", name, "--secrets-provider", KMS] in target_calls
-        assert any(
-            args[:2] == ["stack", "import"] and args[-2:] == ["--stack", name] for args in target_calls
+        # Created, imported (the deployment keeps its passphrase manager), then moved to KMS, in that order.
+        init = target_calls.index(["stack", "init", name])
+        imported = next(
+            i for i, args in enumerate(target_calls) if args[:2] == ["stack", "import"] and args[-1] == name
         )
+        changed = target_calls.index(["stack", "change-secrets-provider", KMS, "--stack", name])
+        assert init < imported < changed
+        assert command.backends[TARGET][name].pop("provider") == KMS
     # Exported with its secrets from the source; the source is read only.
     source_calls = [args for url, args in command.calls if url == source_url(project)]
     assert ["stack", "export", "--show-secrets", "--stack", "org"] in source_calls
@@ -143,7 +150,7 @@ def test_the_secrets_provider_defaults_to_the_environment(
     monkeypatch.setenv("PULUMI_SECRETS_PROVIDER", KMS)
     command = BackendsCommand({source_url(project): {"org": deployment(1, {})}})
     assert migrate(project, command)[0] == 0
-    assert (TARGET, ["stack", "init", "org", "--secrets-provider", KMS]) in command.calls
+    assert (TARGET, ["stack", "change-secrets-provider", KMS, "--stack", "org"]) in command.calls
 
 
 def test_a_target_stack_with_resources_is_refused_before_anything_is_imported(project: Path) -> None:

@@ -16,6 +16,13 @@ DEFAULT_STATE_ACCOUNT = "deployments-prod"
 DEFAULT_STATE_KEY_ALIAS = "alias/pulumi-state"
 STATE_BUCKET_PATTERN = "pulumi-state-{account_id}-{region}"
 
+# What the state's users need, granted by the bucket and key policies (deploy/state_policies.py); a CI
+# role's own policy grants the same on the bucket and key. Pulumi's DIY backend lists, reads, writes and
+# deletes objects (gocloud.dev blob); the awskms:// secrets provider and SSE-KMS with a bucket key call
+# Encrypt, Decrypt and GenerateDataKey on the key for the caller.
+STATE_DATA_ACTIONS = ("s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:DeleteObject")
+STATE_KEY_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey")
+
 
 def ci_role_name(environment: str, prefix: str = ROLE_PREFIX) -> str:
     """The CI role of ``environment`` in its Deployments account: ``<prefix>-ci-<environment>``."""
