@@ -80,6 +80,7 @@ from components.settings.production import (
 )
 from components.settings.resolved import EnvResolved, OrgResolved, not_resolved
 from components.settings.resource_names import check_resource_names
+from components.settings.state_backend import StateBackendSettings, check_state_backend
 from components.settings.tasks_service import (
     ApiSettings,
     DatabaseSettings,
@@ -128,6 +129,7 @@ class OrgConfig(Model):
     # Accounts in the organization, the management account included: AWS's default quota is 10.
     account_quota: int = Field(default=10, ge=1)
     identity_center: IdentityCenterSettings = IdentityCenterSettings()
+    state_backend: StateBackendSettings | None = None  # python -m deploy bootstrap (deploy/bootstrap.py)
     _resolved: OrgResolved | None = PrivateAttr(default=None)  # set by `load`
 
     @property
@@ -371,6 +373,10 @@ def check_org(config: OrgConfig, source: str) -> OrgResolved:
     scps = load_scps(config, source)
     check_quarantine_exemption(config, scps, source)
     identity_center = check_identity_center(config, source)
+    check_state_backend(
+        config.state_backend, config.accounts,
+        (permission_set.name for permission_set in config.identity_center.permission_sets), source,
+    )
     # After the checks above (entries are otherwise valid); the assignments as resolved there.
     check_resource_names(config, source, identity_center.assignment_origins)
     return OrgResolved(scps, identity_center.inline_policies, identity_center.assignments)

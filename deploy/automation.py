@@ -81,13 +81,21 @@ def workspace_env(
     backend = resolved.url
     env = {BACKEND_VAR: backend, "PULUMI_SKIP_UPDATE_CHECK": "true"}
     passphrase = {name: environ[name] for name in PASSPHRASE_VARS if name in environ}
-    if not passphrase and not backend.startswith(("https://", "http://")):
+    secrets = state_backend.secrets_provider(root, environ, resolved)
+    if not passphrase and needs_passphrase(backend, secrets):
         raise SetupError(
             f"PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) is not set: stacks in the "
             f"{backend} backend encrypt their secrets with a passphrase; export it and run again."
         )
     env.update(passphrase)
     return env
+
+
+def needs_passphrase(backend: str, secrets_provider: str | None) -> bool:
+    """A passphrase is needed unless the backend is Pulumi Cloud or the stacks use another provider."""
+    if secrets_provider and not secrets_provider.startswith("passphrase"):
+        return False
+    return not backend.startswith(("https://", "http://"))
 
 
 class AutomationRunner:
@@ -107,10 +115,13 @@ class AutomationRunner:
         # With ``progress``, up/refresh/destroy show the engine's events per resource (deploy/progress.py)
         # and the CLI's own text goes to LOG_DIR/<stack>-<operation>.log instead of the screen.
         self.progress = progress
-        self.env_vars = workspace_env(
-            self.root, os.environ if environ is None else environ, allow_local_backend=allow_local_backend
-        )
+        environ = os.environ if environ is None else environ
+        self.env_vars = workspace_env(self.root, environ, allow_local_backend=allow_local_backend)
         self.policy_pack_config = policy_pack_config
+        # Given to `stack init` when the driver creates a stack (deploy/backend.py secrets_provider).
+        self.secrets_provider = state_backend.secrets_provider(
+            self.root, environ, state_backend.resolve(self.root, environ)
+        )
         self.command = _make_command(command_factory)
         folder = state_backend.file_backend_folder(self.backend_url)
         if folder is not None:  # the CLI refuses a file backend whose folder does not exist
@@ -131,7 +142,9 @@ class AutomationRunner:
         self.env_vars.update(values)
 
     def _options(self) -> auto.LocalWorkspaceOptions:
-        return auto.LocalWorkspaceOptions(env_vars=dict(self.env_vars), pulumi_command=self.command)
+        return auto.LocalWorkspaceOptions(
+            env_vars=dict(self.env_vars), pulumi_command=self.command, secrets_provider=self.secrets_provider
+        )
 
     def _stack(self, name: str, *, create: bool) -> auto.Stack:
         try:

@@ -27,6 +27,7 @@ from components.config import ConfigError
 from deploy.runner import SetupError
 
 BACKEND_VAR = "PULUMI_BACKEND_URL"
+SECRETS_VAR = "PULUMI_SECRETS_PROVIDER"  # the secrets provider of stacks the driver creates
 ALLOW_LOCAL_VAR = "DEPLOY_ALLOW_LOCAL_BACKEND"
 PROJECT_FILE = "Pulumi.yaml"
 FILE_PREFIX = "file://"
@@ -114,3 +115,33 @@ def refuse_local_in_ci(backend: Backend, environ: Mapping[str, str], *, allow: b
         f"dies with the runner; set {BACKEND_VAR} to a shared backend (s3://<bucket>/<prefix>, "
         f"https://api.pulumi.com), or pass --allow-local-backend ({ALLOW_LOCAL_VAR}=1) to use it anyway"
     )
+
+
+def secrets_provider(root: Path, environ: Mapping[str, str], backend: Backend) -> str | None:
+    """The secrets provider of the stacks the driver creates: ``PULUMI_SECRETS_PROVIDER`` when set; else,
+    on a shared (non-file) backend, the KMS key of the org stack file's ``landing-zone:stateBackend``
+    (``awskms://<alias>?region=<region>``, the form ``python -m deploy bootstrap`` prints); else None (the
+    CLI's default: the passphrase for a DIY backend). Used only when a stack is created (``stack init
+    --secrets-provider``); an existing stack keeps the provider its stack file records.
+    """
+    from_env = environ.get(SECRETS_VAR, "").strip()
+    if from_env:
+        return from_env
+    if backend.local_path is not None:
+        return None
+    from components.settings.state_backend import StateBackendSettings
+    from components.stack_files import read_stack_file
+
+    try:
+        raw = read_stack_file("org", root)
+    except (ConfigError, OSError):
+        return None
+    settings = raw.get("stateBackend")
+    if not isinstance(settings, dict):
+        return None
+    try:
+        parsed = StateBackendSettings.model_validate(settings)
+    except ValueError:
+        return None  # the config check reports it, with the file and key
+    region = parsed.region or str(raw.get("region") or "us-east-1")
+    return f"awskms://{parsed.key_alias}?region={region}"

@@ -58,6 +58,8 @@ HELP = {
     "diagram": "offline: draw the organization and each environment from plan's recordings, as SVG "
     "(Graphviz) and Mermaid (docs/diagram.md); --check fails when those files are stale",
     "wake": "start a sleeping environment's service now; it sleeps again at the next scheduled evening",
+    "bootstrap": "create or adopt the shared state backend (S3 bucket + KMS key) and print the values to use",
+    "migrate-state": "copy every stack of the local file backend to another backend, outputs compared",
 }
 # Day-2 commands on a deployed environment: modules deploy/<name>.py with HELP, add_arguments, run.
 OPERATE_COMMANDS = ("logs", "status")
@@ -179,6 +181,14 @@ def build_parser(stacks: StackTable) -> argparse.ArgumentParser:
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(sub)
         sub.set_defaults(operate=module.run)
+    from deploy import bootstrap, migrate_state  # light: boto3 and the Automation API load when run
+
+    for name, module in (("bootstrap", bootstrap), ("migrate-state", migrate_state)):
+        details = (module.__doc__ or "").split("\n", 1)[-1]  # the module's docstring after its title
+        module.add_arguments(commands.add_parser(
+            name, help=HELP[name], description=f"{HELP[name]}.\n{details}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        ))
     return parser
 
 
@@ -260,6 +270,15 @@ def _dispatch(args: argparse.Namespace, services: Services) -> int:
         return wake.run(args, services)
     if args.command in OPERATE_COMMANDS:
         return int(args.operate(args, services))
+    if args.command == "bootstrap":
+        from deploy import bootstrap
+
+        emit = lambda line: print(line, file=services.stdout)  # noqa: E731
+        return bootstrap.run(args, services.root, emit, services.session_factory)
+    if args.command == "migrate-state":
+        from deploy import migrate_state
+
+        return migrate_state.run(args, services)
     return cmd_operation(args, services)
 
 

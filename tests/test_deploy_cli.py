@@ -67,7 +67,7 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
     subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     assert set(subparsers.choices) == {
         "plan", "preview", "up", "refresh", "destroy", "outputs", "profiles", "diagram", "wake", "logs",
-        "status",
+        "status", "bootstrap", "migrate-state",
     }
     top = parser.format_help()
     for name, text in HELP.items():
