@@ -3,7 +3,7 @@
 Each :class:`Step` says what to do and how its state is found: from the stack files (example values
 left, ``organization.importId``), from the environment (``PULUMI_BACKEND_URL``, the passphrase), from the
 machine (the Pulumi CLI on PATH), or "check by hand" when nothing offline can tell. ``plan`` prints the
-list after its summary; the README's deploy section holds the same list, generated from :data:`STEPS`
+list after its summary; the README's manual-steps section holds the same list, generated from :data:`STEPS`
 (``python -m deploy.checklist --write-readme``; a test keeps them in step).
 """
 
@@ -274,7 +274,7 @@ def render(states: Sequence[StepState]) -> list[str]:
     counts = {status: sum(state.status == status for state in states) for status in (OPEN, BY_HAND, DONE)}
     lines = [
         f"manual steps before the first deploy: {counts[OPEN]} open, {counts[BY_HAND]} to check by hand, "
-        f"{counts[DONE]} done (README: Deploying to a real AWS organization)"
+        f"{counts[DONE]} done (README: Manual steps before a first deploy)"
     ]
     width = max(len(state.status) for state in states) if states else 0
     for number, state in enumerate(states, 1):

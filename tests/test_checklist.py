@@ -143,9 +143,9 @@ def test_the_readme_holds_the_same_checklist() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert checklist.readme_block() in readme, "run: python -m deploy.checklist --write-readme"
     assert checklist.update_readme(readme) == readme
-    # The block sits at the top of the deploy section, before the pointer to the driver's guide.
-    section = readme.index("## Deploying to a real AWS organization")
-    assert section < readme.index(checklist.README_START) < readme.index("Then follow [the deploy driver]")
+    # The block sits in the manual-steps section, before the first deployment's steps.
+    section = readme.index("## 3. Manual steps before a first deploy")
+    assert section < readme.index(checklist.README_START) < readme.index("## 4. First real deployment")
     for number, step in enumerate(checklist.STEPS, 1):
         assert f"{number}. **{step.title}.** {step.how}" in readme
 
