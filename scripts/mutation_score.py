@@ -70,7 +70,7 @@ TEST_FILES: dict[str, list[str]] = {
         "tests/test_policy_condition_keys.py",
     ],
     "config": [
-        "tests/test_config_mutants.py",
+        "tests/test_config_messages.py",
         "tests/test_config.py",
         "tests/test_config_invariants.py",
         "tests/test_stack_file_parsing.py",
@@ -78,14 +78,15 @@ TEST_FILES: dict[str, list[str]] = {
         "tests/test_resolved_once.py",
     ],
     "landing_zone": [
+        "tests/test_landing_zone_properties.py",
         "tests/test_landing_zone.py",
-        "tests/test_landing_zone_mutants.py",
         "tests/test_identity_center.py",
         "tests/test_resource_names.py",
     ],
     "orchestrator": [
+        "tests/test_orchestrator_edges.py",
         "tests/test_deploy_orchestrator.py",
-        "tests/test_orchestrator_mutants.py",
+        "tests/test_org_references.py",
         "tests/test_deploy_cli.py",
     ],
 }
