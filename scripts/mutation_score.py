@@ -73,6 +73,7 @@ TEST_FILES: dict[str, list[str]] = {
         "tests/test_config_messages.py",
         "tests/test_config.py",
         "tests/test_config_invariants.py",
+        "tests/test_environments.py",
         "tests/test_stack_file_parsing.py",
         "tests/test_config_keys.py",
         "tests/test_resolved_once.py",

@@ -189,3 +189,58 @@ def test_a_stack_file_loads_from_the_given_root(tmp_path: Path) -> None:
     settings = config.load_stack_file("org", tmp_path)
     assert isinstance(settings, config.OrgConfig)
     assert settings.accounts[0].email == "ops+sandbox@example.org"
+
+
+def read_error(tmp_path: Path, content: bytes | None) -> str:
+    if content is not None:
+        (tmp_path / "Pulumi.pre.yaml").write_bytes(content)
+    with pytest.raises(config.ConfigError) as caught:
+        stack_files.read_stack_file_config("pre", tmp_path)
+    return str(caught.value)
+
+
+def test_stack_file_problems_are_whole_lines(tmp_path: Path) -> None:
+    assert read_error(tmp_path, None) == f"Pulumi.pre.yaml: config: stack file not found in {tmp_path}"
+    assert read_error(tmp_path, b"config:\n  a: 1\n  a: 2\n") == (
+        "Pulumi.pre.yaml: config: invalid YAML: duplicate key 'a' (line 3; first on line 2)"
+    )
+    assert read_error(tmp_path, b"config:\n  tags: [a\n") == (
+        "Pulumi.pre.yaml: config: invalid YAML: expected ',' or ']', but got '<stream end>' (line 3)"
+    )
+    not_a_mapping = "Pulumi.pre.yaml: config: must be a mapping of keys to values"
+    assert read_error(tmp_path, b"config: [a]\n") == not_a_mapping
+
+
+@pytest.mark.parametrize(
+    ("content", "kind"),
+    [(b"- a\n", "list"), (b"7\n", "number"), (b"1.5\n", "number"), (b"true\n", "boolean")],
+)
+def test_a_top_level_that_is_not_a_mapping_is_named_by_its_yaml_kind(
+    tmp_path: Path, content: bytes, kind: str
+) -> None:
+    assert read_error(tmp_path, content) == (
+        f"Pulumi.pre.yaml: config: the file must be a mapping with a 'config:' key, not a {kind}"
+    )
+
+
+def test_nested_mappings_are_read_whole(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.pre.yaml").write_bytes(b"config:\n  landing-zone:tags:\n    team: a\n    cost: b\n")
+    assert stack_files.read_stack_file_config("pre", tmp_path) == {
+        "landing-zone:tags": {"team": "a", "cost": "b"}
+    }
+
+
+def test_the_engine_sees_structured_values_as_json_text() -> None:
+    assert stack_files.config_env("pre", {"region": "eu-west-1", "tags": {"team": "a"}, "count": 3}) == {
+        "landing-zone:region": "eu-west-1",
+        "landing-zone:tags": '{"team": "a"}',
+        "landing-zone:count": "3",
+    }
+
+
+def test_a_validated_config_is_reused_only_for_the_same_stack(org_raw: dict[str, Any]) -> None:
+    config.load("org", org_raw, "shared.yaml")
+    # The same values and source for another stack are validated as that stack's, not recalled.
+    with pytest.raises(config.ConfigError) as caught:
+        config.load("pre", org_raw, "shared.yaml")
+    assert str(caught.value).startswith("shared.yaml: ")
