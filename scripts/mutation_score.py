@@ -93,7 +93,23 @@ TEST_FILES: dict[str, list[str]] = {
 }
 
 # (module, changed lines of the diff) -> why the mutant cannot change what the module does.
-KNOWN_EQUIVALENT: dict[tuple[str, str], str] = {}
+KNOWN_EQUIVALENT: dict[tuple[str, str], str] = {
+    (
+        "documents",
+        '-    base = operator.removeprefix("ForAllValues:").removeprefix("ForAnyValue:")\n'
+        '+    base = operator.removeprefix("forallvalues:").removeprefix("ForAnyValue:")',
+    ): "a ForAllValues: operator already returns True by its own startswith test; base is not read for it",
+    (
+        "documents",
+        '-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False)\n'
+        '+    return json.dumps(document, separators=(",", ":"), ensure_ascii=None)',
+    ): "json.dumps only tests ensure_ascii for truth: None and False are the same",
+    (
+        "documents",
+        '-            service, _, pattern = action.lower().partition(":")\n'
+        '+            service, _, pattern = action.lower().rpartition(":")',
+    ): "they differ only for a second colon, and then neither the service nor the name is in the catalogue",
+}
 
 TIMEOUT_MULTIPLIER = 15.0  # mutmut's defaults (mutmut/configuration.py)
 TIMEOUT_CONSTANT = 1.0

@@ -256,3 +256,12 @@ def test_load_outside_the_project_names_the_full_path_and_the_json_problem(tmp_p
     unchecked = tmp_path / "unchecked.json"
     unchecked.write_text(json.dumps(policy(deny(Action="nosuch:Thing"))), encoding="utf-8")
     assert documents.load(unchecked, "scp", max_chars=300, check_actions=False).path == unchecked
+
+
+def test_every_statement_is_checked_for_condition_keys_not_only_up_to_an_unconditioned_one() -> None:
+    grant = policy(
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},
+        {"Effect": "Allow", "Action": "iam:DeleteServiceLinkedRole", "Resource": "*",
+         "Condition": {"StringEquals": {"iam:AWSServiceName": "x"}}},
+    )
+    assert documents.unsupported_condition_keys(grant) == ["iam:DeleteServiceLinkedRole (iam:AWSServiceName)"]
