@@ -9,6 +9,12 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pulumi_aws
+import pytest
+
+from components import config
+from components.landing_zone import LandingZone
+from components.settings.landing_zone import DEFAULT_OUS
 from deploy.simulate import Recording
 from tests.conftest import run_stack
 
@@ -96,3 +102,49 @@ def test_nested_ous_take_their_last_path_segment_as_name(org_recording: Recordin
     assert "SDLC" in names and not any("/" in name for name in names)
     component = org_recording.one(COMPONENT).urn
     assert all(ou.parent == component for ou in org_recording.of_type(OU))
+
+
+def test_resource_names_derive_from_the_component_and_the_config_keys(org_raw: dict[str, Any]) -> None:
+    ous = [*org_raw.get("organizationalUnits", DEFAULT_OUS), "Workloads/Prod/EU"]
+    scps = [{"name": "deny", "file": "guardrails.json", "targets": ["Workloads/Prod/EU"]}]
+    raw = {**org_raw, "organizationalUnits": ous, "serviceControlPolicies": scps}
+    recording = run_stack("org", raw)
+    eu = recording.one(OU, "landing-zone-ou-workloads-prod-eu")
+    prod = recording.one(OU, "landing-zone-ou-workloads-prod")
+    # Three levels deep: the name is the last segment, the parent the OU above it.
+    assert eu.inputs["name"] == "EU" and eu.inputs["parentId"] == prod.id
+    assert recording.one(ACCOUNT, "landing-zone-account-sandbox").inputs["name"] == "Sandbox"
+    assert recording.one(BUDGET, "landing-zone-budget-sandbox").inputs["name"] == "sandbox-monthly-spend-cap"
+    policy = recording.one(POLICY, "landing-zone-scp-deny")
+    attachment = recording.one(ATTACHMENT, "landing-zone-scp-deny-workloads-prod-eu")
+    assert attachment.inputs["policyId"] == policy.id and attachment.inputs["targetId"] == eu.id
+
+
+def test_the_component_exposes_and_registers_what_it_declared(
+    org_raw: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registered: dict[str, Any] = {}
+    zones: list[LandingZone] = []
+    original = LandingZone.register_outputs
+
+    def capture(self: LandingZone, outputs: Any) -> None:
+        registered.update(outputs)
+        zones.append(self)
+        original(self, outputs)
+
+    monkeypatch.setattr(LandingZone, "register_outputs", capture)
+    run_stack("org", org_raw)
+    keys = {entry["key"] for entry in org_raw["accounts"]}
+    ous = set(org_raw.get("organizationalUnits", DEFAULT_OUS))
+    assert set(registered) == {"accounts", "organizational_units"}
+    assert set(registered["accounts"]) == keys and set(registered["organizational_units"]) == ous
+    (zone,) = zones
+    # What other components and stacks build on: every resource, under its config key.
+    assert set(zone.accounts) == keys and set(zone.organizational_units) == ous
+    settings = config.load("org", org_raw)
+    assert isinstance(settings, config.OrgConfig)
+    assert set(zone.policies) == {scp.name for scp in settings.service_control_policies}
+    assert len(zone.attachments) == sum(len(scp.targets) for scp in settings.service_control_policies)
+    assert all(isinstance(p, pulumi_aws.organizations.Policy) for p in zone.policies.values())
+    assert all(isinstance(a, pulumi_aws.organizations.PolicyAttachment) for a in zone.attachments)
+    assert set(zone.budgets) == {entry["key"] for entry in org_raw["accounts"] if entry.get("budget")}
