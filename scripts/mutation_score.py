@@ -283,34 +283,35 @@ def score_module(
     if missing:
         print(f"[{name}] test files not found, skipped: {', '.join(missing)}", file=sys.stderr)
     mutants = [m for path in paths for m in write_mutants(path)]
-    record = WORKSPACE / f".modules-{name}.txt"
-    code, clean = run_tests(tests, "", None, record)
-    if code != 0:
-        raise SystemExit(f"[{name}] the tests fail without any mutant (exit {code}); fix that first")
-    code, _ = run_tests(tests, "fail", None)
-    if code == 0:
-        raise SystemExit(f"[{name}] the tests pass with every function failing: they do not import mutants/")
-    preload_like(record)
-    code, clean = run_tests(tests, "", None)  # the time a mutant's run takes, now that imports are paid
-    if code != 0:
-        raise SystemExit(f"[{name}] the tests fail once their modules are preloaded (exit {code})")
-    timeout = clean * TIMEOUT_MULTIPLIER + TIMEOUT_CONSTANT
     chosen = sorted(random.Random(seed).sample(mutants, min(sample, len(mutants))), key=lambda m: m.name)
-    result = ModuleResult(name=name, generated=len(mutants))
-    for index, mutant in enumerate(chosen, 1):
+    for mutant in chosen:
         reason = KNOWN_EQUIVALENT.get((name, mutant.diff))
         if reason:
             mutant.outcome, mutant.reason = "equivalent", reason
         elif previous.get(mutant.key) in ("killed", "timeout"):
             mutant.outcome = previous[mutant.key]
-        else:
+    timeout = 0.0
+    if any(not m.outcome for m in chosen):  # the sanity runs, only when a mutant is to be run
+        record = WORKSPACE / f".modules-{name}.txt"
+        code, _ = run_tests(tests, "", None, record)
+        if code != 0:
+            raise SystemExit(f"[{name}] the tests fail without any mutant (exit {code}); fix that first")
+        code, _ = run_tests(tests, "fail", None)
+        if code == 0:
+            raise SystemExit(f"[{name}] the tests pass with every function failing: not importing mutants/?")
+        preload_like(record)
+        code, clean = run_tests(tests, "", None)  # the time a mutant's run takes, now that imports are paid
+        if code != 0:
+            raise SystemExit(f"[{name}] the tests fail once their modules are preloaded (exit {code})")
+        timeout = clean * TIMEOUT_MULTIPLIER + TIMEOUT_CONSTANT
+    result = ModuleResult(name=name, generated=len(mutants))
+    for index, mutant in enumerate(chosen, 1):
+        if not mutant.outcome:
             code, took = run_tests(tests, mutant.name, timeout)
             mutant.outcome = "timeout" if code is None else "survived" if code == 0 else "killed"
             if verbose:
-                print(
-                    f"[{name}] {index}/{len(chosen)} {mutant.name}: {mutant.outcome} ({took:.1f} s)",
-                    file=sys.stderr,
-                )
+                print(f"[{name}] {index}/{len(chosen)} {mutant.name}: {mutant.outcome} ({took:.1f} s)",
+                      file=sys.stderr)
                 if mutant.outcome == "survived":
                     print(mutant.diff, file=sys.stderr)
         result.mutants.append(mutant)
