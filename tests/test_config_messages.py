@@ -244,3 +244,33 @@ def test_a_validated_config_is_reused_only_for_the_same_stack(org_raw: dict[str,
     with pytest.raises(config.ConfigError) as caught:
         config.load("pre", org_raw, "shared.yaml")
     assert str(caught.value).startswith("shared.yaml: ")
+
+
+def test_environment_errors_name_their_own_stack_file() -> None:
+    prod = config.read_stack_file("prod")
+    prod["cognito"] = {**prod["cognito"], "deletionProtection": False}
+    with pytest.raises(config.ConfigError) as caught:
+        config.load("prod", prod)
+    message = str(caught.value)
+    assert message.startswith("Pulumi.prod.yaml: landing-zone:cognito.deletionProtection: cannot be")
+    pre = config.read_stack_file("pre")
+    pre["service"] = {**pre.get("service", {}), "cpu": 3}
+    with pytest.raises(config.ConfigError) as caught:
+        config.load("pre", pre)
+    assert str(caught.value) == (
+        "Pulumi.pre.yaml: landing-zone:service.cpu: 3 is not a Fargate cpu value "
+        "([256, 512, 1024, 2048, 4096, 8192, 16384])"
+    )
+
+
+def test_user_e_mails_without_a_pattern_are_required_by_key(org_raw: dict[str, Any]) -> None:
+    raw = copy.deepcopy(org_raw)
+    raw.pop("emailPattern")
+    for index, entry in enumerate(raw["accounts"]):
+        entry["email"] = f"member-{index}@example.com"
+        if entry.get("budget"):
+            entry["budget"]["notify"] = ["billing@example.com"]
+    assert org_error(raw) == (
+        "Pulumi.org.yaml: landing-zone:identityCenter.users[0].email: "
+        "is required (or set landing-zone:emailPattern to derive it)"
+    )
