@@ -109,6 +109,11 @@ KNOWN_EQUIVALENT: dict[tuple[str, str], str] = {
         '-            service, _, pattern = action.lower().partition(":")\n'
         '+            service, _, pattern = action.lower().rpartition(":")',
     ): "they differ only for a second colon, and then neither the service nor the name is in the catalogue",
+    (
+        "config",
+        "-    return super().construct_mapping(node, deep=deep)\n"
+        "+    return super().construct_mapping(node, deep=None)",
+    ): "deep only decides when nested values are built; PyYAML's construct_document builds them all anyway",
 }
 
 TIMEOUT_MULTIPLIER = 15.0  # mutmut's defaults (mutmut/configuration.py)
