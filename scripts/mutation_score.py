@@ -414,9 +414,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if (last["sample"], last["seed"]) == (args.sample, args.seed):
             previous = last["outcomes"]
     copy_project([p for n in names for p in paths[n]])
-    results = [score_in_fork(n, paths[n], args.sample, args.seed, args.verbose, previous) for n in names]
-    outcomes = {**previous, **{m.key: m.outcome for r in results for m in r.mutants}}
-    RESULTS.write_text(json.dumps({"sample": args.sample, "seed": args.seed, "outcomes": outcomes}, indent=1))
+    results: list[ModuleResult] = []
+    outcomes = dict(previous)
+    for name in names:
+        results.append(score_in_fork(name, paths[name], args.sample, args.seed, args.verbose, previous))
+        outcomes.update({m.key: m.outcome for m in results[-1].mutants})
+        # After each module, so that an interrupted run keeps what it measured for --rerun-survivors.
+        RESULTS.write_text(json.dumps({"sample": args.sample, "seed": args.seed, "outcomes": outcomes}))
     print(render(results, args.show_survivors))
     if args.min_score is not None and any(r.score < args.min_score for r in results):
         return 1
