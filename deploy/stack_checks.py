@@ -51,7 +51,7 @@ class StackContext:
     stack: str
     source: str  # the stack file's name, for messages
     file_config: Mapping[str, Any]  # the stack file's whole ``config:`` block, namespaces included
-    settings: stack_config.OrgConfig | stack_config.EnvConfig | None  # None: config is invalid
+    settings: stack_config.StackConfig | None  # None: config is invalid
     recording: Recording | None  # None: the program did not run to completion
 
 
