@@ -127,7 +127,7 @@ def test_each_kind_of_example_value_keeps_its_own_step_open() -> None:
 def test_the_frontend_repository_is_optional() -> None:
     prod = {"config": {"landing-zone:environment": "prod",
                        "landing-zone:frontend": {"repository": "https://github.com/hiperium/hiperium-city-tasks"}}}
-    cicd = {"config": {"landing-zone:ci": {"environments": []}}}  # not an environment: no frontend
+    cicd: dict[str, Any] = {"config": {"landing-zone:ci": {}}}  # not an environment: no frontend
     assert states(facts({"pre": PRE, "prod": prod, "cicd": cicd}))["frontend-repository"] == (
         OPTIONAL, "not connected in Pulumi.pre.yaml"
     )

@@ -180,3 +180,25 @@ def test_an_unreadable_stack_file_stops_discovery_with_the_strict_parsers_line(t
     (root / "Pulumi.dev.yaml").write_text("config:\n  landing-zone:deployOrder: [15\n", encoding="utf-8")
     with pytest.raises(config.ConfigError, match=r"^Pulumi\.dev\.yaml: config: invalid YAML"):
         discover(root)
+
+
+def test_a_stack_marked_protected_is_kept_from_destroy_unless_named(tmp_path: Path) -> None:
+    root = project_copy(tmp_path)
+    add_dev(root)
+    assert "dev" not in discover(root).kept_from_destroy()
+    edit(root, "dev", protectedStack=True)
+    assert discover(root).kept_from_destroy() == ["org", "cicd", "dev", "prod"]
+    events: list[tuple[str, str]] = []
+    Orchestrator(FakeRunner(events), stacks=discover(root), emit=lambda _: None).run("destroy")
+    assert events == [("destroy", "pre")]
+    edit(root, "dev", protectedStack="yes")
+    bad = r"^Pulumi.dev.yaml: landing-zone:protectedStack: 'yes' is not"
+    with pytest.raises(config.ConfigError, match=bad):
+        discover(root)
+
+
+def test_the_cicd_stack_needs_org_and_is_no_environment() -> None:
+    table = discover(ROOT)
+    cicd = table.spec("cicd")
+    assert (cicd.layer, cicd.needs, cicd.is_environment) == ("cicd", ("org",), False)
+    assert table.index("org") < table.index("cicd") < table.index("pre")
