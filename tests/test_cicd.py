@@ -265,3 +265,47 @@ def test_an_unknown_account_key_stops_the_program_before_anything_is_declared(
     with pytest.raises(Exception, match=r"Pulumi.cicd.yaml: landing-zone:ci.environments\[0\].targets\[1\]: "
                                         r"unknown account key 'sandbx'"):
         run_stack("cicd", raw, stack_outputs={raw["orgStack"]: org_outputs})
+
+
+# --- plan's cross-check against the other stack files (deploy/cicd_check.py) ---------------------------
+
+
+def _context(raw: dict[str, Any]) -> Any:
+    from deploy.stack_checks import StackContext
+
+    return StackContext("cicd", "Pulumi.cicd.yaml", {}, config.load("cicd", raw), None)
+
+
+def test_plan_requires_each_environment_stacks_accounts_among_its_ci_targets() -> None:
+    from deploy.cicd_check import check_cicd_targets
+
+    assert [f for f in check_cicd_targets(_context(cicd_raw())) if f.is_error] == []
+    raw = cicd_raw()
+    _environment(raw, 0)["targets"] = ["idp-pre"]
+    [finding] = check_cicd_targets(_context(raw))
+    assert finding.is_error and str(finding) == (
+        "Pulumi.cicd.yaml: landing-zone:ci.environments[0].targets: lacks 'sandbox', the workloadAccount of "
+        "Pulumi.pre.yaml: CI could not assume a deploy role there"
+    )
+
+
+def test_plan_requires_the_org_stack_files_state_backend(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    import yaml
+
+    from deploy.cicd_check import check_cicd_targets
+
+    for path in config.PROJECT_ROOT.glob("Pulumi.*.yaml"):
+        shutil.copy(path, tmp_path / path.name)
+    org = yaml.safe_load((tmp_path / "Pulumi.org.yaml").read_text())
+    backend = {"account": "deployments-prod", "keyAlias": "alias/team-state"}
+    org["config"]["landing-zone:stateBackend"] = backend
+    (tmp_path / "Pulumi.org.yaml").write_text(yaml.safe_dump(org))
+    monkeypatch.setattr(config, "PROJECT_ROOT", tmp_path)
+    [finding] = [f for f in check_cicd_targets(_context(cicd_raw())) if f.is_error]
+    assert finding.where == "Pulumi.cicd.yaml: landing-zone:ci.stateBackend.keyAlias"
+    expected = "'alias/pulumi-state' differs from Pulumi.org.yaml's stateBackend.keyAlias ('alias/team-state')"
+    assert expected in finding.message
