@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from iam_documents.documents import VERSION, minify, validate
+from iam_documents.documents import VERSION, validate
 
 WILDCARDS = ("*", "?")
 # A managed policy's document may hold 6,144 characters (IAM quotas, "Managed policy size").
@@ -147,7 +147,3 @@ def deploy_boundary(deploy_role_arn: str, boundary_arn: str) -> dict[str, Any]:
 def _checked(document: dict[str, Any], source: str, max_chars: int) -> dict[str, Any]:
     validate(document, "identity", source=source, max_chars=max_chars)  # raises PolicyDocumentError
     return document
-
-
-__all__ = ["ci_permissions", "ci_trust_policy", "deploy_boundary", "deploy_trust_policy", "issuer_key",
-           "minify", "oidc_provider_arn"]

@@ -307,5 +307,6 @@ def test_plan_requires_the_org_stack_files_state_backend(
     monkeypatch.setattr(config, "PROJECT_ROOT", tmp_path)
     [finding] = [f for f in check_cicd_targets(_context(cicd_raw())) if f.is_error]
     assert finding.where == "Pulumi.cicd.yaml: landing-zone:ci.stateBackend.keyAlias"
-    expected = "'alias/pulumi-state' differs from Pulumi.org.yaml's stateBackend.keyAlias ('alias/team-state')"
+    expected = ("'alias/pulumi-state' differs from Pulumi.org.yaml's stateBackend.keyAlias "
+                "('alias/team-state')")
     assert expected in finding.message
