@@ -47,6 +47,8 @@ from components.settings.base import (
     duplicates,
     stack_file,
 )
+from components.settings.cicd import CicdConfig as CicdConfig
+from components.settings.cicd import check_cicd
 from components.settings.environment import (
     DEFAULT_ENVIRONMENT_ACCOUNTS,
     RESERVED_TAGS,
@@ -217,7 +219,11 @@ class EnvConfig(Model):
 # --------------------------------------------------------------------------------------------
 
 
-def load(stack: str, raw: Mapping[str, Any], source: str | None = None) -> OrgConfig | EnvConfig:
+StackConfig = OrgConfig | EnvConfig | CicdConfig
+CICD_KEY = "ci"  # a stack file with ``landing-zone:ci`` is a cicd stack (components/settings/cicd.py)
+
+
+def load(stack: str, raw: Mapping[str, Any], source: str | None = None) -> StackConfig:
     """Validate raw config values (keys without the project namespace) for a stack.
 
     Raises ConfigError with a one-line message naming ``source`` (default: the stack file) and the key.
@@ -227,10 +233,12 @@ def load(stack: str, raw: Mapping[str, Any], source: str | None = None) -> OrgCo
     load_key = load_once.key(stack, source, raw)
     if (loaded := load_once.recall(load_key)) is not None:
         return loaded  # validated already in this run (components/load_once.py)
-    model: type[OrgConfig] | type[EnvConfig] = OrgConfig if stack == ORG_STACK else EnvConfig
+    model: type[StackConfig] = (
+        OrgConfig if stack == ORG_STACK else CicdConfig if CICD_KEY in raw else EnvConfig
+    )
     if model is OrgConfig:
         raw, _ = derive_emails(raw, source)
-    else:
+    elif model is EnvConfig:
         check_stack_identity(stack, raw, source)
     try:
         config = model.model_validate(dict(raw))
@@ -239,6 +247,8 @@ def load(stack: str, raw: Mapping[str, Any], source: str | None = None) -> OrgCo
         raise ConfigError(source, _key(first["loc"]), _message(first)) from None
     if isinstance(config, OrgConfig):
         config._resolved = check_org(config, source)
+    elif isinstance(config, CicdConfig):
+        check_cicd(config, source)
     else:
         config._resolved = check_env(config, source)
     load_once.remember(load_key, config)
@@ -269,7 +279,7 @@ def _message(error: Mapping[str, Any]) -> str:
     return message.removeprefix("Value error, ")
 
 
-def load_stack_file(stack: str, root: Path = PROJECT_ROOT) -> OrgConfig | EnvConfig:
+def load_stack_file(stack: str, root: Path = PROJECT_ROOT) -> StackConfig:
     return load(stack, read_stack_file(stack, root))
 
 

@@ -27,9 +27,19 @@ class ProductionAccountError(stack_config.ConfigError):
 
 
 def environment_stacks(root: Path) -> list[str]:
-    """The environment stacks that have a stack file at ``root``."""
-    names = sorted(path.name[len("Pulumi.") : -len(".yaml")] for path in root.glob("Pulumi.*.yaml"))
-    return [name for name in names if name != stack_config.ORG_STACK]
+    """The environment stacks that have a stack file at ``root``: files naming ``landing-zone:environment``
+    (the file's layer, as deploy/stacks.py reads it; org and cicd files name none). An unreadable file is
+    left out: plan reports it on its own."""
+    names = sorted(path.name[len("Pulumi.") : -len(".yaml")] for path in root.glob("Pulumi.?*.yaml"))
+    environments = []
+    for name in names:
+        try:
+            values = stack_config.read_stack_file_config(name, root)
+        except stack_config.ConfigError:
+            continue
+        if f"{stack_config.PROJECT}:environment" in values:
+            environments.append(name)
+    return environments
 
 
 def non_production_identity_accounts(root: Path | None = None) -> dict[str, str]:

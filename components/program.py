@@ -18,6 +18,7 @@ import pulumi_awsx as awsx
 
 from components import config as stack_config
 from components import org_references
+from components.cicd_stack import cicd_program
 from components.cognito_idp import CognitoIdp, CognitoIdpArgs
 from components.config import EnvConfig, OrgConfig
 from components.identity_center import IdentityCenter, IdentityCenterArgs, lookup_instance
@@ -25,6 +26,7 @@ from components.landing_zone import LandingZone, LandingZoneArgs
 from components.production_accounts import check_production_accounts
 from components.providers import OrgStack, account_provider, awsx_provider, role_arn
 from components.settings import cicd_names
+from components.settings.cicd import CicdConfig
 from components.settings.environment import AccountAccess, derived_domain_prefix
 from components.tasks_stack import declare_frontend_app, declare_tasks_service
 
@@ -272,7 +274,9 @@ def _identity_outputs(identity_provider: CognitoIdp) -> dict[str, Any]:
     }
 
 
-def build(config: OrgConfig | EnvConfig) -> dict[str, Any]:
+def build(config: stack_config.StackConfig) -> dict[str, Any]:
     if isinstance(config, OrgConfig):
         return org_program(config)
+    if isinstance(config, CicdConfig):
+        return cicd_program(config)
     return environment_program(config)

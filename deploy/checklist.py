@@ -146,7 +146,8 @@ def _placeholders(key: str | None) -> Callable[[Facts], State]:
 
 
 def _frontend(facts: Facts) -> State:
-    environments = [name for name in facts.files if name != stacks.ORG]
+    # Environment stacks only: their file names an environment (deploy/stacks.py, the file's layer).
+    environments = [name for name in facts.files if stacks.ENVIRONMENT_KEY in facts.config(name)]
     frontends = {stack: facts.config(stack).get(f"{PROJECT}:frontend") for stack in environments}
     missing = [
         stack

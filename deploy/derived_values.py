@@ -22,8 +22,8 @@ DOMAIN = "aws:cognito/userPoolDomain:UserPoolDomain"
 
 
 def derived_values_check(context: StackContext) -> list[Finding]:
-    if context.settings is None:
-        return []  # the config error is reported already
+    if context.settings is None or isinstance(context.settings, stack_config.CicdConfig):
+        return []  # the config error is reported already; the cicd stack derives nothing
     values = (
         _org_values(context)
         if isinstance(context.settings, stack_config.OrgConfig)

@@ -33,14 +33,26 @@ class OrgReferenceGate:
             settings = stack_config.load_stack_file(stack, self.root)
             if isinstance(settings, stack_config.EnvConfig):
                 org_references.resolve_config(settings, org_outputs, stack_config.stack_file(stack))
+            elif isinstance(settings, stack_config.CicdConfig):
+                from components.cicd_stack import resolve_accounts
+
+                resolve_accounts(settings, org_outputs, stack_config.stack_file(stack))
         except stack_config.ConfigError as error:
             raise OrgReferenceError(str(error)) from None
 
 
 def describe(
-    stack: str, settings: stack_config.EnvConfig, org_outputs: Mapping[str, Any]
+    stack: str, settings: stack_config.EnvConfig | stack_config.CicdConfig, org_outputs: Mapping[str, Any]
 ) -> tuple[bool, str]:
     """For ``plan``: (ok, one line) of the environment's references checked against the org outputs."""
+    if isinstance(settings, stack_config.CicdConfig):
+        from components.cicd_stack import resolve_accounts
+
+        try:
+            used = resolve_accounts(settings, org_outputs, stack_config.stack_file(stack))
+        except stack_config.ConfigError as error:
+            return False, str(error)
+        return True, ", ".join(f"{key} ({account_id})" for key, account_id in used.items())
     try:
         references = org_references.resolve_config(settings, org_outputs, stack_config.stack_file(stack))
     except stack_config.ConfigError as error:

@@ -47,6 +47,12 @@ PATTERNS: tuple[PlaceholderPattern, ...] = (
         "a name of your own (Cognito domain prefixes are global to their region)",
     ),
     PlaceholderPattern(
+        "example repository",
+        # The cicd stack's token subjects (Pulumi.cicd.yaml): repo:example-org/<name>:...
+        re.compile(r"(?:^|:)example-org/"),
+        "your repository (owner/name) in the CI's token subjects",
+    ),
+    PlaceholderPattern(
         "template marker",
         re.compile(r"<[A-Za-z][\w .-]*>|x{8,}", re.IGNORECASE),
         "the real value",

@@ -59,7 +59,7 @@ _SIMULATE_LOCK = threading.Lock()
 
 def simulate_stack(
     stack: str,
-    settings: stack_config.OrgConfig | stack_config.EnvConfig,
+    settings: stack_config.StackConfig,
     raw: Mapping[str, Any],
     stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
     recording: Recording | None = None,
@@ -76,7 +76,7 @@ def simulate_stack(
         )
 
 
-def org_reference_check(stack: str, settings: stack_config.EnvConfig) -> Check:
+def org_reference_check(stack: str, settings: stack_config.EnvConfig | stack_config.CicdConfig) -> Check:
     """The environment's ``orgStack`` must name this project's org stack."""
     parts = settings.org_stack.split("/")
     wrong = (
@@ -148,7 +148,7 @@ def _simulate_checked(
     plan.settings = settings
     plan.checks.append(Check("config", True, f"{stack_config.stack_file(stack)} is valid"))
     stack_outputs: dict[str, Mapping[str, Any]] = {}
-    if isinstance(settings, stack_config.EnvConfig):
+    if isinstance(settings, stack_config.EnvConfig | stack_config.CicdConfig):
         reference = org_reference_check(stack, settings)
         plan.checks.append(reference)
         if not reference.ok:

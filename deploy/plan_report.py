@@ -60,7 +60,7 @@ class StackPlan:
     message: str = ""
     idle_cost: str | None = None  # the guardrails' estimate of what the stack costs with no traffic
     program_ran: bool = False  # the program completed under mocks, so its outputs are known
-    settings: stack_config.OrgConfig | stack_config.EnvConfig | None = None  # the validated config
+    settings: stack_config.StackConfig | None = None  # the validated config
     findings: list[Finding] = field(default_factory=list)  # from deploy/stack_checks.py
 
     @property

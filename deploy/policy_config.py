@@ -120,7 +120,31 @@ def accepted_risks(root: Path) -> dict[str, list[str]]:
         values = stack_config.project_values(raw)
     except stack_config.ConfigError:
         return {}
-    return accepted_by_permission_set(values.get("identityCenter"))
+    return {**accepted_by_permission_set(values.get("identityCenter")), **deploy_role_risks(root)}
+
+
+def deploy_role_risks(root: Path) -> dict[str, list[str]]:
+    """The cicd stacks' deploy roles are admin-equivalent by design, capped by their boundary
+    (components/cicd_stack.py says why): accepted by role name, nothing else."""
+    from components.settings.cicd import CicdConfig
+    from components.settings.cicd_names import deploy_role_name
+    from iam_documents.iam_analysis import ADMIN_EQUIVALENT
+    from policies.iam_principals import ROLE_ACCEPT_PREFIX
+
+    risks: dict[str, list[str]] = {}
+    for stack in stack_config_names(root):
+        try:
+            settings = stack_config.load_stack_file(stack, root)
+        except stack_config.ConfigError:
+            continue  # that stack's own config check reports it
+        if isinstance(settings, CicdConfig):
+            for environment in settings.environments:
+                risks[ROLE_ACCEPT_PREFIX + deploy_role_name(environment.name)] = [ADMIN_EQUIVALENT]
+    return risks
+
+
+def stack_config_names(root: Path) -> list[str]:
+    return sorted(path.name[len("Pulumi."):-len(".yaml")] for path in root.glob("Pulumi.?*.yaml"))
 
 
 def read_override(path: Path) -> dict[str, Any]:

@@ -51,7 +51,7 @@ class StackContext:
     stack: str
     source: str  # the stack file's name, for messages
     file_config: Mapping[str, Any]  # the stack file's whole ``config:`` block, namespaces included
-    settings: stack_config.OrgConfig | stack_config.EnvConfig | None  # None: config is invalid
+    settings: stack_config.StackConfig | None  # None: config is invalid
     recording: Recording | None  # None: the program did not run to completion
 
 
@@ -63,6 +63,7 @@ def all_checks() -> list[StackCheck]:
     # Late imports: each check module imports this one.
     from deploy import config_namespaces, engine_rules, placeholders
     from deploy.app_contract_check import check_app_contract
+    from deploy.cicd_check import check_cicd_targets
     from deploy.derived_values import derived_values_check
     from deploy.frontend_contract_check import frontend_contract_check
     from deploy.production_check import production_check
@@ -79,6 +80,7 @@ def all_checks() -> list[StackCheck]:
         production_check,
         check_workload_security,
         sleep_check,
+        check_cicd_targets,
     ]
 
 

@@ -21,12 +21,15 @@ from policies.production import is_production_stack
 ORG = ORG_STACK  # the org stack's name: the one the environments' orgStack must name (deploy/plan.py)
 ORG_LAYER = "org"
 ENVIRONMENT_LAYER = "environment"
+CICD_LAYER = "cicd"  # a file with landing-zone:ci: the CI and deploy roles (components/cicd_stack.py)
 
 # The keys discovery reads; the settings models accept the first two and leave them to this module.
 DEPLOY_ORDER_KEY = f"{PROJECT}:deployOrder"
 DESCRIPTION_KEY = f"{PROJECT}:description"
 ENVIRONMENT_KEY = f"{PROJECT}:environment"
 ORG_STACK_KEY = f"{PROJECT}:orgStack"
+CICD_KEY = f"{PROJECT}:ci"
+PROTECTED_KEY = f"{PROJECT}:protectedStack"  # true: destroy selects the stack only when it is named
 
 
 @dataclass(frozen=True)
@@ -42,10 +45,11 @@ class StackSpec:
     """
 
     name: str
-    layer: str  # ORG_LAYER or ENVIRONMENT_LAYER
+    layer: str  # ORG_LAYER, ENVIRONMENT_LAYER or CICD_LAYER
     description: str
     order: int = 0
     needs: tuple[str, ...] = ()
+    protected: bool = False  # landing-zone:protectedStack
 
     @property
     def is_environment(self) -> bool:
@@ -121,8 +125,10 @@ class StackTable:
         return [spec.name for spec in self.specs if spec.is_environment]
 
     def kept_from_destroy(self) -> list[str]:
-        """Stacks that ``destroy`` leaves alone unless named: the org layer and every production stack."""
-        return [spec.name for spec in self.specs if not spec.is_environment or spec.production]
+        """Stacks that ``destroy`` leaves alone unless named: the org and cicd layers, every production
+        stack and every stack whose file sets ``protectedStack: true``."""
+        return [spec.name for spec in self.specs
+                if not spec.is_environment or spec.production or spec.protected]
 
     def ordered(self, names: Iterable[str] | None, *, reverse: bool = False) -> list[str]:
         """The selected stacks (default: all) in deploy order, or in destroy order with ``reverse``."""
@@ -188,7 +194,8 @@ def discover(root: Path) -> StackTable:
     value, a need on an unknown stack or a cycle raises one ConfigError naming the file and key.
     """
     files = {name: _file_config(name, root) for name in stack_names(root)}
-    org_layer = {name for name, values in files.items() if ENVIRONMENT_KEY not in values}
+    org_layer = {name for name, values in files.items()
+                 if ENVIRONMENT_KEY not in values and CICD_KEY not in values}
     return StackTable(spec_from_file(name, values, org_layer, set(files)) for name, values in files.items())
 
 
@@ -223,8 +230,11 @@ def spec_from_file(name: str, values: Mapping[str, Any], org_layer: set[str], kn
     description = values.get(DESCRIPTION_KEY, "")
     if not isinstance(description, str):
         raise ConfigError(source, DESCRIPTION_KEY, "must be a string (one line the driver prints)")
+    protected = values.get(PROTECTED_KEY, False)
+    if not isinstance(protected, bool):
+        raise ConfigError(source, PROTECTED_KEY, f"{protected!r} is not true or false")
     if name in org_layer:
-        return StackSpec(name, ORG_LAYER, description or "org layer", order)
+        return StackSpec(name, ORG_LAYER, description or "org layer", order, protected=protected)
     org_stack = values.get(ORG_STACK_KEY)
     needs: tuple[str, ...] = ()
     if isinstance(org_stack, str) and org_stack:
@@ -232,4 +242,6 @@ def spec_from_file(name: str, values: Mapping[str, Any], org_layer: set[str], kn
         # Naming an environment (itself included) is no need: plan's org reference check reports it.
         if named in org_layer or named not in known:
             needs = (named,)
-    return StackSpec(name, ENVIRONMENT_LAYER, description or f"environment {name}", order, needs)
+    if CICD_KEY in values:
+        return StackSpec(name, CICD_LAYER, description or "CI and deploy roles", order, needs, protected)
+    return StackSpec(name, ENVIRONMENT_LAYER, description or f"environment {name}", order, needs, protected)

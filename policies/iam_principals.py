@@ -57,6 +57,9 @@ IDENTITIES = {
     ),
 }
 ACCEPT_KEY = "landing-zone:identityCenter.permissionSets[].acceptedRisks"
+# A role's accepted risks are keyed "role:<name>" in the same setting; the driver derives only the cicd
+# stack's deploy roles' (AdminEquivalent, bounded by their permissions boundary: components/cicd_stack.py).
+ROLE_ACCEPT_PREFIX = "role:"
 SHOWN_PATHS = 6
 
 # (resource, property, types the property refers to, keys of theirs it may hold) -> referred resources
@@ -136,7 +139,13 @@ def holders(resources: Sequence[PolicyResource], referenced: Referenced) -> list
     for resource in resources:
         by_type.setdefault(resource.resource_type, []).append(resource)
     policies: dict[str, PolicyResource] = {}
+    # A permissions boundary grants nothing, it only caps its role (IAM User Guide, "Permissions boundaries
+    # for IAM entities", access_policies_boundaries.html): not judged as a grant.
+    boundaries = {urn for role in by_type.get(IDENTITIES["role"][0], [])
+                  for urn in (r.urn for r in referenced(role, "permissionsBoundary", [POLICY], ("arn",)))}
     for policy in by_type.get(POLICY, []):
+        if policy.urn in boundaries:
+            continue
         arn = _known(policy.props, "arn")
         if isinstance(arn, str):
             policies[arn] = policy
@@ -202,7 +211,8 @@ def findings(
         if not holder.documents:
             continue
         analysis = iam_analysis.analyze(holder.documents)
-        allowed = accepted.get(holder.name, ()) if holder.kind == "permission set" else ()
+        allowed = (accepted.get(holder.name, ()) if holder.kind == "permission set"
+                   else accepted.get(ROLE_ACCEPT_PREFIX + holder.name, ()) if holder.kind == "role" else ())
         risks = iam_analysis.unaccepted(analysis, allowed)
         if not risks:
             continue

@@ -37,10 +37,13 @@ def snapshot() -> dict[str, dict[str, Any]]:
     for stack in stacks.discover(ROOT).names:
         raw = config.read_stack_file(stack)
         settings = config.load(stack, raw)
-        references = {settings.org_stack: org_outputs} if isinstance(settings, config.EnvConfig) else None
+        references = (
+            {settings.org_stack: org_outputs}
+            if isinstance(settings, config.EnvConfig | config.CicdConfig) else None
+        )
         recording = simulate(stack, functools.partial(program.build, settings), raw_config=raw,
                              stack_outputs=references)
-        if not isinstance(settings, config.EnvConfig):
+        if isinstance(settings, config.OrgConfig):
             org_outputs = dict(recording.outputs)
         result[stack] = {
             resource.urn: {

@@ -23,6 +23,7 @@ _REAL_VALUES = {
     "example account id": lambda value: REAL_ACCOUNT_ID,
     "example domain": lambda value: re.sub(r"example\.(com|org|net)", "hiperium-city.dev", value, flags=re.I),
     "example name": lambda value: re.sub(r"-example$", "-hcity7", value, flags=re.I),
+    "example repository": lambda value: value.replace("example-org/", "hiperium/"),
 }
 
 

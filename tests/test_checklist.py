@@ -40,7 +40,9 @@ def states(given: Facts) -> dict[str, tuple[str, str]]:
 ORG: dict[str, Any] = {
     "config": {"landing-zone:managementAccountId": "350298761245", "landing-zone:accounts": []}
 }
-PRE: dict[str, Any] = {"config": {"landing-zone:cognito": {"domainPrefix": "hcity-pre"}}}
+PRE: dict[str, Any] = {
+    "config": {"landing-zone:environment": "pre", "landing-zone:cognito": {"domainPrefix": "hcity-pre"}}
+}
 
 
 def test_every_step_has_a_state_and_a_readme_text() -> None:
@@ -123,8 +125,10 @@ def test_each_kind_of_example_value_keeps_its_own_step_open() -> None:
 
 
 def test_the_frontend_repository_is_optional() -> None:
-    prod = {"config": {"landing-zone:frontend": {"repository": "https://github.com/hiperium/hiperium-city-tasks"}}}
-    assert states(facts({"pre": PRE, "prod": prod}))["frontend-repository"] == (
+    prod = {"config": {"landing-zone:environment": "prod",
+                       "landing-zone:frontend": {"repository": "https://github.com/hiperium/hiperium-city-tasks"}}}
+    cicd: dict[str, Any] = {"config": {"landing-zone:ci": {}}}  # not an environment: no frontend
+    assert states(facts({"pre": PRE, "prod": prod, "cicd": cicd}))["frontend-repository"] == (
         OPTIONAL, "not connected in Pulumi.pre.yaml"
     )
     assert states(facts({"prod": prod}))["frontend-repository"][0] == DONE
@@ -175,7 +179,7 @@ def test_plan_of_the_shipped_files_passes_and_warns_about_each_example_value(
 ) -> None:
     code, out, data = shipped_plan
     assert code == 0 and data["ok"] is True
-    shipped = placeholders.scan_stacks(["org", "pre", "prod"])
+    shipped = placeholders.scan_stacks(["org", "cicd", "pre", "prod"])
     assert shipped  # the shipped files are examples
     warned = {
         finding["where"]

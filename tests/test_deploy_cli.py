@@ -107,6 +107,7 @@ def test_up_deploys_in_order_through_the_real_gates(aws: Path, capsys: pytest.Ca
     assert code == EXIT_OK
     assert events == [
         ("preview", "org"), ("up", "org"),
+        ("preview", "cicd"), ("up", "cicd"),
         ("preview", "pre"), ("up", "pre"),
         ("preview", "prod"), ("up", "prod"),
     ]
@@ -126,7 +127,10 @@ def test_a_failed_smoke_check_stops_prod_and_says_so_on_stderr(
     code = main(["up", "--yes", "--smoke-timeout", "0"], open_api)
     captured = capsys.readouterr()
     assert code == EXIT_FAILED
-    assert events == [("preview", "org"), ("up", "org"), ("preview", "pre"), ("up", "pre")]
+    assert events == [
+        ("preview", "org"), ("up", "org"), ("preview", "cicd"), ("up", "cicd"),
+        ("preview", "pre"), ("up", "pre"),
+    ]
     assert captured.err.strip() == (
         "up failed at stack pre: smoke check failed: API without a token of stack pre gave HTTP 200 "
         "instead of 401 at https://pre.example/api/tasks"
@@ -185,8 +189,8 @@ def test_preview_needs_no_confirmation_and_passes_the_policy_pack(
     (tmp_path / "policies").mkdir()
     (tmp_path / "policies" / "PulumiPolicy.yaml").write_text("runtime: python\n")
     assert main(["preview", "--policy-pack"], options) == EXIT_OK
-    assert events == [("preview", "org"), ("preview", "pre"), ("preview", "prod")]
-    assert runner.policy_packs == [[str(tmp_path / "policies")]] * 3
+    assert events == [("preview", "org"), ("preview", "cicd"), ("preview", "pre"), ("preview", "prod")]
+    assert runner.policy_packs == [[str(tmp_path / "policies")]] * 4
 
 
 def test_bad_config_stops_up_before_any_pulumi_command(

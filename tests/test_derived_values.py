@@ -200,7 +200,7 @@ def derived_findings(stack_plan: plan.StackPlan) -> dict[str, str]:
 def test_plan_shows_each_derived_value_with_its_source(capsys: pytest.CaptureFixture[str]) -> None:
     report = plan.run_plan(policies=False)
     assert report.ok  # information, never a failure
-    org_plan, pre, prod = report.plans
+    org_plan, _cicd, pre, prod = report.plans
     found = derived_findings(org_plan)
     assert found["Pulumi.org.yaml: landing-zone:managementAccountId"].startswith(
         "at deploy time, from the caller identity (STS GetCallerIdentity)"

@@ -729,7 +729,7 @@ def test_bad_policy_config_is_one_line(config: dict[str, Any], problem: str) -> 
 def recordings(org_recording: Recording) -> dict[str, Recording]:
     """org, and each environment stack whose file exists, fed the org stack's outputs."""
     found = {"org": org_recording}
-    for stack in ("pre", "prod"):
+    for stack in ("cicd", "pre", "prod"):
         if not (ROOT / stack_config.stack_file(stack)).is_file():
             continue
         raw = stack_config.read_stack_file(stack)
@@ -752,7 +752,7 @@ def recording_of(recordings: dict[str, Recording], stack: str) -> Recording:
     return recordings[stack]
 
 
-@pytest.mark.parametrize("stack", ["org", *ENV_STACKS])
+@pytest.mark.parametrize("stack", ["org", "cicd", *ENV_STACKS])
 def test_the_real_programs_have_no_violations(recordings: dict[str, Recording], stack: str) -> None:
     violations = g.check_recording(recording_of(recordings, stack), DERIVED)
     assert violations == [], "\n".join(map(str, violations))
@@ -886,6 +886,59 @@ def _aws_rejects_too(
     return fault
 
 
+# --- faults of the cicd stack's trust policies -----------------------------------------------------------
+
+
+def _access_key(recording: Recording) -> RecordedResource:
+    """An IAM user access key appended to the stack (the program declares none)."""
+    role = recording.of_type("aws:iam/role:Role")[0]
+    key = copy.deepcopy(role)
+    key.type, key.name = "aws:iam/accessKey:AccessKey", "ci-key"
+    key.urn = role.urn.replace("aws:iam/role:Role::" + role.name, "aws:iam/accessKey:AccessKey::ci-key")
+    key.inputs = key.outputs = {"user": "ci"}
+    recording.resources.append(key)
+    return key
+
+
+def _edit_trust(
+    recording: Recording, name: str, change: Callable[[dict[str, Any]], None]
+) -> RecordedResource:
+    [role] = [r for r in recording.of_type("aws:iam/role:Role") if r.name == name]
+    for props in (role.inputs, role.outputs):
+        document = json.loads(props["assumeRolePolicy"])
+        change(document["Statement"][0])
+        props["assumeRolePolicy"] = json.dumps(document)
+    return role
+
+
+def _wildcard_repository(statement: dict[str, Any]) -> None:
+    equal = statement["Condition"].pop("StringEquals")
+    key = next(k for k in equal if k.endswith(":sub"))
+    statement["Condition"] = {"StringEquals": {k: v for k, v in equal.items() if k != key},
+                              "StringLike": {key: "repo:example-org/*:ref:refs/heads/main"}}
+
+
+def _no_audience(statement: dict[str, Any]) -> None:
+    equal = statement["Condition"]["StringEquals"]
+    del equal[next(k for k in equal if k.endswith(":aud"))]
+
+
+def _no_subject(statement: dict[str, Any]) -> None:
+    equal = statement["Condition"]["StringEquals"]
+    del equal[next(k for k in equal if k.endswith(":sub"))]
+
+
+def _trust_role(role_name: str) -> Callable[[dict[str, Any]], None]:
+    def change(statement: dict[str, Any]) -> None:
+        account = statement["Principal"]["AWS"].split(":")[4]
+        statement["Principal"]["AWS"] = f"arn:aws:iam::{account}:role/{role_name}"
+    return change
+
+
+def _no_external_id(statement: dict[str, Any]) -> None:
+    del statement["Condition"]
+
+
 # (rule, stack, fault): the fault edits a copy of the recording and returns the resource at fault, or
 # None when the violation is the stack's as a whole.
 FAULTS: list[tuple[str, str, Callable[[Recording], RecordedResource | None]]] = [
@@ -940,6 +993,17 @@ FAULTS: list[tuple[str, str, Callable[[Recording], RecordedResource | None]]] = 
     ),
     ("explicit-account-providers", "org", _default_provider),
     ("allowed-regions", "org", _region),
+    ("no-iam-access-keys", "cicd", _access_key),
+    ("oidc-trust-pinned", "cicd", lambda r: _edit_trust(r, "ci-pre", _wildcard_repository)),
+    ("oidc-trust-pinned", "cicd", lambda r: _edit_trust(r, "ci-prod", _no_audience)),
+    ("oidc-trust-pinned", "cicd", lambda r: _edit_trust(r, "ci-prod", _no_subject)),
+    (
+        "deploy-role-trust",
+        "cicd",
+        lambda r: _edit_trust(r, "deploy-pre-sandbox", _trust_role("landing-zone-ci-prod")),
+    ),
+    ("deploy-role-trust", "cicd", lambda r: _edit_trust(r, "deploy-prod-idp-prod", _trust_role("*"))),
+    ("deploy-role-trust", "cicd", lambda r: _edit_trust(r, "deploy-prod-idp-prod", _no_external_id)),
     *[
         (rule, stack, fault)
         for stack in ENV_STACKS

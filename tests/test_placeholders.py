@@ -155,7 +155,7 @@ def test_with_real_values_up_proceeds_to_the_runner(tmp_path: Path) -> None:
         stdout=io.StringIO(),
     )
     assert main(["up", "--yes"], services) == EXIT_OK
-    assert [stack for op, stack in events if op == "up"] == ["org", "pre", "prod"]
+    assert [stack for op, stack in events if op == "up"] == ["org", "cicd", "pre", "prod"]
 
 
 def test_the_shipped_stack_files_hold_placeholders_the_real_copy_does_not(tmp_path: Path) -> None:

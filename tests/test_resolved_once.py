@@ -56,7 +56,7 @@ def test_one_plan_loads_each_policy_document_and_resolves_each_stack_once(
     assert documents_loaded, "no policy document was loaded"
     assert {path: n for path, n in documents_loaded.items() if n != 1} == {}
     shipped = stacks.discover(config.PROJECT_ROOT)
-    environments = [stack for stack in shipped.ordered(None) if stack != stacks.ORG]
+    environments = shipped.environments()
     assert environments, "no environment stack shipped"
     assert resolved == Counter(
         {"load_scps": 1, "load_permission_set_policies": 1, "assignment_origins": 1}

@@ -60,9 +60,11 @@ def add_dev(root: Path, order: Any = 15) -> None:
 
 def test_the_shipped_files_give_the_shipped_order() -> None:
     table = discover(ROOT)
-    assert table.names == ("org", "pre", "prod")
-    assert [table.spec(name).needs for name in table.names] == [(), ("org",), ("org",)]
-    assert table.environments() == ["pre", "prod"] and table.kept_from_destroy() == ["org", "prod"]
+    assert table.names == ("org", "cicd", "pre", "prod")
+    assert [table.spec(name).needs for name in table.names] == [(), ("org",), ("org",), ("org",)]
+    assert table.spec("cicd").layer == "cicd" and table.spec("cicd").protected
+    assert table.environments() == ["pre", "prod"]
+    assert table.kept_from_destroy() == ["org", "cicd", "prod"]
 
 
 def test_an_environment_added_as_a_stack_file_is_planned_in_its_place(
@@ -77,11 +79,11 @@ def test_an_environment_added_as_a_stack_file_is_planned_in_its_place(
     code = main(["plan", "--no-tree", "--json", str(report)], Services(root=root, stdout=out))
     assert code == 0, out.getvalue()
     data = json.loads(report.read_text())
-    assert data["order"] == ["org", "pre", "dev", "prod"]
+    assert data["order"] == ["org", "cicd", "pre", "dev", "prod"]
     assert [(s["stack"], s["status"]) for s in data["stacks"]] == [
-        ("org", "ok"), ("pre", "ok"), ("dev", "ok"), ("prod", "ok")
+        ("org", "ok"), ("cicd", "ok"), ("pre", "ok"), ("dev", "ok"), ("prod", "ok")
     ]
-    assert "org → pre's accounts accept role assumption → pre → smoke check pre → dev's accounts" in (
+    assert "cicd → pre's accounts accept role assumption → pre → smoke check pre → dev's accounts" in (
         data["deploy_order"]
     )
     assert "== stack dev: development environment" in out.getvalue()
@@ -94,7 +96,7 @@ def test_destroy_by_default_keeps_org_and_prod_of_a_discovered_table(tmp_path: P
     summary = Orchestrator(FakeRunner(events), stacks=discover(root), emit=lambda _: None).run("destroy")
     assert events == [("destroy", "dev"), ("destroy", "pre")]
     assert {o.stack: o.result for o in summary.outcomes} == {
-        "prod": SKIPPED, "dev": SUCCEEDED, "pre": SUCCEEDED, "org": SKIPPED
+        "prod": SKIPPED, "dev": SUCCEEDED, "pre": SUCCEEDED, "cicd": SKIPPED, "org": SKIPPED
     }
 
 
@@ -113,8 +115,8 @@ def test_equal_orders_run_together_when_neither_needs_the_other(tmp_path: Path) 
     root = project_copy(tmp_path)
     add_dev(root, order=10)
     table = discover(root)
-    assert table.names == ("org", "dev", "pre", "prod")  # equal orders: by name
-    assert table.waves(table.names, parallel=True) == [["org"], ["dev", "pre", "prod"]]
+    assert table.names == ("org", "cicd", "dev", "pre", "prod")  # equal orders: by name
+    assert table.waves(table.names, parallel=True) == [["org"], ["cicd", "dev", "pre", "prod"]]
 
 
 # --- bad placement: one line naming the file and key, before anything runs --------------------------
@@ -135,7 +137,7 @@ def test_equal_orders_run_together_when_neither_needs_the_other(tmp_path: Path) 
         ({"description": ["two", "lines"]}, "Pulumi.dev.yaml: landing-zone:description: must be a string"),
         ({"orgStack": "organization/landing-zone/landing"},
          "Pulumi.dev.yaml: landing-zone:orgStack: names stack 'landing', which has no stack file "
-         "(Pulumi.landing.yaml); stacks: org, pre, dev, prod"),
+         "(Pulumi.landing.yaml); stacks: org, cicd, pre, dev, prod"),
     ],
 )
 def test_a_bad_placement_is_one_line_and_nothing_runs(
@@ -170,7 +172,7 @@ def test_an_orgstack_naming_an_environment_is_left_to_plans_reference_check(tmp_
 def test_stack_names_are_the_stack_files_not_the_project_file(tmp_path: Path) -> None:
     project_copy(tmp_path)
     shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
-    assert stacks.stack_names(tmp_path) == ["org", "pre", "prod"]
+    assert stacks.stack_names(tmp_path) == ["cicd", "org", "pre", "prod"]
 
 
 def test_an_unreadable_stack_file_stops_discovery_with_the_strict_parsers_line(tmp_path: Path) -> None:
@@ -178,3 +180,25 @@ def test_an_unreadable_stack_file_stops_discovery_with_the_strict_parsers_line(t
     (root / "Pulumi.dev.yaml").write_text("config:\n  landing-zone:deployOrder: [15\n", encoding="utf-8")
     with pytest.raises(config.ConfigError, match=r"^Pulumi\.dev\.yaml: config: invalid YAML"):
         discover(root)
+
+
+def test_a_stack_marked_protected_is_kept_from_destroy_unless_named(tmp_path: Path) -> None:
+    root = project_copy(tmp_path)
+    add_dev(root)
+    assert "dev" not in discover(root).kept_from_destroy()
+    edit(root, "dev", protectedStack=True)
+    assert discover(root).kept_from_destroy() == ["org", "cicd", "dev", "prod"]
+    events: list[tuple[str, str]] = []
+    Orchestrator(FakeRunner(events), stacks=discover(root), emit=lambda _: None).run("destroy")
+    assert events == [("destroy", "pre")]
+    edit(root, "dev", protectedStack="yes")
+    bad = r"^Pulumi.dev.yaml: landing-zone:protectedStack: 'yes' is not"
+    with pytest.raises(config.ConfigError, match=bad):
+        discover(root)
+
+
+def test_the_cicd_stack_needs_org_and_is_no_environment() -> None:
+    table = discover(ROOT)
+    cicd = table.spec("cicd")
+    assert (cicd.layer, cicd.needs, cicd.is_environment) == ("cicd", ("org",), False)
+    assert table.index("org") < table.index("cicd") < table.index("pre")

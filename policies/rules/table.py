@@ -25,6 +25,7 @@ from policies.rules.base import (
     Rule,
     _schema,
 )
+from policies.rules.cicd import ACCESS_KEY, ROLE, deploy_role_trust, no_access_keys, oidc_trust_pinned
 from policies.rules.network import (
     alb_invalid_headers,
     allowed_regions,
@@ -43,6 +44,34 @@ from policies.rules.workloads import aurora_baseline, cognito_mfa, ecs_arm64, pr
 MANDATORY, ADVISORY = EnforcementLevel.MANDATORY, EnforcementLevel.ADVISORY
 
 RULES: tuple[Rule, ...] = (
+    Rule(
+        name="no-iam-access-keys",
+        description="No IAM user access keys: CI assumes roles through OIDC, people through Identity Center.",
+        enforcement=MANDATORY,
+        config={},
+        types=frozenset({ACCESS_KEY}),
+        check_resource=no_access_keys,
+    ),
+    Rule(
+        name="oidc-trust-pinned",
+        description="Roles trusting an OIDC provider pin its aud and sub; no subject has a wildcard "
+                    "repository.",
+        enforcement=MANDATORY,
+        config={},
+        types=frozenset({ROLE}),
+        check_resource=oidc_trust_pinned,
+    ),
+    Rule(
+        name="deploy-role-trust",
+        description="Deploy roles trust only their own environment's CI role, with an sts:ExternalId.",
+        enforcement=MANDATORY,
+        config={
+            "deployRolePrefix": _schema("string", "landing-zone-deploy-", "Name prefix of the deploy roles."),
+            "ciRolePrefix": _schema("string", "landing-zone-ci-", "Name prefix of the CI roles."),
+        },
+        types=frozenset({ROLE}),
+        check_resource=deploy_role_trust,
+    ),
     Rule(
         name="ecs-tasks-arm64",
         description="ECS task definitions run on ARM64 (runtimePlatform.cpuArchitecture).",
