@@ -21,6 +21,7 @@ from deploy import stack_checks
 from deploy.app_contract_check import check_app_contract, plain
 from deploy.simulate import RecordedResource, Recording
 from deploy.stack_checks import StackContext
+from tests.configs import stack_values
 from tests.conftest import run_env_stack
 
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
@@ -40,7 +41,7 @@ def recordings() -> dict[str, Recording]:
 
 
 def _context(stack: str, recording: Recording) -> StackContext:
-    raw = config.read_stack_file(stack)
+    raw = stack_values(stack)
     return StackContext(stack, config.stack_file(stack), raw, config.load(stack, raw), recording)
 
 

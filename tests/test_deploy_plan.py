@@ -17,6 +17,7 @@ from components import config, program
 from deploy import plan, readiness
 from deploy.cli import Services, main
 from deploy.simulate import Recording
+from tests.configs import stack_values
 
 ROOT = config.PROJECT_ROOT
 
@@ -96,7 +97,7 @@ def test_environments_are_planned_with_the_org_outputs_and_land_in_their_own_acc
         if env.status == plan.FAILED and "NotImplementedError" in env.message:
             pytest.skip("the environment program is not built yet")
         assert env.ok, env.message
-        raw = config.read_stack_file(env.stack)
+        raw = stack_values(env.stack)
         named = {
             value["key"] for key, value in raw.items() if key.endswith("Account") and isinstance(value, dict)
         }
@@ -109,7 +110,7 @@ def test_environments_are_planned_with_the_org_outputs_and_land_in_their_own_acc
 def test_a_config_error_is_one_line_and_stops_the_environments(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], no_policies: None
 ) -> None:
-    raw = config.read_stack_file("org")
+    raw = stack_values("org")
     accounts = [dict(raw["accounts"][0], email="not-an-address"), *raw["accounts"][1:]]
     root = stack_root(tmp_path, org={"accounts": accounts})
     code, out, _ = run(["plan", "--json", str(tmp_path / "plan.json")], capsys, root)
@@ -246,7 +247,7 @@ def test_the_readiness_wait_targets_the_accounts_the_environment_assumes_roles_i
     assert org.recording is not None
     outputs = org.recording.outputs
     for stack in ("pre", "prod"):
-        raw = config.read_stack_file(stack)
+        raw = stack_values(stack)
         expected = set()
         for key, value in raw.items():
             if key.endswith("Account") and isinstance(value, dict):

@@ -18,6 +18,7 @@ from components.settings import derived
 from deploy.cli import Services, main
 from deploy.derive import prepare_org_run
 from deploy.runner import EXIT_FAILED, EXIT_OK, EXIT_SETUP, EXIT_USAGE, SetupError
+from tests.configs import stack_values
 from tests.stack_file_support import REAL_ACCOUNT_ID, copy_with_real_values
 from tests.test_deploy_automation import FakePulumiCommand, runner
 
@@ -253,7 +254,7 @@ def test_an_organization_the_stack_manages_already_needs_no_preparation(aws: Non
     session = RecordingSession()
     lines: list[str] = []
     run = prepare_org_run(
-        settings, config.read_stack_file("org"), session, caller=MANAGEMENT, operation="up",
+        settings, stack_values("org"), session, caller=MANAGEMENT, operation="up",
         deployed=lambda: True, emit=lines.append,
     )
     run.apply(lines.append)

@@ -21,6 +21,7 @@ from deploy.orchestrator import FAILED, NOT_RUN, SUCCEEDED, Orchestrator
 from deploy.org_references import OrgReferenceError, OrgReferenceGate
 from deploy.runner import EXIT_FAILED, EXIT_OK, OperationResult, StackNotFoundError
 from deploy.simulate import READ_STACK_OUTPUTS, STACK_REFERENCE, Recording, simulate
+from tests.configs import FIXTURE_STACKS
 from tests.stack_file_support import copy_with_real_values
 from tests.test_deploy_orchestrator import FakeRunner
 from tests.test_deploy_plan import stack_root
@@ -369,7 +370,7 @@ def test_the_cli_refuses_the_environment_with_the_stack_files_and_deployed_outpu
 
 
 def test_the_real_gate_reads_the_stack_file() -> None:
-    check = OrgReferenceGate(config.PROJECT_ROOT)
+    check = OrgReferenceGate(FIXTURE_STACKS)
     check("pre", ORG_OUTPUTS)  # the shipped pre stack uses idp-pre and sandbox
     check("org", {})  # the org stack reads nothing
     with pytest.raises(OrgReferenceError, match=r"^Pulumi\.prod\.yaml: landing-zone:workloadAccount\.key: "):

@@ -16,6 +16,7 @@ from components.settings import identity_center, tasks_service
 from components.settings.resolved import NotResolved
 from deploy import plan, stacks
 from policies import documents
+from tests.configs import stack_values
 
 
 def _count_calls(monkeypatch: pytest.MonkeyPatch, function: Callable[..., Any], calls: Counter[str],
@@ -72,7 +73,7 @@ def test_the_program_declares_from_what_load_resolved() -> None:
 
 
 def test_loads_are_remembered_only_inside_one_run() -> None:
-    raw = config.read_stack_file("pre")
+    raw = stack_values("pre")
     assert config.load("pre", raw) is not config.load("pre", raw)  # a test may change a policy file between
     with load_once.once():
         first = config.load("pre", raw)
