@@ -7,6 +7,7 @@ failing tests. Prints a table; exits 1 when a change breaks more than one test.
 
     python scripts/routine_changes.py                  # all four changes
     python scripts/routine_changes.py --only scp --baseline
+    python scripts/routine_changes.py --rev main        # the table of another commit
 """
 
 from __future__ import annotations
@@ -174,7 +175,12 @@ class Outcome:
     summary: str
 
 
-def copy_tree(destination: Path) -> None:
+def copy_tree(destination: Path, rev: str | None = None) -> None:
+    """The working tree (``rev`` None) or the files of commit ``rev`` into ``destination``."""
+    if rev is not None:
+        archive = subprocess.run(["git", "archive", rev], cwd=ROOT, check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(destination)], input=archive, check=True)
+        return
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT,
@@ -190,10 +196,10 @@ def copy_tree(destination: Path) -> None:
         shutil.copy2(source, target)
 
 
-def run_change(key: str, apply: Callable[[Path], None], workers: str) -> Outcome:
+def run_change(key: str, apply: Callable[[Path], None], workers: str, rev: str | None) -> Outcome:
     with tempfile.TemporaryDirectory(prefix=f"routine-{key}-") as directory:
         tree = Path(directory)
-        copy_tree(tree)
+        copy_tree(tree, rev)
         apply(tree)
         plan = subprocess.run([sys.executable, "-m", "deploy", "plan"], cwd=tree, capture_output=True)
         started = time.monotonic()
@@ -214,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--only", choices=sorted(CHANGES), action="append", help="run only these changes")
     parser.add_argument("--baseline", action="store_true", help="also run the unchanged tree first")
+    parser.add_argument("--rev", help="measure this commit instead of the working tree (e.g. a baseline)")
     parser.add_argument("-n", dest="workers", default="2", help="pytest-xdist workers (default 2)")
     args = parser.parse_args(argv)
 
@@ -223,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     outcomes: list[tuple[str, Outcome]] = []
     for key, title, apply in selected:
         print(f"... {title}", file=sys.stderr, flush=True)
-        outcome = run_change(key, apply, args.workers)
+        outcome = run_change(key, apply, args.workers, args.rev)
         count = len(outcome.failing)
         print(f"    {count} failing, {outcome.seconds:.0f} s: {outcome.summary}", file=sys.stderr)
         outcomes.append((title, outcome))
