@@ -17,7 +17,7 @@ from components.settings.environment import CognitoSettings
 from deploy import plan
 from deploy.simulate import simulate
 from deploy.stack_checks import INFO
-from tests.configs import stack_values
+from tests.configs import env_config, stack_values
 from tests.conftest import recorded_org_outputs, run_env_stack, run_stack
 from tests.test_deploy_plan import stack_root
 
@@ -165,8 +165,7 @@ def test_a_configured_domain_prefix_wins() -> None:
 
 
 def test_an_environment_name_that_breaks_the_derived_prefix_asks_for_one() -> None:
-    raw = {**stack_values("pre"), "environment": "laws", "identityAccount": "idp-pre",
-           "workloadAccount": "sandbox"}
+    raw = env_config("pre", environment="laws", identityAccount="idp-pre", workloadAccount="sandbox")
     assert error("pre", raw) == (
         "Pulumi.pre.yaml: landing-zone:cognito.domainPrefix: is not set, and the derived prefix "
         "'tasks-laws-<IdP account id>' contains 'aws', which Cognito reserves; set cognito.domainPrefix"
