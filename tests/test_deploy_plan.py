@@ -17,7 +17,7 @@ from components import config, program
 from deploy import plan, readiness
 from deploy.cli import Services, main
 from deploy.simulate import Recording
-from tests.configs import stack_values
+from tests.configs import FIXTURE_STACKS, stack_values
 
 ROOT = config.PROJECT_ROOT
 
@@ -89,7 +89,7 @@ def test_plan_of_org_shows_what_is_created_where_and_in_which_order(
 def test_environments_are_planned_with_the_org_outputs_and_land_in_their_own_accounts(
     capsys: pytest.CaptureFixture[str], no_policies: None
 ) -> None:
-    report = plan.run_plan(policies=False)
+    report = plan.run_plan(root=FIXTURE_STACKS, policies=False)
     org, *environments = report.plans
     assert org.program_ran and org.recording is not None
     ids = org.recording.outputs["accounts"]
@@ -203,7 +203,7 @@ def test_mandatory_policy_violations_fail_the_plan_advisory_ones_do_not(
 
 
 def test_planning_one_environment_still_runs_org_for_its_outputs(no_policies: None) -> None:
-    report = plan.run_plan(["prod"], policies=False)
+    report = plan.run_plan(["prod"], root=FIXTURE_STACKS, policies=False)
     assert [p.stack for p in report.plans] == ["prod"]
 
 
@@ -237,13 +237,14 @@ def test_two_plans_of_the_same_code_are_identical(no_policies: None) -> None:
             stack.pop("duration_seconds")
         return stacks
 
-    first, second = plan.run_plan(policies=False), plan.run_plan(policies=False)
+    first = plan.run_plan(root=FIXTURE_STACKS, policies=False)
+    second = plan.run_plan(root=FIXTURE_STACKS, policies=False)
     assert comparable(first) == comparable(second)
     assert [plan.render_tree(p) for p in first.plans] == [plan.render_tree(p) for p in second.plans]
 
 
 def test_the_readiness_wait_targets_the_accounts_the_environment_assumes_roles_in(no_policies: None) -> None:
-    org = plan.run_plan(["org"], policies=False).plans[0]
+    org = plan.run_plan(["org"], root=FIXTURE_STACKS, policies=False).plans[0]
     assert org.recording is not None
     outputs = org.recording.outputs
     for stack in ("pre", "prod"):

@@ -17,7 +17,7 @@ from components.settings.environment import CognitoSettings
 from deploy import plan
 from deploy.simulate import simulate
 from deploy.stack_checks import INFO
-from tests.configs import env_config, stack_values
+from tests.configs import FIXTURE_STACKS, env_config, stack_values
 from tests.conftest import recorded_org_outputs, run_env_stack, run_stack
 from tests.test_deploy_plan import stack_root
 
@@ -198,7 +198,7 @@ def derived_findings(stack_plan: plan.StackPlan) -> dict[str, str]:
 
 
 def test_plan_shows_each_derived_value_with_its_source(capsys: pytest.CaptureFixture[str]) -> None:
-    report = plan.run_plan(policies=False)
+    report = plan.run_plan(root=FIXTURE_STACKS, policies=False)
     assert report.ok  # information, never a failure
     org_plan, pre, prod = report.plans
     found = derived_findings(org_plan)

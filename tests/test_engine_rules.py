@@ -17,7 +17,7 @@ from deploy.engine_rules import DisabledProviders
 from deploy.engine_rules import engine_rules as check
 from deploy.simulate import Recording, simulate
 from deploy.stack_checks import ERROR, WARNING, Finding, StackContext, all_checks
-from tests.configs import stack_file_config
+from tests.configs import FIXTURE_STACKS, stack_file_config
 from tests.conftest import run_env_stack, run_stack
 
 VPC = "awsx:ec2:Vpc"
@@ -115,7 +115,7 @@ def test_the_old_network_code_would_have_been_caught(monkeypatch: pytest.MonkeyP
 def test_plan_fails_when_the_vpc_loses_its_awsx_provider(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(network, "vpc_options", lambda parent, awsx_provider, aws_provider:
                         pulumi.ResourceOptions(parent=parent, providers={"aws": aws_provider}))
-    report = plan.run_plan(["pre"], policies=False)
+    report = plan.run_plan(["pre"], root=FIXTURE_STACKS, policies=False)
     pre = next(p for p in report.plans if p.stack == "pre")
     assert not report.ok and not pre.ok
     # The account check still places the VPC in the workload account: it is the engine rule that fails.

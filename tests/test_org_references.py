@@ -256,7 +256,7 @@ def test_plan_names_the_file_and_key_and_the_environment_declares_nothing(tmp_pa
 
 
 def test_plan_of_the_shipped_stacks_checks_their_references() -> None:
-    report = plan.run_plan(["pre", "prod"], policies=False)
+    report = plan.run_plan(["pre", "prod"], root=FIXTURE_STACKS, policies=False)
     for stack_plan in report.plans:
         if stack_plan.stack in ("pre", "prod"):
             (check,) = [c for c in stack_plan.checks if c.name == "org references"]

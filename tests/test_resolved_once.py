@@ -16,7 +16,7 @@ from components.settings import identity_center, tasks_service
 from components.settings.resolved import NotResolved
 from deploy import plan, stacks
 from policies import documents
-from tests.configs import stack_values
+from tests.configs import FIXTURE_STACKS, stack_values
 
 
 def _count_calls(monkeypatch: pytest.MonkeyPatch, function: Callable[..., Any], calls: Counter[str],
@@ -63,7 +63,7 @@ def test_one_plan_loads_each_policy_document_and_resolves_each_stack_once(
 
 
 def test_the_program_declares_from_what_load_resolved() -> None:
-    org = config.load_stack_file(stacks.ORG)
+    org = config.load_stack_file(stacks.ORG, FIXTURE_STACKS)
     assert isinstance(org, config.OrgConfig)
     assert set(org.resolved.service_control_policies) == {scp.name for scp in org.service_control_policies}
     assert org.resolved.assignments == tuple(identity_center.resolve_assignments(org))
