@@ -233,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
         outcome = run_change(key, apply, args.workers, args.rev)
         count = len(outcome.failing)
         print(f"    {count} failing, {outcome.seconds:.0f} s: {outcome.summary}", file=sys.stderr)
+        for name in outcome.failing:
+            print(f"      {name}", file=sys.stderr, flush=True)
         outcomes.append((title, outcome))
 
     print("| change | plan passes | tests that fail | failing tests |")
