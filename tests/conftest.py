@@ -1,9 +1,13 @@
-"""Shared fixtures: run a stack's whole program under Pulumi mocks and return what it declared."""
+"""Shared fixtures: run a stack's whole program under Pulumi mocks and return what it declared.
+
+The stacks' values default to the tests' frozen copies (tests/configs.py), not the shipped stack files.
+"""
 
 from __future__ import annotations
 
 import copy
 import functools
+import json
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -17,6 +21,7 @@ if str(ROOT) not in sys.path:
 
 from components import config, program  # noqa: E402
 from deploy.simulate import Recording, simulate  # noqa: E402
+from tests.configs import stack_values  # noqa: E402
 
 
 def run_stack(
@@ -25,20 +30,24 @@ def run_stack(
     *,
     stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Recording:
-    """Validate ``raw`` (default: the stack file) and run the stack's program under mocks."""
-    values = dict(config.read_stack_file(stack) if raw is None else raw)
+    """Validate ``raw`` (default: the frozen copy of the stack file) and run its program under mocks."""
+    values = dict(stack_values(stack) if raw is None else raw)
     settings = config.load(stack, values)
     return simulate(stack, lambda: program.build(settings), raw_config=values, stack_outputs=stack_outputs)
 
 
 @functools.cache
-def _org_outputs() -> Mapping[str, Any]:
-    return run_stack("org").outputs
+def _org_outputs(values_json: str) -> Mapping[str, Any]:
+    return run_stack("org", json.loads(values_json)).outputs
 
 
 def recorded_org_outputs() -> dict[str, Any]:
-    """The org stack file's outputs under mocks (run once per session), as a copy a test may modify."""
-    return copy.deepcopy(dict(_org_outputs()))
+    """The frozen org stack's outputs under mocks, as a copy a test may modify.
+
+    Environment tests only read them (the org program's own tests run it per test), so the run is
+    cached by the values' content: an edit of the frozen copy runs it again.
+    """
+    return copy.deepcopy(dict(_org_outputs(json.dumps(stack_values("org"), sort_keys=True))))
 
 
 def run_env_stack(
@@ -49,10 +58,10 @@ def run_env_stack(
 ) -> Recording:
     """Run an environment stack with the org stack's outputs behind its StackReference.
 
-    ``org_outputs`` defaults to the recorded outputs of the org stack file; the reference's name is the
+    ``org_outputs`` defaults to the recorded outputs of the frozen org stack; the reference's name is the
     environment's ``orgStack`` setting.
     """
-    values = dict(config.read_stack_file(stack) if raw is None else raw)
+    values = dict(stack_values(stack) if raw is None else raw)
     settings = config.load(stack, values)
     assert isinstance(settings, config.EnvConfig), f"{stack} is not an environment stack"
     outputs = recorded_org_outputs() if org_outputs is None else dict(org_outputs)
@@ -61,12 +70,14 @@ def run_env_stack(
 
 @pytest.fixture
 def org_raw() -> dict[str, Any]:
-    """The org stack file's values, to copy and modify in a test."""
-    return config.read_stack_file("org")
+    """The frozen org stack's values, to copy and modify in a test."""
+    return stack_values("org")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def org_recording() -> Recording:
+    """The frozen org stack's program under mocks, run for each test (~0.2 s): every test that reads it
+    runs the code it asserts (mutation tools link a test to the code it ran)."""
     return run_stack("org")
 
 

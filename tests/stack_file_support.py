@@ -16,8 +16,9 @@ import yaml
 from components import config
 from deploy import placeholders, stacks
 from deploy.runner import StackRunner
+from tests.configs import FIXTURE_STACKS
 
-ROOT = config.PROJECT_ROOT
+ROOT = FIXTURE_STACKS  # the tests' own stack files (tests/configs.py)
 REAL_ACCOUNT_ID = "350298761245"  # stands for the user's management account
 _REAL_VALUES = {
     "example account id": lambda value: REAL_ACCOUNT_ID,

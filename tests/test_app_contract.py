@@ -21,6 +21,7 @@ from deploy import stack_checks
 from deploy.app_contract_check import check_app_contract, plain
 from deploy.simulate import RecordedResource, Recording
 from deploy.stack_checks import StackContext
+from tests.configs import FIXTURE_STACKS, stack_values
 from tests.conftest import run_env_stack
 
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
@@ -40,7 +41,7 @@ def recordings() -> dict[str, Recording]:
 
 
 def _context(stack: str, recording: Recording) -> StackContext:
-    raw = config.read_stack_file(stack)
+    raw = stack_values(stack)
     return StackContext(stack, config.stack_file(stack), raw, config.load(stack, raw), recording)
 
 
@@ -378,7 +379,7 @@ def test_plan_fails_when_the_program_drifts_from_the_contract(monkeypatch: pytes
 
     monkeypatch.setattr(plan, "load_policies", lambda root: (None, "skipped in this test"))
     monkeypatch.setattr(tasks_service, "TASKS_IMAGE", dataclasses.replace(TASKS_IMAGE, container_port=9090))
-    report = plan.run_plan(["pre"], policies=False)
+    report = plan.run_plan(["pre"], root=FIXTURE_STACKS, policies=False)
     pre = next(p for p in report.plans if p.stack == "pre")
     assert not pre.ok
     messages = [str(f) for f in pre.findings if f.check == "app contract" and f.is_error]
@@ -389,7 +390,7 @@ def test_plan_fails_when_the_program_drifts_from_the_contract(monkeypatch: pytes
 def test_plan_keeps_the_password_in_the_state_and_every_cloud_resource_pinned() -> None:
     from deploy import plan
 
-    report = plan.run_plan(["pre"], policies=False)
+    report = plan.run_plan(["pre"], root=FIXTURE_STACKS, policies=False)
     pre = next(p for p in report.plans if p.stack == "pre")
     assert pre.ok, [str(f) for f in pre.findings]
     assert pre.recording is not None

@@ -26,6 +26,7 @@ from policies import aws_values as av
 from policies import guardrails as g
 from policies.aws_api_members import API_MEMBERS, TAG_MEMBERS
 from policies.aws_service_rules import MEMBER_RULES
+from tests.configs import stack_values
 from tests.conftest import run_env_stack, run_stack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,7 +96,7 @@ def test_the_shipped_stacks_send_only_values_aws_accepts(
 def test_other_supported_configurations_send_only_accepted_values(
     stack: str, sections: dict[str, Any]
 ) -> None:
-    raw = config.read_stack_file(stack)
+    raw = stack_values(stack)
     for key, values in sections.items():
         merged = {**(raw.get(key) or {}), **values}
         raw[key] = {name: value for name, value in merged.items() if value is not None}
@@ -621,7 +622,7 @@ def test_values_not_known_yet_are_skipped_and_known_ones_still_checked() -> None
 
 
 def test_cors_max_age_out_of_range_is_a_config_error_naming_the_key() -> None:
-    raw = config.read_stack_file("pre")
+    raw = stack_values("pre")
     for value in (172800, -2):
         raw["api"] = {**(raw.get("api") or {}), "corsMaxAge": value}
         with pytest.raises(config.ConfigError) as error:

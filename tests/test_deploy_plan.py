@@ -17,6 +17,7 @@ from components import config, program
 from deploy import plan, readiness
 from deploy.cli import Services, main
 from deploy.simulate import Recording
+from tests.configs import FIXTURE_STACKS, stack_values
 
 ROOT = config.PROJECT_ROOT
 
@@ -91,7 +92,7 @@ def test_plan_of_org_shows_what_is_created_where_and_in_which_order(
 def test_environments_are_planned_with_the_org_outputs_and_land_in_their_own_accounts(
     capsys: pytest.CaptureFixture[str], no_policies: None
 ) -> None:
-    report = plan.run_plan(policies=False)
+    report = plan.run_plan(root=FIXTURE_STACKS, policies=False)
     org, *environments = report.plans
     assert org.program_ran and org.recording is not None
     ids = org.recording.outputs["accounts"]
@@ -101,7 +102,7 @@ def test_environments_are_planned_with_the_org_outputs_and_land_in_their_own_acc
         if env.status == plan.FAILED and "NotImplementedError" in env.message:
             pytest.skip("the environment program is not built yet")
         assert env.ok, env.message
-        raw = config.read_stack_file(env.stack)
+        raw = stack_values(env.stack)
         named = {
             value["key"] for key, value in raw.items() if key.endswith("Account") and isinstance(value, dict)
         }
@@ -114,7 +115,7 @@ def test_environments_are_planned_with_the_org_outputs_and_land_in_their_own_acc
 def test_a_config_error_is_one_line_and_stops_the_environments(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], no_policies: None
 ) -> None:
-    raw = config.read_stack_file("org")
+    raw = stack_values("org")
     accounts = [dict(raw["accounts"][0], email="not-an-address"), *raw["accounts"][1:]]
     root = stack_root(tmp_path, org={"accounts": accounts})
     code, out, _ = run(["plan", "--json", str(tmp_path / "plan.json")], capsys, root)
@@ -208,7 +209,7 @@ def test_mandatory_policy_violations_fail_the_plan_advisory_ones_do_not(
 
 
 def test_planning_one_environment_still_runs_org_for_its_outputs(no_policies: None) -> None:
-    report = plan.run_plan(["prod"], policies=False)
+    report = plan.run_plan(["prod"], root=FIXTURE_STACKS, policies=False)
     assert [p.stack for p in report.plans] == ["prod"]
 
 
@@ -242,17 +243,18 @@ def test_two_plans_of_the_same_code_are_identical(no_policies: None) -> None:
             stack.pop("duration_seconds")
         return stacks
 
-    first, second = plan.run_plan(policies=False), plan.run_plan(policies=False)
+    first = plan.run_plan(root=FIXTURE_STACKS, policies=False)
+    second = plan.run_plan(root=FIXTURE_STACKS, policies=False)
     assert comparable(first) == comparable(second)
     assert [plan.render_tree(p) for p in first.plans] == [plan.render_tree(p) for p in second.plans]
 
 
 def test_the_readiness_wait_targets_the_accounts_the_environment_assumes_roles_in(no_policies: None) -> None:
-    org = plan.run_plan(["org"], policies=False).plans[0]
+    org = plan.run_plan(["org"], root=FIXTURE_STACKS, policies=False).plans[0]
     assert org.recording is not None
     outputs = org.recording.outputs
     for stack in ("pre", "prod"):
-        raw = config.read_stack_file(stack)
+        raw = stack_values(stack)
         expected = set()
         for key, value in raw.items():
             if key.endswith("Account") and isinstance(value, dict):

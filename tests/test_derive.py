@@ -18,6 +18,7 @@ from components.settings import derived
 from deploy.cli import Services, main
 from deploy.derive import prepare_org_run
 from deploy.runner import EXIT_FAILED, EXIT_OK, EXIT_SETUP, EXIT_USAGE, SetupError
+from tests.configs import FIXTURE_STACKS, stack_values
 from tests.stack_file_support import REAL_ACCOUNT_ID, copy_with_real_values
 from tests.test_deploy_automation import FakePulumiCommand, runner
 
@@ -248,12 +249,12 @@ def test_an_import_id_in_the_stack_file_must_be_the_callers_organization(
 
 def test_an_organization_the_stack_manages_already_needs_no_preparation(aws: None) -> None:
     organization_id = existing_organization(scp=False, trusted=("sso.amazonaws.com", "config.amazonaws.com"))
-    settings = config.load_stack_file("org")
+    settings = config.load_stack_file("org", FIXTURE_STACKS)
     assert isinstance(settings, config.OrgConfig)
     session = RecordingSession()
     lines: list[str] = []
     run = prepare_org_run(
-        settings, config.read_stack_file("org"), session, caller=MANAGEMENT, operation="up",
+        settings, stack_values("org"), session, caller=MANAGEMENT, operation="up",
         deployed=lambda: True, emit=lines.append,
     )
     run.apply(lines.append)
@@ -267,7 +268,7 @@ def test_an_organization_the_stack_manages_already_needs_no_preparation(aws: Non
 
 def test_a_policy_type_stuck_pending_times_out_with_the_type_named(aws: None) -> None:
     existing_organization(scp=False)
-    settings = config.load_stack_file("org")
+    settings = config.load_stack_file("org", FIXTURE_STACKS)
     assert isinstance(settings, config.OrgConfig)
 
     class Pending(RecordingSession):

@@ -17,6 +17,7 @@ from components.settings.environment import CognitoSettings
 from deploy import plan
 from deploy.simulate import simulate
 from deploy.stack_checks import INFO
+from tests.configs import FIXTURE_STACKS, env_config, stack_values
 from tests.conftest import recorded_org_outputs, run_env_stack, run_stack
 from tests.test_deploy_plan import stack_root
 
@@ -157,15 +158,14 @@ def test_the_domain_prefix_is_derived_from_the_idp_account(stack: str, idp: str)
 
 
 def test_a_configured_domain_prefix_wins() -> None:
-    raw = config.read_stack_file("pre")
+    raw = stack_values("pre")
     raw["cognito"] = {**raw["cognito"], "domainPrefix": "my-tasks-login"}
     (domain,) = run_env_stack("pre", raw).of_type(DOMAIN)
     assert domain.inputs["domain"] == "my-tasks-login"
 
 
 def test_an_environment_name_that_breaks_the_derived_prefix_asks_for_one() -> None:
-    raw = {**config.read_stack_file("pre"), "environment": "laws", "identityAccount": "idp-pre",
-           "workloadAccount": "sandbox"}
+    raw = env_config("pre", environment="laws", identityAccount="idp-pre", workloadAccount="sandbox")
     assert error("pre", raw) == (
         "Pulumi.pre.yaml: landing-zone:cognito.domainPrefix: is not set, and the derived prefix "
         "'tasks-laws-<IdP account id>' contains 'aws', which Cognito reserves; set cognito.domainPrefix"
@@ -198,7 +198,7 @@ def derived_findings(stack_plan: plan.StackPlan) -> dict[str, str]:
 
 
 def test_plan_shows_each_derived_value_with_its_source(capsys: pytest.CaptureFixture[str]) -> None:
-    report = plan.run_plan(policies=False)
+    report = plan.run_plan(root=FIXTURE_STACKS, policies=False)
     assert report.ok  # information, never a failure
     org_plan, _cicd, pre, prod = report.plans
     found = derived_findings(org_plan)

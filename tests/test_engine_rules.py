@@ -17,6 +17,7 @@ from deploy.engine_rules import DisabledProviders
 from deploy.engine_rules import engine_rules as check
 from deploy.simulate import Recording, simulate
 from deploy.stack_checks import ERROR, WARNING, Finding, StackContext, all_checks
+from tests.configs import FIXTURE_STACKS, stack_file_config
 from tests.conftest import run_env_stack, run_stack
 
 VPC = "awsx:ec2:Vpc"
@@ -29,7 +30,7 @@ ALL_DISABLED = DisabledProviders(frozenset({"*"}))
 def shipped() -> dict[str, tuple[Recording, dict[str, Any]]]:
     """Each shipped stack's recording and stack-file config, recorded once for this module."""
     recordings = {"org": run_stack("org"), "pre": run_env_stack("pre"), "prod": run_env_stack("prod")}
-    return {stack: (rec, config.read_stack_file_config(stack)) for stack, rec in recordings.items()}
+    return {stack: (rec, stack_file_config(stack)) for stack, rec in recordings.items()}
 
 
 def findings_of(
@@ -104,7 +105,7 @@ def test_the_old_network_code_would_have_been_caught(monkeypatch: pytest.MonkeyP
     recording = run_env_stack("pre")
     vpc = recording.one(VPC)
     assert vpc.provider is None and set(vpc.providers) == {"aws"}  # what the SDK sent then
-    context = StackContext("pre", "Pulumi.pre.yaml", config.read_stack_file_config("pre"), None, recording)
+    context = StackContext("pre", "Pulumi.pre.yaml", stack_file_config("pre"), None, recording)
     finding = only_error(check(context))
     assert "Default provider for 'awsx' disabled. 'awsx:ec2:Vpc' must use an explicit provider" in (
         finding.message
@@ -114,7 +115,7 @@ def test_the_old_network_code_would_have_been_caught(monkeypatch: pytest.MonkeyP
 def test_plan_fails_when_the_vpc_loses_its_awsx_provider(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(network, "vpc_options", lambda parent, awsx_provider, aws_provider:
                         pulumi.ResourceOptions(parent=parent, providers={"aws": aws_provider}))
-    report = plan.run_plan(["pre"], policies=False)
+    report = plan.run_plan(["pre"], root=FIXTURE_STACKS, policies=False)
     pre = next(p for p in report.plans if p.stack == "pre")
     assert not report.ok and not pre.ok
     # The account check still places the VPC in the workload account: it is the engine rule that fails.

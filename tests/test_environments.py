@@ -11,6 +11,7 @@ import yaml
 
 from components import config
 from deploy.simulate import STACK_REFERENCE, Recording
+from tests.configs import stack_values
 from tests.conftest import ROOT, recorded_org_outputs, run_env_stack
 
 ENVIRONMENTS = ("pre", "prod")
@@ -38,7 +39,7 @@ def _collect_failed_runs() -> Iterator[None]:
 
 
 def raw(stack: str, **changes: Any) -> dict[str, Any]:
-    values = config.read_stack_file(stack)
+    values = stack_values(stack)
     values.update(changes)
     return values
 
@@ -109,7 +110,7 @@ def test_stack_files_disable_default_providers() -> None:
 
 def test_accounts_default_to_the_seed_layout_when_not_named() -> None:
     for stack, (identity, workload) in ACCOUNTS.items():
-        values = config.read_stack_file(stack)
+        values = stack_values(stack)
         del values["identityAccount"], values["workloadAccount"]
         loaded = config.load(stack, values)
         assert isinstance(loaded, config.EnvConfig)
@@ -229,7 +230,7 @@ def test_pre_pool_can_be_deleted() -> None:
 
 
 def cognito(stack: str, **changes: Any) -> dict[str, Any]:
-    return raw(stack, cognito={**config.read_stack_file(stack)["cognito"], **changes})
+    return raw(stack, cognito={**stack_values(stack)["cognito"], **changes})
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,7 @@ from deploy import policy_config
 from deploy.simulate import RecordedResource, Recording
 from iam_documents import documents
 from policies import guardrails as g
+from tests.configs import FIXTURE_STACKS, stack_values
 from tests.conftest import run_stack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -726,20 +727,22 @@ def test_bad_policy_config_is_one_line(config: dict[str, Any], problem: str) -> 
 
 
 @pytest.fixture(scope="module")
-def recordings(org_recording: Recording) -> dict[str, Recording]:
-    """org, and each environment stack whose file exists, fed the org stack's outputs."""
+def recordings() -> dict[str, Recording]:
+    """org, and each environment stack whose file exists, fed the org stack's outputs (the frozen copies:
+    the rules are under test here, once per module)."""
+    org_recording = run_stack("org")
     found = {"org": org_recording}
     for stack in ("cicd", "pre", "prod"):
-        if not (ROOT / stack_config.stack_file(stack)).is_file():
+        if not (FIXTURE_STACKS / stack_config.stack_file(stack)).is_file():
             continue
-        raw = stack_config.read_stack_file(stack)
+        raw = stack_values(stack)
         found[stack] = run_stack(stack, stack_outputs={raw["orgStack"]: org_recording.outputs})
     return found
 
 
 ENV_STACKS = ("pre", "prod")
 # The policy config plan and the driver derive from the stack files (the org file's accepted IAM risks).
-DERIVED = policy_config.derive(ROOT)
+DERIVED = policy_config.derive(FIXTURE_STACKS)
 
 
 def derived(config: dict[str, Any]) -> dict[str, Any]:

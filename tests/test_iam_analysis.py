@@ -18,8 +18,9 @@ from deploy import policy_config
 from deploy.simulate import Recording
 from iam_documents import documents, iam_analysis
 from policies import guardrails as g
+from tests.configs import FIXTURE_STACKS, stack_values
 from tests.conftest import run_env_stack, run_stack
-from tests.test_guardrails import ROOT, resource
+from tests.test_guardrails import resource
 
 RULE = "iam-privilege-escalation"
 PROVISIONERS = json.loads((documents.PERMISSION_SET_DIR / "provisioners.json").read_text())
@@ -156,7 +157,7 @@ def seed_set(raw: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture
 def org_raw() -> dict[str, Any]:
-    return copy.deepcopy(config.read_stack_file("org"))
+    return copy.deepcopy(stack_values("org"))
 
 
 def load_error(raw: dict[str, Any]) -> str:
@@ -374,7 +375,7 @@ def test_what_the_programs_declare_is_clean_with_the_derived_config(
 
     recording = programs[stack]
     resources = g.stack_resources(recording)
-    derived = policy_config.derive(ROOT)
+    derived = policy_config.derive(FIXTURE_STACKS)
     violations = [v for v in g.check_recording(recording, derived) if v.policy == RULE]
     assert violations == [], "\n".join(map(str, violations))
     held = [h for h in iam_principals.holders(resources, g.StackIndex(resources).referenced) if h.documents]

@@ -21,6 +21,7 @@ from deploy.orchestrator import FAILED, NOT_RUN, SUCCEEDED, Orchestrator
 from deploy.org_references import OrgReferenceError, OrgReferenceGate
 from deploy.runner import EXIT_FAILED, EXIT_OK, OperationResult, StackNotFoundError
 from deploy.simulate import READ_STACK_OUTPUTS, STACK_REFERENCE, Recording, simulate
+from tests.configs import FIXTURE_STACKS
 from tests.stack_file_support import copy_with_real_values
 from tests.stack_tables import THREE
 from tests.test_deploy_orchestrator import FakeRunner
@@ -256,7 +257,7 @@ def test_plan_names_the_file_and_key_and_the_environment_declares_nothing(tmp_pa
 
 
 def test_plan_of_the_shipped_stacks_checks_their_references() -> None:
-    report = plan.run_plan(["pre", "prod"], policies=False)
+    report = plan.run_plan(["pre", "prod"], root=FIXTURE_STACKS, policies=False)
     for stack_plan in report.plans:
         if stack_plan.stack in ("pre", "prod"):
             (check,) = [c for c in stack_plan.checks if c.name == "org references"]
@@ -373,7 +374,7 @@ def test_the_cli_refuses_the_environment_with_the_stack_files_and_deployed_outpu
 
 
 def test_the_real_gate_reads_the_stack_file() -> None:
-    check = OrgReferenceGate(config.PROJECT_ROOT)
+    check = OrgReferenceGate(FIXTURE_STACKS)
     check("pre", ORG_OUTPUTS)  # the shipped pre stack uses idp-pre and sandbox
     check("org", {})  # the org stack reads nothing
     with pytest.raises(OrgReferenceError, match=r"^Pulumi\.prod\.yaml: landing-zone:workloadAccount\.key: "):

@@ -17,6 +17,7 @@ from deploy import plan, policy_config
 from deploy.cli import Services, main
 from deploy.runner import EXIT_OK, EXIT_USAGE
 from policies import guardrails as g
+from tests.configs import env_config, org_config, stack_values
 from tests.conftest import run_env_stack, run_stack
 from tests.stack_file_support import copy_with_real_values
 from tests.test_deploy_automation import FakePulumiCommand
@@ -40,7 +41,7 @@ def project(tmp_path: Path, *, pack: bool = False, **changes: dict[str, Any]) ->
 
 
 def identity_center(region: str) -> dict[str, Any]:
-    values = dict(config.read_stack_file("org")["identityCenter"])
+    values = dict(stack_values("org")["identityCenter"])
     return {**values, "region": region}
 
 
@@ -132,7 +133,7 @@ def test_an_environment_in_eu_west_1_plans_cleanly(tmp_path: Path) -> None:
 def test_a_provider_in_a_region_no_stack_uses_is_still_rejected(tmp_path: Path) -> None:
     root = project(tmp_path, pre={"region": "eu-west-1"})
     derived = policy_config.build(root)
-    raw = {**config.read_stack_file("pre"), "region": "eu-west-1"}
+    raw = env_config("pre", region="eu-west-1")
     recording = run_env_stack("pre", raw)
     assert region_violations(g.check_recording(recording, derived)) == []
     provider = recording.of_type(g.AWS_PROVIDER)[0]
@@ -145,7 +146,7 @@ def test_a_resource_managed_in_a_region_of_its_own_must_be_allowed_too(tmp_path:
     # Identity Center in eu-central-1 while the org stack's provider is in us-east-1: its resources set
     # their own region (pulumi-aws 7), which the derived config allows because the org file names it.
     root = project(tmp_path, org={"identityCenter": identity_center("eu-central-1")})
-    raw = {**config.read_stack_file("org"), "identityCenter": identity_center("eu-central-1")}
+    raw = org_config(identityCenter=identity_center("eu-central-1"))
     recording = run_stack("org", raw)
     assert region_violations(g.check_recording(recording, policy_config.build(root))) == []
     only_provider_region = {"allowed-regions": {"allowedRegions": ["us-east-1"]}}

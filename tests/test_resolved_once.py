@@ -16,6 +16,7 @@ from components.settings import identity_center, tasks_service
 from components.settings.resolved import NotResolved
 from deploy import plan, stacks
 from iam_documents import documents
+from tests.configs import FIXTURE_STACKS, stack_values
 
 
 def _count_calls(monkeypatch: pytest.MonkeyPatch, function: Callable[..., Any], calls: Counter[str],
@@ -65,7 +66,7 @@ def test_one_plan_loads_each_policy_document_and_resolves_each_stack_once(
 
 
 def test_the_program_declares_from_what_load_resolved() -> None:
-    org = config.load_stack_file(stacks.ORG)
+    org = config.load_stack_file(stacks.ORG, FIXTURE_STACKS)
     assert isinstance(org, config.OrgConfig)
     assert set(org.resolved.service_control_policies) == {scp.name for scp in org.service_control_policies}
     assert org.resolved.assignments == tuple(identity_center.resolve_assignments(org))
@@ -75,7 +76,7 @@ def test_the_program_declares_from_what_load_resolved() -> None:
 
 
 def test_loads_are_remembered_only_inside_one_run() -> None:
-    raw = config.read_stack_file("pre")
+    raw = stack_values("pre")
     assert config.load("pre", raw) is not config.load("pre", raw)  # a test may change a policy file between
     with load_once.once():
         first = config.load("pre", raw)

@@ -18,6 +18,7 @@ from components.settings.tasks_service import (
     ServiceSettings,
 )
 from deploy.simulate import Recording
+from tests.configs import stack_values
 from tests.conftest import ROOT, recorded_org_outputs, run_env_stack
 from tests.tasks_support import EGRESS, INGRESS, PROVIDER, SG, rule_view
 
@@ -64,7 +65,7 @@ def _recording(name: str, request: pytest.FixtureRequest) -> Recording:
 
 def raw(stack: str, **sections: dict[str, Any]) -> dict[str, Any]:
     """The stack file's values with some Tasks Service keys merged over."""
-    values = config.read_stack_file(stack)
+    values = stack_values(stack)
     for key, changes in sections.items():
         values[key] = {**values.get(key, {}), **changes}
     return values

@@ -19,6 +19,7 @@ from components import config
 from components.app_contract import TASKS_IMAGE
 from components.workload_security import KEY_ADMIN_ACTIONS, elb_log_writer
 from deploy.simulate import RecordedResource, Recording
+from tests.configs import stack_values
 from tests.conftest import run_env_stack
 
 KEY = "aws:kms/key:Key"
@@ -339,7 +340,7 @@ def test_api_access_logs_are_kept_a_year_in_production(
 
 
 def test_configured_log_settings_reach_the_resources() -> None:
-    raw = config.read_stack_file("pre")
+    raw = stack_values("pre")
     raw["logging"] = {
         "flowLogs": {"trafficType": "ALL", "retentionDays": 30},
         "loadBalancerRetentionDays": 7,
@@ -369,7 +370,7 @@ def test_configured_log_settings_reach_the_resources() -> None:
 def test_bad_logging_values_name_the_stack_file_and_key(
     logging: dict[str, Any], key: str, message: str
 ) -> None:
-    raw = config.read_stack_file("pre")
+    raw = stack_values("pre")
     raw["logging"] = logging
     with pytest.raises(config.ConfigError) as error:
         config.load("pre", raw)

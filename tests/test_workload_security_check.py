@@ -22,6 +22,7 @@ from deploy.stack_checks import StackContext
 from deploy.workload_security_check import check_workload_security
 from policies import aws_values as av
 from policies import guardrails as g
+from tests.configs import stack_values
 from tests.conftest import run_env_stack
 
 KEY = "aws:kms/key:Key"
@@ -43,7 +44,7 @@ def recordings() -> dict[str, Recording]:
 
 def _context(recording: Recording) -> StackContext:
     stack = recording.stack
-    raw = config.read_stack_file(stack)
+    raw = stack_values(stack)
     return StackContext(stack, config.stack_file(stack), raw, config.load(stack, raw), recording)
 
 
