@@ -29,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from deploy import aws_sessions, smoke, stacks
+from deploy.progress import StatusLine, interactive
 from deploy.runner import EXIT_FAILED, EXIT_OK, DeployError, SetupError
 from deploy.services import Services, check_backend, make_runner
 
@@ -74,6 +75,8 @@ class EnvironmentStatus:
     error: str | None = None
     exit_code: int = EXIT_OK  # of the error, when there is one
     accounts: str = ""
+    # Told which check runs next (the status line in a terminal); not part of the result.
+    progress: Callable[[str], None] = field(default=lambda text: None, repr=False, compare=False)
 
     @property
     def healthy(self) -> bool:
@@ -194,8 +197,10 @@ def environment_status(
     fetch: smoke.Fetch,
     now: datetime,
     asleep_hook: SleepHook = never_asleep,
+    progress: Callable[[str], None] = lambda text: None,
 ) -> EnvironmentStatus:
     result = EnvironmentStatus(stack, accounts=_accounts(access))
+    result.progress = progress
     workload, identity = access.workload, access.identity
     asleep = asleep_hook(stack, outputs, now)
     service = _checked(result, "service", workload, lambda: service_item(
@@ -217,6 +222,7 @@ def _checked(
     result: EnvironmentStatus, name: str, account: aws_sessions.AccountSession, check: Callable[[], Item]
 ) -> Item | None:
     """Run one check; an AWS error becomes a FAIL line (credentials problems stop the environment)."""
+    result.progress(f"{result.stack}: reading the {name} ({account.account_key})")
     try:
         with aws_sessions.explained(account, f"read the {name}"):
             item = check()
@@ -271,6 +277,9 @@ def run(
     factory = session_factory or _boto3_session()
     org_outputs: dict[str, Any] | None = None
     results: list[EnvironmentStatus] = []
+    # Progress on stderr: a status line redrawn in a terminal, plain lines in CI (deploy/progress.py).
+    line = StatusLine(services.stderr) if interactive(services.stderr) else None
+    progress = line.show if line is not None else (lambda text: print(text, file=services.stderr))
     for stack in _selected(args.envs):
         try:
             settings = aws_sessions.load_environment(stack, services.root)
@@ -278,11 +287,12 @@ def run(
             if org_outputs is None:
                 org_outputs = dict(runner.outputs(stacks.ORG))
             access = aws_sessions.open_environment(stack, settings, org_outputs, factory)
-            results.append(
-                environment_status(stack, outputs, access, fetch=fetch, now=clock(), asleep_hook=asleep)
-            )
+            results.append(environment_status(stack, outputs, access, fetch=fetch, now=clock(),
+                                              asleep_hook=asleep, progress=progress))
         except DeployError as error:
             results.append(EnvironmentStatus(stack, error=str(error), exit_code=error.exit_code))
+    if line is not None:
+        line.clear()
     if args.json_out:
         document = {
             "healthy": all(r.healthy for r in results), "environments": [r.to_json() for r in results]

@@ -213,6 +213,19 @@ def test_by_default_the_exported_schedule_decides_whether_zero_tasks_is_sleeping
     assert _checks(out)["service"][0] == "FAIL"
 
 
+def test_progress_names_each_check_on_stderr_as_it_runs(outputs: dict[str, Any]) -> None:
+    """Plain progress lines off a terminal (CI), on stderr so that stdout (and --json) stays the report."""
+    svc, _ = services(outputs, fetch=lambda url, timeout: 200)
+    args = build_parser(THREE).parse_args(["status", "pre", "--json", "--allow-local-backend"])
+    status.run(args, svc, session_factory=_with_ecs(FakeEcs(1, 1)))
+    lines = svc.stderr.getvalue().splitlines()  # type: ignore[attr-defined]
+    assert [line.split(" (")[0] for line in lines] == [
+        "pre: reading the service", "pre: reading the targets", "pre: reading the database",
+        "pre: reading the users",
+    ]
+    json.loads(svc.stdout.getvalue())  # type: ignore[attr-defined]
+
+
 def test_every_environment_by_default_and_one_not_deployed(outputs: dict[str, Any]) -> None:
     code, out, _ = _status(["--json"], outputs, session_factory=_with_ecs(FakeEcs(1, 1)))
     assert code == EXIT_FAILED
