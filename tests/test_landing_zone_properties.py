@@ -17,13 +17,8 @@ from components.landing_zone import LandingZone
 from components.settings.landing_zone import DEFAULT_OUS
 from deploy.simulate import Recording
 from tests.conftest import run_stack
+from tests.test_landing_zone import ACCOUNT, ATTACHMENT, BUDGET, ORG, OU, POLICY  # the type tokens
 
-ORG = "aws:organizations/organization:Organization"
-OU = "aws:organizations/organizationalUnit:OrganizationalUnit"
-ACCOUNT = "aws:organizations/account:Account"
-POLICY = "aws:organizations/policy:Policy"
-ATTACHMENT = "aws:organizations/policyAttachment:PolicyAttachment"
-BUDGET = "aws:budgets/budget:Budget"
 COMPONENT = "landingzone:organization:LandingZone"
 
 
