@@ -40,3 +40,33 @@ def test_each_shipped_stack_plans_cleanly(shipped_plan: plan.PlanReport, stack: 
     assert errors == []
     assert [str(violation) for violation in stack_plan.violations] == []
     assert stack_plan.ok
+
+
+def test_the_shipped_org_gives_security_auditors_read_only_access_to_every_member_account(
+    shipped_plan: plan.PlanReport,
+) -> None:
+    """Issue 13's read-only security access, a contract of the shipped config: the group (no members as
+    shipped), a permission set of exactly AWS's SecurityAudit and ViewOnlyAccess and no inline policy,
+    assigned to every member account of the org stack file."""
+    recording = next(p for p in shipped_plan.plans if p.stack == config.ORG_STACK).recording
+    assert recording is not None
+    permission_set = next(r for r in recording.of_type("aws:ssoadmin/permissionSet:PermissionSet")
+                          if r.inputs["name"] == "security-auditors-ps")
+    arn = permission_set.outputs["arn"]
+    attachments = recording.of_type("aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment")
+    attached = sorted(r.inputs["managedPolicyArn"] for r in attachments
+                      if r.inputs["permissionSetArn"] == arn)
+    assert attached == ["arn:aws:iam::aws:policy/SecurityAudit",
+                        "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"]
+    inline = recording.of_type("aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy")
+    assert not [r for r in inline if r.inputs["permissionSetArn"] == arn]
+    group = next(r for r in recording.of_type("aws:identitystore/group:Group")
+                 if r.inputs["displayName"] == "security-auditors")
+    assert not [r for r in recording.of_type("aws:identitystore/groupMembership:GroupMembership")
+                if r.inputs["groupId"] == group.outputs["groupId"]]
+    assignments = recording.of_type("aws:ssoadmin/accountAssignment:AccountAssignment")
+    group_id = group.outputs["groupId"]
+    assigned = {r.inputs["targetId"] for r in assignments
+                if r.inputs["permissionSetArn"] == arn and r.inputs["principalId"] == group_id}
+    members = set(recording.outputs["accounts"].values())
+    assert assigned == members
