@@ -121,8 +121,20 @@ def append(path: Path, text: str) -> None:
     path.write_text(content + ("" if content.endswith("\n") else "\n") + text)
 
 
+def insert_after_list(path: Path, key: str, text: str) -> None:
+    """Append ``text`` to the list under the top-level ``key``: before the next line at the keys' indent."""
+    lines = path.read_text().splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.rstrip() == f"  {key}:"), None)
+    if start is None:
+        raise SystemExit(f"{path.name}: no key {key!r}; update scripts/routine_changes.py")
+    end = next((i for i in range(start + 1, len(lines))
+                if lines[i].startswith("  ") and lines[i][2] not in " -\n"), len(lines))
+    lines[end:end] = [text]
+    path.write_text("".join(lines))
+
+
 def add_account(tree: Path) -> None:
-    insert_before(tree / "Pulumi.org.yaml", "  # IAM Identity Center", NEW_ACCOUNT)
+    insert_after_list(tree / "Pulumi.org.yaml", "landing-zone:accounts", NEW_ACCOUNT)
 
 
 def add_scp(tree: Path) -> None:
