@@ -11,10 +11,19 @@ from typing import Any
 
 import pytest
 
-from deploy.orchestrator import FAILED, Orchestrator, format_duration
-from deploy.runner import EXIT_CONCURRENT, ConcurrentUpdateError, OperationResult
+from deploy.changes import ResourceStep
+from deploy.orchestrator import (
+    FAILED,
+    SUCCEEDED,
+    Operation,
+    Orchestrator,
+    StackOutcome,
+    Summary,
+    format_duration,
+)
+from deploy.runner import EXIT_CONCURRENT, ConcurrentUpdateError, DeployError, OperationResult
 from tests.stack_tables import THREE
-from tests.test_deploy_orchestrator import FakeRunner, make
+from tests.test_deploy_orchestrator import FakeRunner, make, urn
 
 PACKS = ["/project/policies", "/elsewhere/pack"]
 
@@ -125,3 +134,63 @@ def test_before_apply_and_parallel_runs_write_through_the_stack_prefix() -> None
     assert summary.ok
     assert "[pre] deriving" in lines and "[prod] deriving" in lines
     assert "== up: pre, prod in parallel" in lines
+
+
+# ------------------------------------------------------------------------------------------------
+# Survivors of the full-sample run (scripts/mutation_score.py, seed 12): each test below fails on one.
+# ------------------------------------------------------------------------------------------------
+
+
+
+@pytest.mark.parametrize("operation", ["preview", "refresh", "destroy"])
+def test_the_runners_output_reaches_the_screen_prefixed_with_its_stack(operation: Operation) -> None:
+    lines: list[str] = []
+    summary = Orchestrator(FakeRunner([]), stacks=THREE, emit=lines.append).run(operation, ["pre"])
+    assert summary.ok
+    assert f"[pre] {operation} of pre running" in lines
+
+
+def test_up_that_stops_on_its_preview_says_it_stopped_not_that_it_would() -> None:
+    lines: list[str] = []
+    account = "aws:organizations/account:Account"
+    steps = {"org": [ResourceStep(urn("org", account, "sandbox"), account, "delete")]}
+    summary = Orchestrator(FakeRunner([], steps=steps), stacks=THREE, emit=lines.append).run("up", ["org"])
+    assert not summary.ok
+    assert not [line for line in lines if "would stop" in line]  # preview alone says "would"; up stopped
+    assert [line for line in lines if "up of stack org stopped before any change" in line]
+
+
+@pytest.mark.parametrize("operation", ["refresh", "destroy"])
+def test_a_failure_without_a_preview_is_one_outcome_with_its_duration(operation: Operation) -> None:
+    ticks = iter([100.0, 103.5])
+    error = DeployError(f"{operation} of pre broke")
+    fail: dict[tuple[str, str], BaseException] = {(operation, "pre"): error}
+    summary = Orchestrator(FakeRunner([], fail), stacks=THREE, emit=lambda line: None,
+                           clock=lambda: next(ticks)).run(operation, ["pre"])
+    outcome = summary.outcomes[0]
+    assert (outcome.result, outcome.message, outcome.preview) == (FAILED, f"{operation} of pre broke", None)
+    assert outcome.duration == pytest.approx(3.5)
+
+
+def test_an_unforeseen_failure_without_a_preview_is_one_outcome_too() -> None:
+    summary = Orchestrator(FakeRunner([], {("refresh", "pre"): RuntimeError("boom")}), stacks=THREE,
+                           emit=lambda line: None).run("refresh", ["pre"])
+    outcome = summary.outcomes[0]
+    assert (outcome.result, outcome.message, outcome.preview) == (
+        FAILED, "refresh failed unexpectedly: RuntimeError: boom", None)
+
+
+def test_a_failed_up_after_the_readiness_wait_says_only_what_failed() -> None:
+    orchestrator, _, _, _, _ = make(fail={("up", "pre"): DeployError("the engine said no")})
+    summary = orchestrator.run("up", ["pre"])
+    outcome = next(o for o in summary.outcomes if o.stack == "pre")
+    assert outcome.message == "the engine said no"  # not "<step> failed: ...": the step was up itself
+
+
+def test_the_summary_shows_no_changes_as_a_dash_and_no_trailing_spaces() -> None:
+    summary = Summary("refresh", [StackOutcome("org", SUCCEEDED, {}, 1.0),
+                                  StackOutcome("pre", SUCCEEDED, {"update": 2}, 2.0, "note")])
+    rows = summary.table().splitlines()
+    assert rows[1].split() == ["org", SUCCEEDED, "-", "1.0s"]
+    assert all(row == row.rstrip() for row in rows)
+    assert rows[0].startswith("stack")
