@@ -76,7 +76,7 @@ def derive_alert_emails(
         return dict(raw), []
     where = f"{KEY}.alerts.emails"
     if pattern is None:
-        raise missing_email(source, where)
+        return dict(raw), []  # check_break_glass asks for the addresses
     address = email_from_pattern(pattern, ALERT_EMAIL_KEY, source=source, config_key=where)
     alerts["emails"] = [address]
     settings["alerts"] = alerts
@@ -88,6 +88,8 @@ def check_break_glass(settings: BreakGlassSettings, source: str) -> None:
     for name in duplicates(user.lower() for user in settings.users):  # IAM user names are case-insensitive
         raise ConfigError(source, f"{KEY}.users", f"duplicate user '{name}'")
     alerts = settings.alerts
+    if alerts.enabled and alerts.emails is None:
+        raise missing_email(source, f"{KEY}.alerts.emails")
     if alerts.enabled and not alerts.emails:
         raise ConfigError(
             source, f"{KEY}.alerts.emails",
