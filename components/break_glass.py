@@ -41,6 +41,7 @@ SIGN_IN_DETAIL_TYPE = "AWS Console Sign In via CloudTrail"
 SIGN_IN_SOURCE = "aws.signin"
 # userIdentity.type of the root user (CloudTrail User Guide, cloudtrail-event-reference-user-identity).
 ROOT_IDENTITY_TYPE = "Root"
+IAM_USER_IDENTITY_TYPE = "IAMUser"
 
 
 @functools.cache
@@ -49,12 +50,16 @@ def require_mfa_policy() -> documents.PolicyDocument:
     return documents.load(REQUIRE_MFA_FILE, "identity", max_chars=GROUP_INLINE_POLICY_MAX_CHARS)
 
 
-def sign_in_pattern(user_arns: Sequence[str]) -> dict[str, Any]:
-    """The event pattern: a console sign-in by the root user or by one of ``user_arns``. ``$or``: EventBridge
-    User Guide, "Content filtering in event patterns" (eb-event-patterns-content-based-filtering.html)."""
+def sign_in_pattern(user_names: Sequence[str]) -> dict[str, Any]:
+    """The event pattern: a console sign-in by the root user or by the IAM user of one of ``user_names``
+    (unique in the account whatever the path; CloudTrail's sign-in records carry ``userIdentity.userName``
+    for type IAMUser). ``$or``: EventBridge User Guide, "Content filtering in event patterns"
+    (eb-event-patterns-content-based-filtering.html)."""
     identities: list[dict[str, Any]] = [{"detail": {"userIdentity": {"type": [ROOT_IDENTITY_TYPE]}}}]
-    if user_arns:
-        identities.append({"detail": {"userIdentity": {"arn": sorted(user_arns)}}})
+    if user_names:
+        identities.append(
+            {"detail": {"userIdentity": {"type": [IAM_USER_IDENTITY_TYPE], "userName": sorted(user_names)}}}
+        )
     return {"source": [SIGN_IN_SOURCE], "detail-type": [SIGN_IN_DETAIL_TYPE], "$or": identities}
 
 
@@ -146,9 +151,7 @@ class BreakGlass(pulumi.ComponentResource):
 
     def _alerts(self, name: str, settings: BreakGlassSettings, account_id: str,
                 child: pulumi.ResourceOptions) -> None:
-        pattern = pulumi.Output.all(*(user.arn for user in self.users.values())).apply(
-            lambda arns: json.dumps(sign_in_pattern([str(arn) for arn in arns]), separators=(",", ":"))
-        )
+        pattern = json.dumps(sign_in_pattern(settings.users), separators=(",", ":"))
         self.key = aws.kms.Key(
             f"{name}-alerts-key", description="Encrypts the break-glass sign-in alert topic",
             enable_key_rotation=True, deletion_window_in_days=30, policy=events_key_policy(account_id),
@@ -181,7 +184,7 @@ class BreakGlass(pulumi.ComponentResource):
         if settings.alerts.forward_regions:
             self._forwarding(name, settings.alerts.forward_regions, account_id, pattern, child)
 
-    def _forwarding(self, name: str, regions: Sequence[str], account_id: str, pattern: pulumi.Output[str],
+    def _forwarding(self, name: str, regions: Sequence[str], account_id: str, pattern: str,
                     child: pulumi.ResourceOptions) -> None:
         """A rule per Region sending matching sign-ins to us-east-1's default bus (EventBridge User Guide,
         "Sending and receiving events between AWS Regions", eb-cross-region.html: a role that may

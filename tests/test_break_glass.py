@@ -4,6 +4,7 @@ config's bad values."""
 
 from __future__ import annotations
 
+import copy
 import fnmatch
 import json
 from collections.abc import Mapping
@@ -14,7 +15,9 @@ import pytest
 from components import config
 from components.break_glass import require_mfa_policy
 from components.settings.break_glass import BreakGlassSettings, check_break_glass, derive_alert_emails
+from deploy.break_glass_check import check_break_glass_alerts
 from deploy.simulate import RecordedResource, Recording
+from deploy.stack_checks import ERROR, WARNING, StackContext
 from tests.configs import org_config
 from tests.conftest import run_stack
 
@@ -169,12 +172,14 @@ def test_the_rule_matches_root_and_break_glass_sign_ins_only(org: Recording) -> 
     assert matches(pattern, sign_in(user_identity("breakglass-1")))
     assert matches(pattern, sign_in(user_identity("breakglass-2")))
     assert not matches(pattern, sign_in(user_identity("alice", "/")))
-    assert not matches(pattern, sign_in(user_identity("breakglass-1", "/")))  # same name, another user
+    assert not matches(pattern, sign_in({**ROOT, "type": "IAMUser", "userName": "breakglass-1"}) | {
+        "source": "aws.iam"})  # another source
     assert not matches(pattern, sign_in(ROOT, detail_type="AWS API Call via CloudTrail"))
-    # The ARNs in the pattern are the users' own.
-    assert sorted(pattern["$or"][1]["detail"]["userIdentity"]["arn"]) == sorted(
-        u.outputs["arn"] for u in org.of_type(USER)
+    # The names in the pattern are the users' own (user names are unique in an account, whatever the path).
+    assert pattern["$or"][1]["detail"]["userIdentity"]["userName"] == sorted(
+        u.inputs["name"] for u in org.of_type(USER)
     )
+    assert not matches(pattern, sign_in({"type": "AssumedRole", "userName": "breakglass-1"}))
 
 
 def test_the_rule_publishes_to_an_encrypted_topic_only_it_may_publish_to(org: Recording) -> None:
@@ -275,3 +280,44 @@ def test_without_email_pattern_the_alert_list_is_required() -> None:
     assert derive_alert_emails(given, None, "Pulumi.org.yaml") == (given, [])
     off = {"breakGlass": {"alerts": {"enabled": False}}}
     assert derive_alert_emails(off, None, "Pulumi.org.yaml") == (off, [])
+
+
+# --- plan's check: the alerts can be delivered on AWS --------------------------------------------
+
+
+def alert_findings(recording: Recording) -> list[tuple[str, str, str]]:
+    context = StackContext("org", "Pulumi.org.yaml", {}, None, recording)
+    return [(f.severity, f.where, f.message) for f in check_break_glass_alerts(context)]
+
+
+def test_plan_only_warns_that_a_logging_trail_is_needed(org: Recording) -> None:
+    [(severity, where, message)] = alert_findings(org)
+    assert (severity, where) == (WARNING, "Pulumi.org.yaml") and "CloudTrail trail" in message
+
+
+def _edit_json(resource: RecordedResource, key: str, change: Any) -> None:
+    for props in (resource.inputs, resource.outputs):
+        document = json.loads(props[key])
+        change(document)
+        props[key] = json.dumps(document)
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [
+        (lambda r: _edit_json(r.one(KEY, "break-glass-alerts-key"), "policy",
+                              lambda d: d.update(Statement=d["Statement"][:1])),
+         "does not allow events.amazonaws.com kms:GenerateDataKey, kms:Decrypt"),
+        (lambda r: r.one(TOPIC).inputs.update(kmsMasterKeyId="alias/aws/sns"),
+         "encrypted with alias/aws/sns"),
+        (lambda r: _edit_json(r.one(TOPIC_POLICY), "policy", lambda d: d["Statement"][0].update(
+            Condition={"ArnEquals": {"aws:SourceArn": "arn:aws:events:us-east-1:111111111111:rule/other"}})),
+         "no topic policy lets events.amazonaws.com publish for rule break-glass-sign-in"),
+    ],
+)
+def test_plan_catches_alerts_that_could_not_be_delivered(org: Recording, fault: Any, expected: str) -> None:
+    faulty = copy.deepcopy(org)
+    fault(faulty)
+    errors = [(where, message) for severity, where, message in alert_findings(faulty) if severity == ERROR]
+    assert [where for where, _ in errors] == [f"break-glass-alerts ({TOPIC})"]
+    assert expected in errors[0][1]
