@@ -47,6 +47,7 @@ from components.settings.base import (
     duplicates,
     stack_file,
 )
+from components.settings.break_glass import BreakGlassSettings, check_break_glass, derive_alert_emails
 from components.settings.cicd import CicdConfig as CicdConfig
 from components.settings.cicd import check_cicd
 from components.settings.environment import (
@@ -132,6 +133,7 @@ class OrgConfig(Model):
     account_quota: int = Field(default=10, ge=1)
     identity_center: IdentityCenterSettings = IdentityCenterSettings()
     state_backend: StateBackendSettings | None = None  # python -m deploy bootstrap (deploy/bootstrap.py)
+    break_glass: BreakGlassSettings = BreakGlassSettings()  # components/settings/break_glass.py
     _resolved: OrgResolved | None = PrivateAttr(default=None)  # set by `load`
 
     @property
@@ -260,7 +262,8 @@ def derive_emails(raw: Mapping[str, Any], source: str) -> tuple[dict[str, Any], 
     pattern = derived.email_pattern(raw.get("emailPattern"), source)
     values, accounts = derive_account_emails(raw, pattern, source)
     values, users = derive_user_emails(values, pattern, source)
-    return values, accounts + users
+    values, alerts = derive_alert_emails(values, pattern, source)
+    return values, accounts + users + alerts
 
 
 def _key(loc: Iterable[int | str]) -> str:
@@ -387,6 +390,7 @@ def check_org(config: OrgConfig, source: str) -> OrgResolved:
         config.state_backend, config.accounts,
         (permission_set.name for permission_set in config.identity_center.permission_sets), source,
     )
+    check_break_glass(config.break_glass, source)
     # After the checks above (entries are otherwise valid); the assignments as resolved there.
     check_resource_names(config, source, identity_center.assignment_origins)
     return OrgResolved(scps, identity_center.inline_policies, identity_center.assignments)

@@ -18,6 +18,7 @@ import pulumi_awsx as awsx
 
 from components import config as stack_config
 from components import org_references
+from components.break_glass import BreakGlass, BreakGlassArgs
 from components.cicd_stack import cicd_program
 from components.cognito_idp import CognitoIdp, CognitoIdpArgs
 from components.config import EnvConfig, OrgConfig
@@ -61,9 +62,16 @@ def org_program(config: OrgConfig) -> dict[str, Any]:
         ),
         opts=pulumi.ResourceOptions(providers={"aws": management}),
     )
+    # Emergency access for when Identity Center is down, and alerts on root or break-glass sign-ins.
+    break_glass = BreakGlass(
+        "break-glass",
+        BreakGlassArgs(settings=config.break_glass, account_id=config.management_account_id),
+        opts=pulumi.ResourceOptions(providers={"aws": management}),
+    )
     return {
         "management_account_id": config.management_account_id,
         "accounts": account_ids,
+        "break_glass_alert_topic_arn": break_glass.topic.arn if break_glass.topic is not None else None,
         "account_ous": {account.key: account.ou for account in config.accounts},
         "organizational_units": {path: ou.id for path, ou in landing_zone.organizational_units.items()},
         "access_role_name": config.access_role_name,

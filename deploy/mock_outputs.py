@@ -254,6 +254,17 @@ SYNTHESIZED: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
     "aws:s3/bucket:Bucket": bucket,
     "aws:rds/clusterParameterGroup:ClusterParameterGroup": cluster_parameter_group,
     "aws:ec2/flowLog:FlowLog": flow_log,
+    # Break-glass (org stack, management account): ARNs in the shape AWS gives them.
+    "aws:iam/user:User": lambda inputs, name: {
+        "arn": f"arn:aws:iam::111111111111:user{inputs.get('path') or '/'}{inputs.get('name') or name}",
+    },
+    "aws:sns/topic:Topic": lambda inputs, name: {
+        "arn": f"arn:aws:sns:{inputs.get('region') or REGION}:111111111111:{inputs.get('name') or name}",
+    },
+    "aws:cloudwatch/eventRule:EventRule": lambda inputs, name: {
+        "arn": f"arn:aws:events:{inputs.get('region') or REGION}:111111111111:rule/"
+               f"{inputs.get('name') or name}",
+    },
 }
 
 

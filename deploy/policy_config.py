@@ -76,7 +76,24 @@ def stack_regions(root: Path) -> dict[str, list[str]]:
         identity_center = values.get("identityCenter")
         if isinstance(identity_center, Mapping) and isinstance(identity_center.get("region"), str):
             found.setdefault(identity_center["region"], []).append(f"{source} identityCenter.region")
+        if stack == stack_config.ORG_STACK:
+            for region in break_glass_regions(values.get("breakGlass")):
+                if source not in found.get(region, []):  # the stack file's own Region says it already
+                    found.setdefault(region, []).append(f"{source} breakGlass.alerts")
     return dict(sorted(found.items()))
+
+
+def break_glass_regions(raw: Any) -> list[str]:
+    """Where the org stack's break-glass alerting declares rules (components/settings/break_glass.py):
+    us-east-1 and the forwarding Regions, while alerts are on. Odd shapes are left to the config check."""
+    from components.settings.break_glass import HOME_REGION
+
+    alerts = raw.get("alerts") if isinstance(raw, Mapping) else None
+    alerts = alerts if isinstance(alerts, Mapping) else {}
+    if alerts.get("enabled", True) is False:
+        return []
+    forward = alerts.get("forwardRegions", [])
+    return [HOME_REGION, *(r for r in (forward if isinstance(forward, list) else []) if isinstance(r, str))]
 
 
 def production_settings(root: Path) -> dict[str, list[str]]:
@@ -120,7 +137,18 @@ def accepted_risks(root: Path) -> dict[str, list[str]]:
         values = stack_config.project_values(raw)
     except stack_config.ConfigError:
         return {}
-    return {**accepted_by_permission_set(values.get("identityCenter")), **deploy_role_risks(root)}
+    return {**accepted_by_permission_set(values.get("identityCenter")), **deploy_role_risks(root),
+            **break_glass_risks()}
+
+
+def break_glass_risks() -> dict[str, list[str]]:
+    """The org stack's break-glass group is admin-equivalent by design, and only usable with MFA
+    (break-glass-mfa-required): accepted by group name, nothing else."""
+    from components.settings.break_glass import GROUP_NAME
+    from iam_documents.iam_analysis import ADMIN_EQUIVALENT
+    from policies.iam_principals import GROUP_ACCEPT_PREFIX
+
+    return {GROUP_ACCEPT_PREFIX + GROUP_NAME: [ADMIN_EQUIVALENT]}
 
 
 def deploy_role_risks(root: Path) -> dict[str, list[str]]:

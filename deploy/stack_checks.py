@@ -63,6 +63,7 @@ def all_checks() -> list[StackCheck]:
     # Late imports: each check module imports this one.
     from deploy import config_namespaces, engine_rules, placeholders
     from deploy.app_contract_check import check_app_contract
+    from deploy.break_glass_check import check_break_glass_alerts
     from deploy.cicd_check import check_cicd_targets
     from deploy.derived_values import derived_values_check
     from deploy.frontend_contract_check import frontend_contract_check
@@ -79,6 +80,7 @@ def all_checks() -> list[StackCheck]:
         frontend_contract_check,
         production_check,
         check_workload_security,
+        check_break_glass_alerts,
         sleep_check,
         check_cicd_targets,
     ]

@@ -105,6 +105,16 @@ TERRAFORM_TYPES: dict[str, str] = {
         "aws_ssoadmin_permission_set_inline_policy",
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "aws_vpc_security_group_egress_rule",
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "aws_vpc_security_group_ingress_rule",
+    "aws:cloudwatch/eventRule:EventRule": "aws_cloudwatch_event_rule",
+    "aws:cloudwatch/eventTarget:EventTarget": "aws_cloudwatch_event_target",
+    "aws:iam/group:Group": "aws_iam_group",
+    "aws:iam/groupMembership:GroupMembership": "aws_iam_group_membership",
+    "aws:iam/groupPolicy:GroupPolicy": "aws_iam_group_policy",
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment": "aws_iam_group_policy_attachment",
+    "aws:iam/user:User": "aws_iam_user",
+    "aws:sns/topic:Topic": "aws_sns_topic",
+    "aws:sns/topicPolicy:TopicPolicy": "aws_sns_topic_policy",
+    "aws:sns/topicSubscription:TopicSubscription": "aws_sns_topic_subscription",
 }
 
 # Repeatable blocks whose Pulumi name is the plural of the Terraform one, by the token of the type that

@@ -395,3 +395,17 @@ MEMBER_RULES.update({
         describe="an access-log prefix without AWSLogs (ELB adds it)", forbidden=("awslogs",),
         source="https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html"),),
 })
+
+
+# The break-glass alert topic (components/break_glass.py): SNS's model carries no constraints, its text does.
+MEMBER_RULES.update({
+    "sns:CreateTopic.Name": (Rule(
+        describe="1-256 ASCII letters, digits, underscores or hyphens", pattern=r"[A-Za-z0-9_-]{1,256}",
+        source=_model_doc("sns", "CreateTopicInput", "Name"),
+        doc="Topic names must be made up of only uppercase and lowercase ASCII letters, numbers, "
+            "underscores, and hyphens, and must be between 1 and 256 characters long"),),
+    "sns:Subscribe.Protocol": (Rule(
+        describe="a supported protocol",
+        one_of=("http", "https", "email", "email-json", "sms", "sqs", "application", "lambda", "firehose"),
+        source=_model_doc("sns", "SubscribeInput", "Protocol"), doc="Supported protocols include"),),
+})

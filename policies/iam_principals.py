@@ -60,6 +60,9 @@ ACCEPT_KEY = "landing-zone:identityCenter.permissionSets[].acceptedRisks"
 # A role's accepted risks are keyed "role:<name>" in the same setting; the driver derives only the cicd
 # stack's deploy roles' (AdminEquivalent, bounded by their permissions boundary: components/cicd_stack.py).
 ROLE_ACCEPT_PREFIX = "role:"
+# A group's, "group:<name>": the driver derives only the org stack's break-glass group (AdminEquivalent on
+# purpose; the break-glass-mfa-required rule holds it to MFA: policies/rules/break_glass.py).
+GROUP_ACCEPT_PREFIX = "group:"
 SHOWN_PATHS = 6
 
 # (resource, property, types the property refers to, keys of theirs it may hold) -> referred resources
@@ -212,7 +215,8 @@ def findings(
             continue
         analysis = iam_analysis.analyze(holder.documents)
         allowed = (accepted.get(holder.name, ()) if holder.kind == "permission set"
-                   else accepted.get(ROLE_ACCEPT_PREFIX + holder.name, ()) if holder.kind == "role" else ())
+                   else accepted.get(ROLE_ACCEPT_PREFIX + holder.name, ()) if holder.kind == "role"
+                   else accepted.get(GROUP_ACCEPT_PREFIX + holder.name, ()) if holder.kind == "group" else ())
         risks = iam_analysis.unaccepted(analysis, allowed)
         if not risks:
             continue

@@ -861,6 +861,28 @@ def _region(recording: Recording) -> RecordedResource:
     return provider
 
 
+def _break_glass_user(recording: Recording) -> RecordedResource:
+    return next(u for u in recording.of_type("aws:iam/user:User") if u.inputs.get("path") == "/break-glass/")
+
+
+def _mfa_only_when_present(recording: Recording) -> RecordedResource:
+    """The MFA deny with Bool instead of BoolIfExists: long-term credentials (no MFA key) get through."""
+    def change(props: dict[str, Any]) -> None:
+        document = json.loads(props["policy"])
+        document["Statement"][0]["Condition"] = {"Bool": {"aws:MultiFactorAuthPresent": "false"}}
+        props["policy"] = documents.minify(document)
+
+    _edit(recording, "aws:iam/groupPolicy:GroupPolicy", change, name="break-glass-require-mfa")
+    return _break_glass_user(recording)
+
+
+def _break_glass_user_outside_the_group(recording: Recording) -> RecordedResource:
+    user = _break_glass_user(recording)
+    _edit(recording, "aws:iam/groupMembership:GroupMembership",
+          lambda p: p.update(users=[u for u in p["users"] if u != user.inputs["name"]]), name="break-glass")
+    return user
+
+
 def _detach_quarantine(recording: Recording) -> RecordedResource:
     suspended = next(
         r for r in recording.of_type(g.ORGANIZATIONAL_UNIT) if r.inputs.get("name") == "Suspended"
@@ -963,6 +985,8 @@ FAULTS: list[tuple[str, str, Callable[[Recording], RecordedResource | None]]] = 
         ),
     ),
     ("suspended-ou-quarantined", "org", _detach_quarantine),
+    ("break-glass-mfa-required", "org", _mfa_only_when_present),
+    ("break-glass-mfa-required", "org", _break_glass_user_outside_the_group),
     (
         "suspended-ou-quarantined",
         "org",

@@ -49,7 +49,8 @@ def identity_center(region: str) -> dict[str, Any]:
 SEED_ACCEPTED = {
     "iam-privilege-escalation": {
         "acceptedRisks": {
-            "hiperium-sso-provisioners-ps": [path for risk in seed_accepted_risks() for path in risk.paths]
+            "hiperium-sso-provisioners-ps": [path for risk in seed_accepted_risks() for path in risk.paths],
+            "group:break-glass-administrators": ["AdminEquivalent"],  # the org stack's break-glass group
         }
     }
 }

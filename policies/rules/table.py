@@ -25,6 +25,7 @@ from policies.rules.base import (
     Rule,
     _schema,
 )
+from policies.rules.break_glass import break_glass_mfa
 from policies.rules.cicd import ACCESS_KEY, ROLE, deploy_role_trust, no_access_keys, oidc_trust_pinned
 from policies.rules.network import (
     alb_invalid_headers,
@@ -51,6 +52,14 @@ RULES: tuple[Rule, ...] = (
         config={},
         types=frozenset({ACCESS_KEY}),
         check_resource=no_access_keys,
+    ),
+    Rule(
+        name="break-glass-mfa-required",
+        description="Break-glass IAM users (path /break-glass/) sit in a group that denies all but MFA "
+                    "self-service without MFA, and get no console password from the program.",
+        enforcement=MANDATORY,
+        config={},
+        check_stack=break_glass_mfa,
     ),
     Rule(
         name="oidc-trust-pinned",
