@@ -311,3 +311,4 @@ def test_a_stack_check_error_fails_the_plan_and_a_warning_does_not(
     contexts = {context.stack: context for context in seen}
     assert contexts["pre"].file_config["pulumi:disable-default-providers"] == ["*"]
     assert contexts["pre"].recording is not None and contexts["pre"].recording.resources
+    assert {context.root for context in seen} == {ROOT}  # the stack files planned, for cross-file checks
