@@ -30,7 +30,7 @@ def org_outputs() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def recording(org_outputs: dict[str, Any]) -> Recording:
-    raw = config.read_stack_file("cicd")
+    raw = stack_values("cicd")
     return run_stack("cicd", raw, stack_outputs={raw["orgStack"]: org_outputs})
 
 

@@ -18,7 +18,7 @@ from components import config
 from deploy import cli, diagram, diagram_model
 from deploy.plan_report import StackPlan, account_names
 from deploy.services import Services
-from tests.configs import FIXTURE_STACKS
+from tests.configs import FIXTURE_STACKS, stack_values
 from tests.conftest import ROOT, recorded_org_outputs, run_env_stack, run_stack
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
@@ -91,7 +91,7 @@ def _account_label(key: str) -> str:
 
 
 def test_the_environment_view_places_each_resource_in_its_configured_account() -> None:
-    raw = config.read_stack_file("pre")
+    raw = stack_values("pre")
     view = _env_view("pre", raw)
     identity = _account_label(raw["identityAccount"]["key"])
     workload = _account_label(raw["workloadAccount"]["key"])
