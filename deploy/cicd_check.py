@@ -25,7 +25,7 @@ def check_cicd_targets(context: StackContext) -> list[Finding]:
         return []
     from components.production_accounts import environment_stacks
 
-    settings, root = context.settings, stack_config.PROJECT_ROOT
+    settings, root = context.settings, context.root
     findings: list[Finding] = []
     by_name = {environment.name: (index, environment)
                for index, environment in enumerate(settings.environments)}

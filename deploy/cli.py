@@ -179,7 +179,7 @@ def build_parser(stacks: StackTable) -> argparse.ArgumentParser:
         module = importlib.import_module(f"deploy.{name}")
         sub = commands.add_parser(name, help=module.HELP, description=module.__doc__,
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
-        module.add_arguments(sub)
+        module.add_arguments(sub, stacks.environments())
         sub.set_defaults(operate=module.run)
     from deploy import bootstrap, migrate_state  # light: boto3 and the Automation API load when run
 
@@ -257,7 +257,7 @@ def _dispatch(args: argparse.Namespace, services: Services) -> int:
     if args.command == "profiles":
         if args.profiles_run is None:
             raise SetupError(f"the profiles command is not available: {args.profiles_error}")
-        return int(args.profiles_run(args))
+        return int(args.profiles_run(args, root=services.root))
     if args.command == "outputs":
         return cmd_outputs(args, services)
     if args.command == "diagram":

@@ -13,7 +13,7 @@ import argparse
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -37,9 +37,10 @@ def duration(text: str) -> float:
     return float(int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("env", metavar="ENV", choices=aws_sessions.environment_stacks(),
-                        help=f"the environment: {', '.join(aws_sessions.environment_stacks())}")
+def add_arguments(parser: argparse.ArgumentParser, environments: Sequence[str]) -> None:
+    """``environments``: the environment stacks of the driver's stack table, in deploy order."""
+    parser.add_argument("env", metavar="ENV", choices=list(environments),
+                        help=f"the environment: {', '.join(environments)}")
     parser.add_argument("--since", type=duration, default=duration("30m"), metavar="DURATION",
                         help="how far back to start: 45s, 30m, 2h, 1d (default 30m)")
     parser.add_argument("--follow", "-f", action="store_true", help="keep printing new events until Ctrl-C")

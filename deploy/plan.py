@@ -109,12 +109,12 @@ def _plan_stack(
         plan.duration = time.perf_counter() - started
         return plan
     _simulate_checked(plan, stack, file_config, org_outputs)
-    _run_stack_checks(plan, file_config)
+    _run_stack_checks(plan, file_config, root)
     plan.duration = time.perf_counter() - started
     return plan
 
 
-def _run_stack_checks(plan: StackPlan, file_config: Mapping[str, Any]) -> None:
+def _run_stack_checks(plan: StackPlan, file_config: Mapping[str, Any], root: Path) -> None:
     """The checks of deploy/stack_checks.py; a check that crashes is reported, not raised."""
     context = StackContext(
         stack=plan.stack,
@@ -122,6 +122,7 @@ def _run_stack_checks(plan: StackPlan, file_config: Mapping[str, Any]) -> None:
         file_config=file_config,
         settings=plan.settings,
         recording=plan.recording if plan.program_ran else None,
+        root=root,
     )
     try:
         plan.findings = run_checks(context)

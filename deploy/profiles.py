@@ -434,18 +434,23 @@ def run(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
     reader: OutputsReader = backend_outputs,
+    root: Path | None = None,
 ) -> int:
-    """Run ``python -m deploy profiles``; return the exit code. Errors are printed as one line."""
+    """Run ``python -m deploy profiles``; return the exit code. Errors are printed as one line.
+
+    ``root`` holds the stack files ``--from-plan`` plans (default: the project's)."""
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     try:
-        return _run(args, out, err, reader)
+        return _run(args, out, err, reader, root)
     except ProfilesError as error:
         print(f"error: {error}", file=err)
         return error.exit_code
 
 
-def _run(args: argparse.Namespace, out: TextIO, err: TextIO, reader: OutputsReader) -> int:
+def _run(
+    args: argparse.Namespace, out: TextIO, err: TextIO, reader: OutputsReader, root: Path | None
+) -> int:
     session = str(args.session_name)
     if not NAME.match(session):
         raise ProfilesError(
@@ -460,7 +465,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, reader: OutputsRead
         from components.config import PROJECT_ROOT
 
         try:
-            raw = profiles_plan.offline_outputs(args.org_stack, PROJECT_ROOT)
+            raw = profiles_plan.offline_outputs(args.org_stack, root or PROJECT_ROOT)
         except profiles_plan.PlanOutputsError as error:
             raise ProfilesError(str(error)) from None
         outputs = replace(parse_outputs(raw, "the offline plan", args.org_stack), from_plan=True)

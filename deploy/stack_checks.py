@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from components import config as stack_config
@@ -53,6 +54,7 @@ class StackContext:
     file_config: Mapping[str, Any]  # the stack file's whole ``config:`` block, namespaces included
     settings: stack_config.StackConfig | None  # None: config is invalid
     recording: Recording | None  # None: the program did not run to completion
+    root: Path = stack_config.PROJECT_ROOT  # the directory of the stack files being planned
 
 
 StackCheck = Callable[[StackContext], list[Finding]]

@@ -245,22 +245,22 @@ def _accounts(access: aws_sessions.EnvironmentAccess) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    environments = aws_sessions.environment_stacks()
+def add_arguments(parser: argparse.ArgumentParser, environments: Sequence[str]) -> None:
+    """``environments``: the environment stacks of the driver's stack table, in deploy order."""
+
+    def _environment(name: str) -> str:
+        # Not `choices`: with nargs="*", argparse checks the empty default against them (Python 3.11).
+        if name not in environments:
+            known = ", ".join(environments)
+            raise argparse.ArgumentTypeError(f"invalid choice: '{name}' (choose from {known})")
+        return name
+
     parser.add_argument("envs", metavar="ENV", nargs="*", type=_environment,
                         help=f"one or more of {', '.join(environments)} (default: all)")
     parser.add_argument("--json", dest="json_out", action="store_true",
                         help="print one JSON document instead of the screens (for scripts)")
     parser.add_argument("--allow-local-backend", action="store_true",
                         help="with CI set, read a local file state backend anyway")
-
-
-def _environment(name: str) -> str:
-    # Not `choices`: with nargs="*", argparse checks the empty default against them (Python 3.11).
-    if name not in aws_sessions.environment_stacks():
-        known = ", ".join(aws_sessions.environment_stacks())
-        raise argparse.ArgumentTypeError(f"invalid choice: '{name}' (choose from {known})")
-    return name
 
 
 def run(
@@ -280,7 +280,7 @@ def run(
     # Progress on stderr: a status line redrawn in a terminal, plain lines in CI (deploy/progress.py).
     line = StatusLine(services.stderr) if interactive(services.stderr) else None
     progress = line.show if line is not None else (lambda text: print(text, file=services.stderr))
-    for stack in _selected(args.envs):
+    for stack in _selected(args.envs, services.stack_table().environments()):
         try:
             settings = aws_sessions.load_environment(stack, services.root)
             outputs = aws_sessions.deployed_outputs(runner, stack, REQUIRED_OUTPUTS)
@@ -305,8 +305,8 @@ def run(
     return max([EXIT_FAILED, *(r.exit_code for r in results if r.error)])
 
 
-def _selected(envs: Sequence[str]) -> list[str]:
-    return [name for name in aws_sessions.environment_stacks() if not envs or name in envs]
+def _selected(envs: Sequence[str], environments: Sequence[str]) -> list[str]:
+    return [name for name in environments if not envs or name in envs]
 
 
 def render(result: EnvironmentStatus) -> str:

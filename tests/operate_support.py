@@ -14,7 +14,10 @@ from moto import mock_aws
 
 from deploy.cli import Services
 from deploy.runner import StackNotFoundError, StackRunner
-from tests.conftest import ROOT, recorded_org_outputs
+from tests.configs import FIXTURE_STACKS
+from tests.conftest import recorded_org_outputs
+
+ROOT = FIXTURE_STACKS  # the tests' own stack files (tests/configs.py), not the shipped ones
 
 REGION = "us-east-1"  # Pulumi.pre.yaml landing-zone:region
 

@@ -16,13 +16,14 @@ from moto import mock_aws
 from components import config
 from deploy import bootstrap, cli
 from deploy.services import Services
+from tests.configs import FIXTURE_STACKS
 
 REGION = "us-east-1"
 
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """An organization with the org stack file's accounts (created by e-mail); returns key -> id."""
+    """An organization with the frozen org stack file's accounts (created by e-mail); returns key -> id."""
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
@@ -39,7 +40,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
 
 
 def org_config() -> config.OrgConfig:
-    loaded = config.load_stack_file("org")
+    loaded = config.load_stack_file("org", FIXTURE_STACKS)
     assert isinstance(loaded, config.OrgConfig)
     return loaded
 
@@ -176,7 +177,7 @@ def test_a_key_with_rotation_off_is_fixed_only_with_fix(aws: dict[str, str]) -> 
 
 def test_the_command_prints_the_backend_url_and_secrets_provider(aws: dict[str, str]) -> None:
     out = io.StringIO()
-    services = Services(stdout=out, stderr=out, session_factory=boto3.Session)
+    services = Services(stdout=out, stderr=out, session_factory=boto3.Session, root=FIXTURE_STACKS)
     assert cli.main(["bootstrap"], services) == 0
     text = out.getvalue()
     bucket = f"pulumi-state-{aws['deployments-prod']}-{REGION}"

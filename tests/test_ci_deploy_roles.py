@@ -12,6 +12,7 @@ from components import config
 from components.program import ci_deploy_role
 from components.settings import cicd_names
 from deploy import readiness
+from tests.configs import stack_values
 from tests.conftest import recorded_org_outputs, run_env_stack
 
 PROVIDER = "pulumi:providers:aws"
@@ -80,7 +81,7 @@ def test_with_the_variable_providers_assume_the_deploy_role_with_its_external_id
 
 def test_the_deploy_role_replaces_a_profile_meant_for_people(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(cicd_names.DEPLOY_ROLE_ENV, "landing-zone-deploy-pre")
-    values = dict(config.read_stack_file("pre"))
+    values = stack_values("pre")
     values["identityAccount"] = {"key": "idp-pre", "profile": "idp-pre"}
     recording = run_env_stack("pre", values)
     identity = recording.one(PROVIDER, "identity")

@@ -4,8 +4,8 @@ assumption are denied, the right caller is allowed."""
 
 from __future__ import annotations
 
-import copy
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +14,7 @@ from components import config
 from components.settings.cicd_names import ci_role_name, deploy_external_id, deploy_role_name
 from deploy.simulate import RecordedResource, Recording
 from tests import iam_trust_evaluator as iam
+from tests.configs import FIXTURE_STACKS, stack_values
 from tests.conftest import recorded_org_outputs, run_stack
 
 ROLE = "aws:iam/role:Role"
@@ -29,12 +30,12 @@ def org_outputs() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def recording(org_outputs: dict[str, Any]) -> Recording:
-    raw = config.read_stack_file("cicd")
+    raw = stack_values("cicd")
     return run_stack("cicd", raw, stack_outputs={raw["orgStack"]: org_outputs})
 
 
 def cicd_raw() -> dict[str, Any]:
-    return copy.deepcopy(config.read_stack_file("cicd"))
+    return stack_values("cicd")  # the frozen copy (a new dict per call)
 
 
 def error_of(raw: dict[str, Any]) -> str:
@@ -270,10 +271,11 @@ def test_an_unknown_account_key_stops_the_program_before_anything_is_declared(
 # --- plan's cross-check against the other stack files (deploy/cicd_check.py) ---------------------------
 
 
-def _context(raw: dict[str, Any]) -> Any:
+def _context(raw: dict[str, Any], root: Path = FIXTURE_STACKS) -> Any:
+    """The cicd stack's context beside the stack files at ``root`` (default: the frozen copies)."""
     from deploy.stack_checks import StackContext
 
-    return StackContext("cicd", "Pulumi.cicd.yaml", {}, config.load("cicd", raw), None)
+    return StackContext("cicd", "Pulumi.cicd.yaml", {}, config.load("cicd", raw), None, root)
 
 
 def test_plan_requires_each_environment_stacks_accounts_among_its_ci_targets() -> None:
@@ -289,23 +291,20 @@ def test_plan_requires_each_environment_stacks_accounts_among_its_ci_targets() -
     )
 
 
-def test_plan_requires_the_org_stack_files_state_backend(
-    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_plan_requires_the_org_stack_files_state_backend(tmp_path: Path) -> None:
     import shutil
 
     import yaml
 
     from deploy.cicd_check import check_cicd_targets
 
-    for path in config.PROJECT_ROOT.glob("Pulumi.*.yaml"):
+    for path in FIXTURE_STACKS.glob("Pulumi.*.yaml"):
         shutil.copy(path, tmp_path / path.name)
     org = yaml.safe_load((tmp_path / "Pulumi.org.yaml").read_text())
     backend = {"account": "deployments-prod", "keyAlias": "alias/team-state"}
     org["config"]["landing-zone:stateBackend"] = backend
     (tmp_path / "Pulumi.org.yaml").write_text(yaml.safe_dump(org))
-    monkeypatch.setattr(config, "PROJECT_ROOT", tmp_path)
-    [finding] = [f for f in check_cicd_targets(_context(cicd_raw())) if f.is_error]
+    [finding] = [f for f in check_cicd_targets(_context(cicd_raw(), tmp_path)) if f.is_error]
     assert finding.where == "Pulumi.cicd.yaml: landing-zone:ci.stateBackend.keyAlias"
     expected = ("'alias/pulumi-state' differs from Pulumi.org.yaml's stateBackend.keyAlias "
                 "('alias/team-state')")

@@ -14,6 +14,7 @@ import pytest
 
 from components import config, stack_files
 from components.settings.landing_zone import DEFAULT_OUS
+from tests.configs import stack_values
 
 
 def org_error(raw: dict[str, Any], source: str | None = None) -> str:
@@ -247,13 +248,13 @@ def test_a_validated_config_is_reused_only_for_the_same_stack(org_raw: dict[str,
 
 
 def test_environment_errors_name_their_own_stack_file() -> None:
-    prod = config.read_stack_file("prod")
+    prod = stack_values("prod")
     prod["cognito"] = {**prod["cognito"], "deletionProtection": False}
     with pytest.raises(config.ConfigError) as caught:
         config.load("prod", prod)
     message = str(caught.value)
     assert message.startswith("Pulumi.prod.yaml: landing-zone:cognito.deletionProtection: cannot be")
-    pre = config.read_stack_file("pre")
+    pre = stack_values("pre")
     pre["service"] = {**pre.get("service", {}), "cpu": 3}
     with pytest.raises(config.ConfigError) as caught:
         config.load("pre", pre)

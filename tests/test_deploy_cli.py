@@ -19,6 +19,7 @@ from moto import mock_aws
 from components import config
 from deploy.cli import HELP, Services, build_parser, main
 from deploy.runner import EXIT_FAILED, EXIT_OK, EXIT_SETUP, EXIT_USAGE
+from tests.configs import FIXTURE_STACKS
 from tests.stack_file_support import REAL_ACCOUNT_ID, copy_with_real_values
 from tests.stack_tables import THREE
 from tests.test_deploy_orchestrator import FakeRunner, replacement
@@ -219,8 +220,9 @@ def test_profiles_is_delegated_to_deploy_profiles(monkeypatch: pytest.MonkeyPatc
     def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--write", action="store_true")
 
-    def run(args: argparse.Namespace) -> int:
+    def run(args: argparse.Namespace, root: Path | None = None) -> int:
         calls.append(args)
+        roots.append(root)
         return 0
 
     module.add_arguments = add_arguments  # type: ignore[attr-defined]
@@ -229,8 +231,10 @@ def test_profiles_is_delegated_to_deploy_profiles(monkeypatch: pytest.MonkeyPatc
     import deploy
 
     monkeypatch.setattr(deploy, "profiles", module, raising=False)
-    assert main(["profiles", "--write"]) == 0
+    roots: list[Path | None] = []
+    assert main(["profiles", "--write"], Services(root=FIXTURE_STACKS)) == 0
     assert calls[0].write is True
+    assert roots == [FIXTURE_STACKS]  # --from-plan plans the stack files the CLI was given
 
 
 def test_without_deploy_profiles_the_rest_of_the_cli_works(

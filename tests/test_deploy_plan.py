@@ -19,7 +19,7 @@ from deploy.cli import Services, main
 from deploy.simulate import Recording
 from tests.configs import FIXTURE_STACKS, stack_values
 
-ROOT = config.PROJECT_ROOT
+ROOT = FIXTURE_STACKS  # the tests' own stack files (tests/configs.py), not the shipped ones
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str], root: Path = ROOT) -> tuple[int, str, str]:
@@ -64,7 +64,7 @@ def test_plan_of_org_shows_what_is_created_where_and_in_which_order(
     assert lines[2] == (
         "Destroy order: prod → pre → cicd → org (org and cicd and prod only when named with --stack)"
     )
-    org_accounts = config.load_stack_file("org").accounts  # type: ignore[union-attr]
+    org_accounts = config.load_stack_file("org", ROOT).accounts  # type: ignore[union-attr]
     # Everything of org lands in the management account, pinned by its provider.
     assert "  in management (111111111111): " in out
     assert f"       {len(org_accounts)}  aws:organizations/account:Account" in out
@@ -219,8 +219,11 @@ def test_missing_guardrails_are_reported_as_skipped(tmp_path: Path) -> None:
 
 
 def test_the_projects_guardrails_run_in_the_plan_and_catch_a_stray_resource(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The frozen stack files beside the project's own policy pack (plan looks for it under the root).
+    root = stack_root(tmp_path)
+    (root / "policies").symlink_to(config.PROJECT_ROOT / "policies", target_is_directory=True)
     original = program.org_program
 
     def stray(cfg: config.OrgConfig) -> dict[str, Any]:
@@ -229,7 +232,7 @@ def test_the_projects_guardrails_run_in_the_plan_and_catch_a_stray_resource(
         return outputs
 
     monkeypatch.setattr(program, "org_program", stray)
-    code, out, _ = run(["plan", "--stack", "org", "--no-tree"], capsys)
+    code, out, _ = run(["plan", "--stack", "org", "--no-tree"], capsys, root)
     assert code == 1
     assert "CrossGuard policies from policies/guardrails.py" in out
     assert "  FAIL  policy explicit-account-providers [mandatory] (stray): " in out
@@ -308,3 +311,4 @@ def test_a_stack_check_error_fails_the_plan_and_a_warning_does_not(
     contexts = {context.stack: context for context in seen}
     assert contexts["pre"].file_config["pulumi:disable-default-providers"] == ["*"]
     assert contexts["pre"].recording is not None and contexts["pre"].recording.resources
+    assert {context.root for context in seen} == {ROOT}  # the stack files planned, for cross-file checks

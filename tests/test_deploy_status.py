@@ -15,7 +15,7 @@ from deploy import status
 from deploy.cli import build_parser, main
 from deploy.runner import EXIT_FAILED, EXIT_OK, EXIT_SETUP
 from tests.operate_support import REGION, account_id, moto_accounts, services, session_in
-from tests.stack_tables import THREE
+from tests.stack_tables import THREE, table
 
 HEALTH = "https://api.pre.example/q/health/live"
 
@@ -235,6 +235,14 @@ def test_every_environment_by_default_and_one_not_deployed(outputs: dict[str, An
     prod = document["environments"][1]
     assert prod["healthy"] is False and prod["checks"] == []
     assert prod["error"].startswith("stack prod does not exist in the backend")
+
+
+def test_the_environments_are_those_of_the_stack_table_the_cli_was_given(outputs: dict[str, Any]) -> None:
+    svc, _ = services(outputs, fetch=lambda url, timeout: 200, stacks=table(("pre", 10)))
+    args = build_parser(THREE).parse_args(["status", "--json", "--allow-local-backend"])
+    code = status.run(args, svc, session_factory=_with_ecs(FakeEcs(1, 1)))
+    document = json.loads(svc.stdout.getvalue())  # type: ignore[attr-defined]
+    assert code == EXIT_OK and [e["stack"] for e in document["environments"]] == ["pre"]
 
 
 def test_older_outputs_name_what_is_missing(deployed: dict[str, Any]) -> None:

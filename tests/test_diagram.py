@@ -18,6 +18,7 @@ from components import config
 from deploy import cli, diagram, diagram_model
 from deploy.plan_report import StackPlan, account_names
 from deploy.services import Services
+from tests.configs import FIXTURE_STACKS, stack_values
 from tests.conftest import ROOT, recorded_org_outputs, run_env_stack, run_stack
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
@@ -90,7 +91,7 @@ def _account_label(key: str) -> str:
 
 
 def test_the_environment_view_places_each_resource_in_its_configured_account() -> None:
-    raw = config.read_stack_file("pre")
+    raw = stack_values("pre")
     view = _env_view("pre", raw)
     identity = _account_label(raw["identityAccount"]["key"])
     workload = _account_label(raw["workloadAccount"]["key"])
@@ -172,10 +173,13 @@ def check_mermaid(text: str) -> None:
 
 
 def test_the_mermaid_text_parses() -> None:
-    shipped = (ROOT / "docs" / diagram.MARKDOWN).read_text(encoding="utf-8")
-    blocks = re.findall(r"```mermaid\n(.*?)```", shipped, flags=re.S)
+    written = diagram.markdown(_fixture_graphs())
+    blocks = re.findall(r"```mermaid\n(.*?)```", written, flags=re.S)
     assert len(blocks) == 3  # org, pre, prod
-    for block in blocks:
+    shipped = (ROOT / "docs" / diagram.MARKDOWN).read_text(encoding="utf-8")
+    shipped_blocks = re.findall(r"```mermaid\n(.*?)```", shipped, flags=re.S)
+    assert shipped_blocks  # one per stack; how many is the shipped config's business
+    for block in blocks + shipped_blocks:
         check_mermaid(block)
     with pytest.raises(AssertionError):
         check_mermaid("flowchart TB\n  subgraph a [\"x\"]\n  b[\"b\"]:::k\n  classDef k fill:#fff\n")
@@ -198,14 +202,15 @@ _GRAPHS_FROM_PLAN = diagram.graphs_from_plan  # the real one: some tests replace
 
 
 @functools.cache
-def _shipped_graphs() -> list[diagram.Graph]:
-    return _GRAPHS_FROM_PLAN(ROOT)
+def _fixture_graphs() -> list[diagram.Graph]:
+    """The views of the frozen stack files (tests/configs.py): org, pre and prod."""
+    return _GRAPHS_FROM_PLAN(FIXTURE_STACKS)
 
 
 def test_check_names_each_stale_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Files as the command writes them for these graphs (the SVG body stands in: only its stamp counts), so
     # that this test owns its data; the shipped pictures are test_the_shipped_pictures_...'s business.
-    graphs = _shipped_graphs()
+    graphs = _fixture_graphs()
     (tmp_path / diagram.MARKDOWN).write_text(diagram.markdown(graphs), encoding="utf-8")
     for graph in graphs:
         stamp = f"<!-- dot source sha256 {diagram.digest(diagram.dot_source(graph))} -->\n<svg/>\n"
@@ -218,10 +223,10 @@ def test_check_names_each_stale_file(tmp_path: Path, monkeypatch: pytest.MonkeyP
     svg = tmp_path / "diagram-pre.svg"
     svg.write_text(re.sub(r"sha256 [0-9a-f]{64}", "sha256 " + "0" * 64, svg.read_text(encoding="utf-8")))
     (tmp_path / "diagram-prod.svg").unlink()
-    stale = diagram.stale_files(_shipped_graphs(), tmp_path)
+    stale = diagram.stale_files(_fixture_graphs(), tmp_path)
     assert sorted(Path(path).name for path in stale) == ["diagram-pre.svg", "diagram-prod.svg", "diagram.md"]
     # the command on the same graphs: exit 1, one line per stale file
-    monkeypatch.setattr(diagram, "graphs_from_plan", lambda root: _shipped_graphs())
+    monkeypatch.setattr(diagram, "graphs_from_plan", lambda root: _fixture_graphs())
     code, text = _main("--check", "--output-dir", str(tmp_path))
     assert code == 1
     named = sorted(line.split()[1] for line in text.splitlines() if line.startswith("stale: "))
@@ -250,7 +255,7 @@ def test_plan_does_not_import_graphviz() -> None:
 
 @needs_dot
 def test_the_command_writes_files_its_check_accepts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(diagram, "graphs_from_plan", lambda root: _shipped_graphs())
+    monkeypatch.setattr(diagram, "graphs_from_plan", lambda root: _fixture_graphs())
     code, text = _main("--output-dir", str(tmp_path))
     assert code == 0, text
     assert sorted(p.name for p in tmp_path.iterdir()) == [
@@ -260,7 +265,7 @@ def test_the_command_writes_files_its_check_accepts(tmp_path: Path, monkeypatch:
 
 
 def test_drawing_without_dot_is_a_setup_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(diagram, "graphs_from_plan", lambda root: _shipped_graphs())
+    monkeypatch.setattr(diagram, "graphs_from_plan", lambda root: _fixture_graphs())
     monkeypatch.setattr(diagram.shutil, "which", lambda name: None)
     code, text = _main("--output-dir", str(tmp_path))
     assert code == cli.EXIT_SETUP

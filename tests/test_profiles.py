@@ -62,11 +62,13 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
-def run(*argv: str, reader: profiles.OutputsReader | None = None) -> tuple[int, str, str]:
+def run(
+    *argv: str, reader: profiles.OutputsReader | None = None, root: Path | None = None
+) -> tuple[int, str, str]:
     args = parser().parse_args(["profiles", *argv])
     out, err = io.StringIO(), io.StringIO()
     kwargs = {"reader": reader} if reader is not None else {}
-    code = profiles.run(args, stdout=out, stderr=err, **kwargs)
+    code = profiles.run(args, stdout=out, stderr=err, root=root, **kwargs)
     return code, out.getvalue(), err.getvalue()
 
 

@@ -10,14 +10,20 @@ import pytest
 
 from deploy import profiles_plan
 from deploy.cli import Services, main
-from tests.conftest import ROOT, recorded_org_outputs
-from tests.test_profiles import run
+from tests.configs import FIXTURE_STACKS
+from tests.conftest import recorded_org_outputs
+from tests.test_profiles import run as run_profiles
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    """The profiles command with ``--from-plan`` planning the frozen stack files, as the plan file does."""
+    return run_profiles(*argv, root=FIXTURE_STACKS)
 
 
 @pytest.fixture(scope="module")
 def plan_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("plan") / "plan.json"
-    services = Services(root=ROOT, stdout=StringIO(), stderr=StringIO())
+    services = Services(root=FIXTURE_STACKS, stdout=StringIO(), stderr=StringIO())
     assert main(["plan", "--stack", "org", "--no-policies", "--no-tree", "--json", str(path)], services) == 0
     return path
 

@@ -10,6 +10,7 @@ import pytest
 
 from components import config
 from deploy import plan
+from deploy.stacks import discover
 
 ROOT = config.PROJECT_ROOT
 PROJECT_FILE = "Pulumi.yaml"
@@ -70,3 +71,12 @@ def test_the_shipped_org_gives_security_auditors_read_only_access_to_every_membe
                 if r.inputs["permissionSetArn"] == arn and r.inputs["principalId"] == group_id}
     members = set(recording.outputs["accounts"].values())
     assert assigned == members
+
+
+def test_the_shipped_order_starts_with_org_and_every_other_stack_needs_it() -> None:
+    """What any shipped table must keep (an added environment keeps it; the exact order is the tests' own,
+    tests/test_stack_discovery.py): the landing zone first, since every other stack reads its outputs."""
+    table = discover(ROOT)
+    assert table.names[0] == config.ORG_STACK and set(table.names) == set(SHIPPED_STACKS)
+    assert all(config.ORG_STACK in table.spec(name).needs for name in table.names[1:])
+    assert table.environments() and config.ORG_STACK in table.kept_from_destroy()  # destroy keeps org

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import copy
-
 from components import config as stack_config
 from deploy.sleep_check import sleep_check
 from deploy.stack_checks import WARNING, StackContext, all_checks
+from tests.configs import stack_values
 
 
 def _context(stack: str, schedule: dict[str, object] | None) -> StackContext:
-    raw = copy.deepcopy(stack_config.read_stack_file(stack, stack_config.PROJECT_ROOT))
+    raw = stack_values(stack)  # the frozen copy (a new dict per call)
     if schedule is not None:
         raw["service"] = {**raw.get("service", {}), "schedule": schedule}
     settings = stack_config.load(stack, raw)

@@ -18,15 +18,16 @@ from deploy import stacks
 from deploy.cli import Services, build_parser, main
 from deploy.orchestrator import SKIPPED, SUCCEEDED, Orchestrator
 from deploy.stacks import StackTable, discover
+from tests.configs import FIXTURE_STACKS
 from tests.stack_file_support import never_built
 from tests.stack_tables import environment, org
 from tests.test_deploy_orchestrator import FakeRunner
 
-ROOT = config.PROJECT_ROOT
+ROOT = FIXTURE_STACKS  # the tests' own stack files (tests/configs.py), not the shipped ones
 
 
 def project_copy(tmp_path: Path) -> Path:
-    """The project's stack files (and nothing else the driver reads from the root) in ``tmp_path``."""
+    """The frozen stack files (and nothing else the driver reads from the root) in ``tmp_path``."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     for path in ROOT.glob("Pulumi.*.yaml"):
         shutil.copy(path, tmp_path / path.name)
@@ -58,7 +59,7 @@ def add_dev(root: Path, order: Any = 15) -> None:
 # --- the acceptance case: a fourth stack, no code change ------------------------------------------
 
 
-def test_the_shipped_files_give_the_shipped_order() -> None:
+def test_the_stack_files_give_the_order_they_configure() -> None:
     table = discover(ROOT)
     assert table.names == ("org", "cicd", "pre", "prod")
     assert [table.spec(name).needs for name in table.names] == [(), ("org",), ("org",), ("org",)]
@@ -171,7 +172,7 @@ def test_an_orgstack_naming_an_environment_is_left_to_plans_reference_check(tmp_
 
 def test_stack_names_are_the_stack_files_not_the_project_file(tmp_path: Path) -> None:
     project_copy(tmp_path)
-    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    shutil.copy(config.PROJECT_ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
     assert stacks.stack_names(tmp_path) == ["cicd", "org", "pre", "prod"]
 
 
