@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.config import OrgConfig
 from components.settings import resource_names as names
 from components.settings.identity_center import (
+    IdentityCenterSettings,
     IdentityUserSettings,
     PermissionSetSettings,
     ResolvedAssignment,
@@ -63,7 +63,8 @@ def lookup_instance(provider: aws.Provider, region: str) -> IdentityCenterInstan
 
 @dataclass(frozen=True)
 class IdentityCenterArgs:
-    config: OrgConfig
+    settings: IdentityCenterSettings
+    provider_region: str  # the region of the management account's provider (the org stack's region)
     instance: IdentityCenterInstance
     account_ids: Mapping[str, pulumi.Input[str]]  # account key -> account id (from the LandingZone)
     inline_policies: Mapping[str, PolicyDocument]  # permission set name -> validated document
@@ -91,12 +92,12 @@ class IdentityCenter(pulumi.ComponentResource):
         self, name: str, args: IdentityCenterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("landingzone:identity:IdentityCenter", name, None, opts)
-        settings = args.config.identity_center
+        settings = args.settings
         self.instance = args.instance
         self.start_url = settings.start_url or args.instance.default_start_url()
         self.region = args.instance.region
         # Only pin a region on each resource when Identity Center lives outside the provider's region.
-        self._region = self.region if self.region != args.config.region else None
+        self._region = self.region if self.region != args.provider_region else None
         store = args.instance.identity_store_id
         child = pulumi.ResourceOptions(parent=self)
 

@@ -1,20 +1,20 @@
 """LandingZone: the AWS Organization, its OU tree, member accounts, SCPs and sandbox spend caps.
 
-Runs in the management account (stack ``org``). Everything it declares comes from a validated
-``OrgConfig``; the SCP documents arrive already loaded, validated and minified.
+Runs in the management account (stack ``org``). It takes its own part of the validated org config
+(organization, OUs, accounts, SCPs, the access role's name); the SCP documents arrive already loaded,
+validated and minified.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-from components.config import OrgConfig
 from components.settings import resource_names as names
-from components.settings.landing_zone import AccountSettings
+from components.settings.landing_zone import AccountSettings, OrganizationSettings, ScpSettings
 from iam_documents.documents import PolicyDocument
 
 SCP_TYPE = "SERVICE_CONTROL_POLICY"
@@ -25,8 +25,12 @@ ACCOUNT_WRITE_ONLY_PROPERTIES = ["roleName", "iamUserAccessToBilling"]
 
 @dataclass(frozen=True)
 class LandingZoneArgs:
-    config: OrgConfig
-    service_control_policies: Mapping[str, PolicyDocument]  # policy name -> validated document
+    organization: OrganizationSettings
+    organizational_units: Sequence[str]  # paths, each parent before its children (validated)
+    accounts: Sequence[AccountSettings]
+    service_control_policies: Sequence[ScpSettings]
+    scp_documents: Mapping[str, PolicyDocument]  # policy name -> validated document
+    access_role_name: str  # the role Organizations creates in each new account
 
 
 class LandingZone(pulumi.ComponentResource):
@@ -42,23 +46,22 @@ class LandingZone(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: LandingZoneArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("landingzone:organization:LandingZone", name, None, opts)
-        config = args.config
         child = pulumi.ResourceOptions(parent=self)
 
         self.organization = aws.organizations.Organization(
             f"{name}-organization",
             feature_set="ALL",
-            enabled_policy_types=list(config.organization.enabled_policy_types),
-            aws_service_access_principals=list(config.organization.aws_service_access_principals),
+            enabled_policy_types=list(args.organization.enabled_policy_types),
+            aws_service_access_principals=list(args.organization.aws_service_access_principals),
             opts=pulumi.ResourceOptions(
-                parent=self, protect=True, import_=config.organization.import_id
+                parent=self, protect=True, import_=args.organization.import_id
             ),
         )
         self.root_id = self.organization.roots.apply(lambda roots: str(roots[0].id))
 
         # Parents are declared before children (validated order), so each parent id is at hand.
         self.organizational_units = {}
-        for path in config.organizational_units:
+        for path in args.organizational_units:
             parent, _, ou_name = path.rpartition("/")
             self.organizational_units[path] = aws.organizations.OrganizationalUnit(
                 names.organizational_unit(name, path),
@@ -68,13 +71,13 @@ class LandingZone(pulumi.ComponentResource):
             )
 
         self.accounts = {
-            account.key: self._account(name, account, config) for account in config.accounts
+            account.key: self._account(name, account, args.access_role_name) for account in args.accounts
         }
 
         self.policies = {}
         self.attachments = []
-        for scp in config.service_control_policies:
-            document = args.service_control_policies[scp.name]
+        for scp in args.service_control_policies:
+            document = args.scp_documents[scp.name]
             policy = aws.organizations.Policy(
                 names.service_control_policy(name, scp.name),
                 name=scp.name,
@@ -97,7 +100,7 @@ class LandingZone(pulumi.ComponentResource):
 
         self.budgets = {
             account.key: self._budget(name, account)
-            for account in config.accounts
+            for account in args.accounts
             if account.budget is not None
         }
 
@@ -108,7 +111,7 @@ class LandingZone(pulumi.ComponentResource):
             }
         )
 
-    def _account(self, name: str, account: AccountSettings, config: OrgConfig) -> aws.organizations.Account:
+    def _account(self, name: str, account: AccountSettings, role_name: str) -> aws.organizations.Account:
         tags = dict(account.tags)
         if account.suspension is not None:
             tags.update(
@@ -123,7 +126,7 @@ class LandingZone(pulumi.ComponentResource):
             name=account.name,
             email=account.email,
             parent_id=self.organizational_units[account.ou].id,
-            role_name=config.access_role_name,
+            role_name=role_name,
             close_on_deletion=account.close_on_deletion,
             tags=tags or None,
             opts=pulumi.ResourceOptions(

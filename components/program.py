@@ -47,14 +47,22 @@ def org_program(config: OrgConfig) -> dict[str, Any]:
     sso_instance = lookup_instance(management, config.identity_center.region or config.region)
     landing_zone = LandingZone(
         "landing-zone",
-        LandingZoneArgs(config=config, service_control_policies=resolved.service_control_policies),
+        LandingZoneArgs(
+            organization=config.organization,
+            organizational_units=config.organizational_units,
+            accounts=config.accounts,
+            service_control_policies=config.service_control_policies,
+            scp_documents=resolved.service_control_policies,
+            access_role_name=config.access_role_name,
+        ),
         opts=pulumi.ResourceOptions(providers={"aws": management}),
     )
     account_ids = {key: account.id for key, account in landing_zone.accounts.items()}
     identity_center = IdentityCenter(
         "identity-center",
         IdentityCenterArgs(
-            config=config,
+            settings=config.identity_center,
+            provider_region=config.region,
             instance=sso_instance,
             account_ids=account_ids,
             inline_policies=resolved.inline_policies,
