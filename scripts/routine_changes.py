@@ -116,19 +116,14 @@ def insert_before(path: Path, marker: str, text: str) -> None:
     raise SystemExit(f"{path.name}: no line starts with {marker!r}; update scripts/routine_changes.py")
 
 
-def append(path: Path, text: str) -> None:
-    content = path.read_text()
-    path.write_text(content + ("" if content.endswith("\n") else "\n") + text)
-
-
-def insert_after_list(path: Path, key: str, text: str) -> None:
-    """Append ``text`` to the list under the top-level ``key``: before the next line at the keys' indent."""
+def insert_after_list(path: Path, key: str, text: str, indent: int = 2) -> None:
+    """Append ``text`` to the list under ``key`` (at ``indent``): before the next line indented no deeper."""
     lines = path.read_text().splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == f"  {key}:"), None)
+    start = next((i for i, line in enumerate(lines) if line.rstrip() == f"{' ' * indent}{key}:"), None)
     if start is None:
         raise SystemExit(f"{path.name}: no key {key!r}; update scripts/routine_changes.py")
     end = next((i for i in range(start + 1, len(lines))
-                if lines[i].startswith("  ") and lines[i][2] not in " -\n"), len(lines))
+                if lines[i].strip() and len(lines[i]) - len(lines[i].lstrip(" ")) <= indent), len(lines))
     lines[end:end] = [text]
     path.write_text("".join(lines))
 
@@ -145,7 +140,7 @@ def add_scp(tree: Path) -> None:
 def add_permission_set(tree: Path) -> None:
     (tree / "iam_documents" / "permission_sets" / "observers.json").write_text(NEW_PERMISSION_SET_FILE)
     insert_before(tree / "Pulumi.org.yaml", "    assignments:", NEW_PERMISSION_SET)
-    append(tree / "Pulumi.org.yaml", NEW_ASSIGNMENT)
+    insert_after_list(tree / "Pulumi.org.yaml", "assignments", NEW_ASSIGNMENT, indent=4)
 
 
 def add_dev_stack(tree: Path) -> None:
