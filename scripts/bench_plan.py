@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Benchmark of ``python -m deploy plan``: time per stack and for all three (not a test).
+"""Benchmark of ``python -m deploy plan``: time per stack and for all of them (not a test).
 
 Two measurements, each repeated (``--repeat``, default 3; first, min and median shown):
 
-* in-process: ``deploy.plan.run_plan`` for each stack alone and for all three, after the imports
+* in-process: ``deploy.plan.run_plan`` for each stack alone and for all of them, after the imports
   (the per-stack times are the plan's own, config validation + mock run + policies; the first stack
   also pays for loading the pulumi_aws modules its program uses);
 * end to end: ``python -m deploy plan --no-tree`` in a fresh interpreter, imports included, which is
@@ -94,7 +94,7 @@ def main() -> int:
             per_stack.append(next(p.duration for p in report.plans if p.stack == name))
         print(row(f"stack {name} (its own plan time)", per_stack))
     all_three = measure(args.repeat, lambda: plan.run_plan())
-    print(row("all three, in-process", all_three))
+    print(row("all stacks, in-process", all_three))
 
     command = [sys.executable, "-m", "deploy", "plan", "--no-tree"]
     codes: list[int] = []
@@ -103,7 +103,7 @@ def main() -> int:
         codes.append(subprocess.run(command, cwd=ROOT, capture_output=True, check=False).returncode)
 
     end_to_end = measure(args.repeat, cli)
-    print(row("all three, python -m deploy plan", end_to_end))
+    print(row("all stacks, python -m deploy plan", end_to_end))
 
     # The floor imports what this process loaded for the plans above (sys.modules keeps load order).
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as modules:
