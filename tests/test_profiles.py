@@ -15,6 +15,7 @@ import pytest
 from botocore.configloader import load_config
 
 from deploy import profiles
+from deploy import profiles_config_file as config_block
 from tests.conftest import recorded_org_outputs
 
 START_URL = "https://d-9067a1b2c3.awsapps.com/start"
@@ -187,8 +188,8 @@ def test_prints_by_default_and_touches_no_file(
     monkeypatch.setenv("AWS_CONFIG_FILE", str(config_file))
     code, out, err = run("--outputs", str(outputs_file))
     assert code == 0 and err == ""
-    assert out.startswith(profiles.begin_marker("landing-zone") + "\n[sso-session landing-zone]\n")
-    assert out.endswith(profiles.end_marker("landing-zone") + "\n")
+    assert out.startswith(config_block.begin_marker("landing-zone") + "\n[sso-session landing-zone]\n")
+    assert out.endswith(config_block.end_marker("landing-zone") + "\n")
     assert not config_file.exists()
 
 
@@ -202,7 +203,7 @@ def test_write_into_a_file_with_unrelated_profiles(outputs_file: Path, tmp_path:
     code, out, err = run("--outputs", str(outputs_file), "--write", "--config-file", str(config_file))
     assert code == 0 and err == ""
     text = config_file.read_text(encoding="utf-8")
-    assert text.startswith(UNRELATED + "\n" + profiles.begin_marker("landing-zone") + "\n")
+    assert text.startswith(UNRELATED + "\n" + config_block.begin_marker("landing-zone") + "\n")
     assert stat.S_IMODE(config_file.stat().st_mode) == 0o640
     # A backup of exactly what was there.
     [backup] = backups(config_file)
@@ -244,7 +245,7 @@ def test_new_outputs_replace_the_block_in_place(tmp_path: Path) -> None:
     config_file = tmp_path / "config"
     before = "[profile first]\nregion = eu-west-1\n\n"
     after = "\n[profile last]\nregion = eu-central-1\n"
-    block = profiles.managed_block(
+    block = config_block.managed_block(
         "[sso-session landing-zone]\nsso_start_url = https://old/start\n", "landing-zone"
     )
     config_file.write_text(before + block + after, encoding="utf-8")
@@ -253,10 +254,10 @@ def test_new_outputs_replace_the_block_in_place(tmp_path: Path) -> None:
     outputs_path.write_text(json.dumps(doc), encoding="utf-8")
     assert run("--outputs", str(outputs_path), "--write", "--config-file", str(config_file))[0] == 0
     text = config_file.read_text(encoding="utf-8")
-    assert text.startswith(before + profiles.begin_marker("landing-zone") + "\n")
-    assert text.endswith(profiles.end_marker("landing-zone") + "\n" + after)
+    assert text.startswith(before + config_block.begin_marker("landing-zone") + "\n")
+    assert text.endswith(config_block.end_marker("landing-zone") + "\n" + after)
     assert "https://old/start" not in text and "sso_start_url = https://new.awsapps.com/start" in text
-    assert text.count(profiles.begin_marker("landing-zone")) == 1
+    assert text.count(config_block.begin_marker("landing-zone")) == 1
 
 
 def test_a_missing_config_file_is_created_private(outputs_file: Path, tmp_path: Path) -> None:
@@ -264,7 +265,7 @@ def test_a_missing_config_file_is_created_private(outputs_file: Path, tmp_path: 
     code, out, _ = run("--outputs", str(outputs_file), "--write", "--config-file", str(config_file))
     assert code == 0 and "previous version" not in out
     assert stat.S_IMODE(config_file.stat().st_mode) == 0o600
-    assert config_file.read_text(encoding="utf-8").startswith(profiles.begin_marker("landing-zone"))
+    assert config_file.read_text(encoding="utf-8").startswith(config_block.begin_marker("landing-zone"))
     assert backups(config_file) == []
     assert set(aws_profiles(config_file)["profiles"]) == {"sandbox", "idp-pre"}
 
@@ -313,7 +314,7 @@ def test_backups_never_overwrite_each_other(tmp_path: Path) -> None:
     moment = datetime(2024, 5, 1, 12, 0, 0)
     for start_url in ("https://a.awsapps.com/start", "https://b.awsapps.com/start"):
         body = f"[sso-session landing-zone]\nsso_start_url = {start_url}\n"
-        changed, backup = profiles.write_config(config_file, body, "landing-zone", now=lambda: moment)
+        changed, backup = config_block.write_config(config_file, body, "landing-zone", now=lambda: moment)
         assert changed and backup is not None
     assert [b.name for b in backups(config_file)] == [
         "config.20240501-120000-1.bak",
@@ -337,7 +338,7 @@ def test_a_section_the_block_would_duplicate_is_refused(outputs_file: Path, tmp_
 
 @pytest.mark.parametrize("damage", ["begin", "end", "twice", "swapped"])
 def test_a_damaged_block_is_refused(outputs_file: Path, tmp_path: Path, damage: str) -> None:
-    begin, end = profiles.begin_marker("landing-zone"), profiles.end_marker("landing-zone")
+    begin, end = config_block.begin_marker("landing-zone"), config_block.end_marker("landing-zone")
     body = {
         "begin": f"{begin}\n[sso-session landing-zone]\n",
         "end": f"[sso-session landing-zone]\n{end}\n",
@@ -457,6 +458,6 @@ def test_bad_options_are_usage_errors(outputs_file: Path) -> None:
 
 
 def test_config_file_default_follows_the_aws_cli() -> None:
-    assert profiles.default_config_file({"AWS_CONFIG_FILE": "/x/cfg"}) == Path("/x/cfg")
-    assert profiles.default_config_file({}) == Path.home() / ".aws" / "config"
-    assert os.path.isabs(profiles.default_config_file({}))
+    assert config_block.default_config_file({"AWS_CONFIG_FILE": "/x/cfg"}) == Path("/x/cfg")
+    assert config_block.default_config_file({}) == Path.home() / ".aws" / "config"
+    assert os.path.isabs(config_block.default_config_file({}))
