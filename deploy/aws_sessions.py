@@ -42,6 +42,15 @@ _EXPIRED_CODES = {
 }
 
 
+def session_factory(given: SessionFactory | None = None) -> SessionFactory:
+    """``given`` (tests inject one), else ``boto3.Session``: boto3 is imported only when AWS is reached."""
+    if given is not None:
+        return given
+    import boto3
+
+    return boto3.Session
+
+
 def environment_stacks(root: Path = stack_config.PROJECT_ROOT) -> tuple[str, ...]:
     """The environment stacks of the project, found from their stack files (deploy/stacks.py)."""
     return tuple(stacks.discover(root).environments())

@@ -176,7 +176,7 @@ def run(
     runner = make_runner(services, args)
     outputs = aws_sessions.deployed_outputs(runner, args.env, [OUTPUT])
     access = aws_sessions.open_environment(
-        args.env, settings, runner.outputs(stacks.ORG), session_factory or _boto3_session()
+        args.env, settings, runner.outputs(stacks.ORG), aws_sessions.session_factory(session_factory)
     )
     workload = access.workload
     with aws_sessions.explained(workload, "create a CloudWatch Logs client"):
@@ -185,8 +185,3 @@ def run(
     return show(reader, since_seconds=args.since, follow=args.follow, json_lines=args.json_lines,
                 out=services.stdout, err=services.stderr, sleep=sleep or services.sleep)
 
-
-def _boto3_session() -> aws_sessions.SessionFactory:
-    import boto3
-
-    return boto3.Session

@@ -274,7 +274,7 @@ def run(
     check_backend(services, args)
     runner = make_runner(services, args)
     fetch = services.fetch or smoke.http_status
-    factory = session_factory or _boto3_session()
+    factory = aws_sessions.session_factory(session_factory)
     org_outputs: dict[str, Any] | None = None
     results: list[EnvironmentStatus] = []
     # Progress on stderr: a status line redrawn in a terminal, plain lines in CI (deploy/progress.py).
@@ -318,8 +318,3 @@ def render(result: EnvironmentStatus) -> str:
     lines.append(f"  {'healthy' if result.healthy else 'NOT HEALTHY'}")
     return "\n".join(lines)
 
-
-def _boto3_session() -> aws_sessions.SessionFactory:
-    import boto3
-
-    return boto3.Session

@@ -18,11 +18,9 @@ import argparse
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from components import config as stack_config
-from deploy import stacks
-from deploy.runner import EXIT_OK, DeployError, SetupError
+from deploy import aws_sessions, stacks
+from deploy.runner import EXIT_OK, DeployError
 from deploy.services import Services, check_backend, make_runner
-from iam_documents.access_role import ORGANIZATION_ACCESS_ROLE, role_arn
 
 DESCRIPTION = """\
 Out of its awake hours, its scalable target gets its configured min/max task counts back and the
@@ -31,7 +29,6 @@ evening, when the evening's scheduled action sets min and max to 0. AWS is reach
 the environment's workload account as its provider reaches it (workloadAccount: profile, role, or the
 org's access role). An environment without a sleep schedule has nothing to wake.
 """
-SESSION_NAME = "landing-zone-wake"
 SCHEDULE_OUTPUT = "service_schedule"
 
 Emit = Callable[[str], None]
@@ -69,39 +66,13 @@ def wake_service(schedule: Mapping[str, Any], autoscaling: Any, ecs: Any) -> tup
     return before, max(before, minimum)
 
 
-def workload_session(settings: stack_config.EnvConfig, org_outputs: Mapping[str, Any],
-                     session_factory: Callable[..., Any]) -> Any:
-    """A boto3 session in the environment's workload account, reached as its provider reaches it."""
-    access = settings.workload_account
-    account_id = (org_outputs.get("accounts") or {}).get(access.key)
-    if not account_id:
-        raise SetupError(f"the org stack exports no account '{access.key}' (workloadAccount.key)")
-    base = session_factory(profile_name=access.profile) if access.profile else session_factory()
-    if not access.assumes_role:
-        return base
-    role = access.role_name or str(org_outputs.get("access_role_name") or ORGANIZATION_ACCESS_ROLE)
-    credentials = base.client("sts", region_name=settings.region).assume_role(
-        RoleArn=role_arn(str(account_id), role), RoleSessionName=SESSION_NAME, DurationSeconds=900,
-    )["Credentials"]
-    return session_factory(
-        aws_access_key_id=credentials["AccessKeyId"], aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"], region_name=settings.region,
-    )
+def workload_account(stack: str, runner: Any, services: Services) -> aws_sessions.AccountSession:
+    """The environment's workload account, reached as its provider reaches it and as ``status`` and
+    ``logs`` reach it (deploy/aws_sessions.py): a profile, a role, or the org's access role."""
+    settings = aws_sessions.load_environment(stack, services.root)
+    factory = aws_sessions.session_factory(services.session_factory)
+    return aws_sessions.open_environment(stack, settings, runner.outputs(stacks.ORG), factory).workload
 
-
-def _session_factory(services: Services) -> Callable[..., Any]:
-    if services.session_factory is not None:
-        return services.session_factory
-    import boto3
-
-    return boto3.Session
-
-
-def _env_settings(stack: str, services: Services) -> stack_config.EnvConfig:
-    settings = stack_config.load(stack, stack_config.read_stack_file(stack, services.root))
-    if not isinstance(settings, stack_config.EnvConfig):
-        raise SetupError(f"{stack} is not an environment stack")
-    return settings
 
 
 def desired_tasks_reader(runner: Any, services: Services) -> Callable[[str, Mapping[str, Any]], int | None]:
@@ -110,9 +81,7 @@ def desired_tasks_reader(runner: Any, services: Services) -> Callable[[str, Mapp
     def read(stack: str, outputs: Mapping[str, Any]) -> int | None:
         try:
             _prefix, cluster, service = str(outputs[SCHEDULE_OUTPUT]["resource_id"]).split("/")
-            settings = _env_settings(stack, services)
-            session = workload_session(settings, runner.outputs(stacks.ORG), _session_factory(services))
-            found = session.client("ecs", region_name=settings.region).describe_services(
+            found = workload_account(stack, runner, services).client("ecs").describe_services(
                 cluster=cluster, services=[service])["services"]
             return int(found[0]["desiredCount"])
         except Exception:  # unknown: the smoke check then probes as usual
@@ -130,12 +99,10 @@ def run(args: argparse.Namespace, services: Services) -> int:
         print(f"{stack}: no sleep schedule (no {SCHEDULE_OUTPUT} output): it never sleeps, nothing to wake",
               file=services.stdout)
         return EXIT_OK
-    settings = _env_settings(stack, services)
-    session = workload_session(settings, runner.outputs(stacks.ORG), _session_factory(services))
-    before, now = wake_service(
-        schedule, session.client("application-autoscaling", region_name=settings.region),
-        session.client("ecs", region_name=settings.region),
-    )
+    workload = workload_account(stack, runner, services)
+    with aws_sessions.explained(workload, "wake the service"):
+        before, now = wake_service(
+            schedule, workload.client("application-autoscaling"), workload.client("ecs"))
     end = str(schedule.get("awake", "")).split("-")[-1]
     print(f"{stack}: awake: {schedule['resource_id']} min {schedule['min_count']} / max "
           f"{schedule['max_count']}, desired count {before} -> {now}. It sleeps again at the next scheduled "

@@ -70,14 +70,19 @@ def _excluded(key: str, ou: str) -> str | None:
     return None
 
 
+def _placement_problem(key: str, ou: str | None) -> str | None:
+    """What both production accounts must satisfy: an OU the org exports, not Sandbox or Suspended."""
+    if ou is None:
+        return f"account '{key}' is in no OU the org stack exports"
+    return _excluded(key, ou)
+
+
 def workload_account_problem(key: str, account_ous: Mapping[str, str]) -> str | None:
     """Why a production stack cannot use ``key`` as its workload account: it must be in a Prod OU."""
     ou = account_ous.get(key)
-    if ou is None:
-        return f"account '{key}' is in no OU the org stack exports"
-    excluded = _excluded(key, ou)
-    if excluded is not None:
-        return excluded
+    placement = _placement_problem(key, ou)
+    if placement is not None or ou is None:  # a missing OU is a placement problem
+        return placement
     if ou.rsplit("/", 1)[-1] != PROD_OU:
         return f"account '{key}' is in OU '{ou}', not in a Prod OU (such as Workloads/Prod)"
     return None
@@ -88,12 +93,9 @@ def identity_account_problem(
 ) -> str | None:
     """Why a production stack cannot use ``key`` as its IdP account: Sandbox, Suspended, or shared with
     a non-production stack (``non_production_identity``: key -> where that stack is named)."""
-    ou = account_ous.get(key)
-    if ou is None:
-        return f"account '{key}' is in no OU the org stack exports"
-    excluded = _excluded(key, ou)
-    if excluded is not None:
-        return excluded
+    placement = _placement_problem(key, account_ous.get(key))
+    if placement is not None:
+        return placement
     if key in non_production_identity:
         where = non_production_identity[key]
         return f"account '{key}' is the identity account of a non-production stack ({where})"

@@ -13,16 +13,20 @@ from moto import mock_aws
 from deploy.cli import Services, main
 from deploy.runner import EXIT_OK, StackRunner
 from deploy.wake import wake_service
+from tests import operate_support
 
-WORKLOAD = "222222222222"  # pre's workload account in the test's org outputs
 REGION = "us-east-1"
-ORG_OUTPUTS = {"accounts": {"sandbox": WORKLOAD}, "access_role_name": "OrganizationAccountAccessRole"}
+
+
+def org_outputs() -> dict[str, Any]:
+    """The org outputs of the tests' frozen stack files: pre's workload account is `sandbox`."""
+    return operate_support.org_outputs()
 
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     # The role wake assumes is in the workload account: moto then serves that account's resources.
-    monkeypatch.setenv("MOTO_ACCOUNT_ID", WORKLOAD)
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", operate_support.account_id("sandbox"))
     for name in ("AWS_PROFILE", "CI"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
@@ -81,14 +85,14 @@ class Runner:
 def _wake(outputs: dict[str, dict[str, Any]]) -> tuple[int, str]:
     out = io.StringIO()
     services = Services(runner=lambda: cast(StackRunner, Runner(outputs)), session_factory=boto3.Session,
-                        stdout=out, stderr=out)
+                        stdout=out, stderr=out, root=operate_support.ROOT)
     code = main(["wake", "pre"], services)
     return code, out.getvalue()
 
 
 def test_the_command_reaches_the_workload_account_and_says_when_it_sleeps_again(aws: None) -> None:
     schedule = _sleeping_service()
-    code, text = _wake({"pre": {"service_schedule": schedule}, "org": ORG_OUTPUTS})
+    code, text = _wake({"pre": {"service_schedule": schedule}, "org": org_outputs()})
     assert code == EXIT_OK, text
     assert "desired count 0 -> 1" in text
     assert "sleeps again at the next scheduled evening (20:00 MON-FRI America/Guayaquil)" in text
@@ -96,7 +100,7 @@ def test_the_command_reaches_the_workload_account_and_says_when_it_sleeps_again(
 
 
 def test_an_environment_without_a_schedule_has_nothing_to_wake(aws: None) -> None:
-    code, text = _wake({"pre": {"api_url": "https://example"}, "org": ORG_OUTPUTS})
+    code, text = _wake({"pre": {"api_url": "https://example"}, "org": org_outputs()})
     assert code == EXIT_OK and "it never sleeps, nothing to wake" in text
 
 
@@ -105,6 +109,6 @@ def test_the_smoke_checks_reader_finds_the_desired_count_in_the_workload_account
 
     schedule = _sleeping_service()
     services = Services(session_factory=boto3.Session)
-    read = desired_tasks_reader(Runner({"org": ORG_OUTPUTS}), services)
+    read = desired_tasks_reader(Runner({"org": org_outputs()}), services)
     assert read("pre", {"service_schedule": schedule}) == 0
     assert read("pre", {"service_schedule": {**schedule, "resource_id": "service/none/none"}}) is None
