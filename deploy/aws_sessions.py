@@ -51,11 +51,6 @@ def session_factory(given: SessionFactory | None = None) -> SessionFactory:
     return boto3.Session
 
 
-def environment_stacks(root: Path = stack_config.PROJECT_ROOT) -> tuple[str, ...]:
-    """The environment stacks of the project, found from their stack files (deploy/stacks.py)."""
-    return tuple(stacks.discover(root).environments())
-
-
 @dataclass(frozen=True)
 class AccountSession:
     """One account of the environment and a session into it."""
@@ -106,7 +101,8 @@ class EnvironmentAccess:
 def load_environment(stack: str, root: Path) -> stack_config.EnvConfig:
     settings = stack_config.load_stack_file(stack, root)
     if not isinstance(settings, stack_config.EnvConfig):
-        raise DeployError(f"stack {stack} is not an environment (one of {', '.join(environment_stacks())})")
+        known = ", ".join(stacks.discover(root).environments())
+        raise DeployError(f"stack {stack} is not an environment (one of {known})")
     return settings
 
 
