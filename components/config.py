@@ -83,6 +83,8 @@ from components.settings.production import (
 )
 from components.settings.resolved import EnvResolved, OrgResolved, not_resolved
 from components.settings.resource_names import check_resource_names
+from components.settings.security import SecurityConfig as SecurityConfig
+from components.settings.security import check_security
 from components.settings.state_backend import StateBackendSettings, check_state_backend
 from components.settings.tasks_service import (
     ApiSettings,
@@ -221,8 +223,9 @@ class EnvConfig(Model):
 # --------------------------------------------------------------------------------------------
 
 
-StackConfig = OrgConfig | EnvConfig | CicdConfig
+StackConfig = OrgConfig | EnvConfig | CicdConfig | SecurityConfig
 CICD_KEY = "ci"  # a stack file with ``landing-zone:ci`` is a cicd stack (components/settings/cicd.py)
+SECURITY_KEY = "security"  # ``landing-zone:security``: the security stack (components/settings/security.py)
 
 
 def load(stack: str, raw: Mapping[str, Any], source: str | None = None) -> StackConfig:
@@ -236,7 +239,8 @@ def load(stack: str, raw: Mapping[str, Any], source: str | None = None) -> Stack
     if (loaded := load_once.recall(load_key)) is not None:
         return loaded  # validated already in this run (components/load_once.py)
     model: type[StackConfig] = (
-        OrgConfig if stack == ORG_STACK else CicdConfig if CICD_KEY in raw else EnvConfig
+        OrgConfig if stack == ORG_STACK else CicdConfig if CICD_KEY in raw
+        else SecurityConfig if SECURITY_KEY in raw else EnvConfig
     )
     if model is OrgConfig:
         raw, _ = derive_emails(raw, source)
@@ -251,6 +255,8 @@ def load(stack: str, raw: Mapping[str, Any], source: str | None = None) -> Stack
         config._resolved = check_org(config, source)
     elif isinstance(config, CicdConfig):
         check_cicd(config, source)
+    elif isinstance(config, SecurityConfig):
+        check_security(config, source)
     else:
         config._resolved = check_env(config, source)
     load_once.remember(load_key, config)

@@ -26,9 +26,11 @@ from components.identity_center import IdentityCenter, IdentityCenterArgs, looku
 from components.landing_zone import LandingZone, LandingZoneArgs
 from components.production_accounts import check_production_accounts
 from components.providers import OrgStack, account_provider, awsx_provider, role_arn
+from components.security_stack import security_program
 from components.settings import cicd_names
 from components.settings.cicd import CicdConfig
 from components.settings.environment import AccountAccess, derived_domain_prefix
+from components.settings.security import SecurityConfig
 from components.tasks_stack import declare_frontend_app, declare_tasks_service
 
 MANAGED_BY = "pulumi/landing-zone"
@@ -83,6 +85,9 @@ def org_program(config: OrgConfig) -> dict[str, Any]:
         "account_ous": {account.key: account.ou for account in config.accounts},
         "organizational_units": {path: ou.id for path, ou in landing_zone.organizational_units.items()},
         "access_role_name": config.access_role_name,
+        # The security stack's organization-wide resources name them (trail, policies, StackSet).
+        "organization_id": landing_zone.organization.id,
+        "root_id": landing_zone.root_id,
         **_identity_center_outputs(identity_center, account_ids),
     }
 
@@ -295,4 +300,6 @@ def build(config: stack_config.StackConfig) -> dict[str, Any]:
         return org_program(config)
     if isinstance(config, CicdConfig):
         return cicd_program(config)
+    if isinstance(config, SecurityConfig):
+        return security_program(config)
     return environment_program(config)

@@ -11,7 +11,9 @@ EventBridge may not use, or whose topic policy does not let it publish, drops ev
 - the topic's policy allows ``events.amazonaws.com`` to ``sns:Publish`` for this rule's ARN.
 
 And it warns that the sign-in events reach EventBridge only while a CloudTrail trail logs (EventBridge
-User Guide, eb-service-event-cloudtrail.html), when the stack declares no trail itself.
+User Guide, eb-service-event-cloudtrail.html), when the stack declares no trail itself and no security
+stack of the same project reads it: that stack always declares the organization trail (multi-region,
+logging; components/security_stack.py), which logs the management account's events too.
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ def check_break_glass_alerts(context: StackContext) -> list[Finding]:
             findings.append(Finding(CHECK, ERROR, f"{topic.name} ({TOPIC})",
                                     f"no topic policy lets {EVENTS} publish for rule {rule.name}: its events "
                                     "would be dropped"))
-    if alerting and not recording.of_type(TRAIL):
+    if alerting and not recording.of_type(TRAIL) and not security_trail_stack(context):
         findings.append(Finding(
             CHECK, WARNING, context.source,
             "the sign-in alerts need a CloudTrail trail that logs in this account (EventBridge User Guide, "
@@ -83,6 +85,23 @@ def check_break_glass_alerts(context: StackContext) -> list[Finding]:
             "\"Break-glass\")",
         ))
     return findings
+
+
+def security_trail_stack(context: StackContext) -> str | None:
+    """The stack file of a valid security stack in the same root that reads this stack, or None."""
+    from components import config as stack_config
+    from deploy.stacks import stack_names
+
+    for stack in stack_names(context.root):
+        try:
+            settings = stack_config.load_stack_file(stack, context.root)
+        except stack_config.ConfigError:
+            continue  # that stack's own config check reports it
+        if isinstance(settings, stack_config.SecurityConfig) and (
+            settings.org_stack.split("/")[-1] == context.stack
+        ):
+            return stack_config.stack_file(stack)
+    return None
 
 
 def _key_findings(topic: RecordedResource, keys: list[RecordedResource]) -> list[Finding]:

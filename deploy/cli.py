@@ -48,10 +48,12 @@ HELP = {
     "plan": "offline: run every program under Pulumi's mock runtime and show what would be created, "
     "in which account and order, with config and policy validation (no cloud, no CLI)",
     "preview": "pulumi preview of each stack, in order",
-    "up": "deploy in order: org, then each environment once its accounts accept role assumption, "
-    "smoke-checked; each stack is previewed first and gets exactly what its preview showed",
+    "up": "deploy in order: org, then security, cicd and each environment once its accounts accept role "
+    "assumption (environments smoke-checked); each stack is previewed first and gets exactly what its "
+    "preview showed",
     "refresh": "pulumi refresh of each stack (read real state back), in order",
-    "destroy": "destroy in reverse order; org and production stacks only when named with --stack",
+    "destroy": "destroy in reverse order; org, protected stacks (security, cicd) and production stacks only "
+    "when named with --stack",
     "outputs": "print the stack outputs of deployed stacks",
     "profiles": "print or --write the AWS CLI SSO profiles of the Identity Center assignments, from the "
     "deployed org stack or, before any deploy, from the offline plan (--from-plan)",

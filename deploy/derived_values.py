@@ -22,12 +22,13 @@ DOMAIN = "aws:cognito/userPoolDomain:UserPoolDomain"
 
 
 def derived_values_check(context: StackContext) -> list[Finding]:
-    if context.settings is None or isinstance(context.settings, stack_config.CicdConfig):
-        return []  # the config error is reported already; the cicd stack derives nothing
+    settings = context.settings
+    if settings is None or isinstance(settings, stack_config.CicdConfig | stack_config.SecurityConfig):
+        return []  # the config error is reported already; the cicd and security stacks derive nothing
     values = (
         _org_values(context)
-        if isinstance(context.settings, stack_config.OrgConfig)
-        else _environment_values(context, context.settings)
+        if isinstance(settings, stack_config.OrgConfig)
+        else _environment_values(context, settings)
     )
     return [Finding(CHECK, INFO, f"{context.source}: {value.key}", describe(value)) for value in values]
 

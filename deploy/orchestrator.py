@@ -1,6 +1,6 @@
 """Runs an operation over the stacks in order, with the gates between them.
 
-``up``: ``org`` → wait until the accounts each environment needs accept role assumption → ``pre`` →
+``up``: ``org`` → wait until the accounts each later stack needs accept role assumption → ``pre`` →
 smoke check → ``prod`` → smoke check. Each stack's ``up`` is a preview first, which saves Pulumi's update
 plan and is summarized (deploy/changes.py); a replace or delete of a stateful resource that
 ``allow_replace`` does not name stops the run there; an interactive run asks (``confirm``) after the
@@ -281,7 +281,8 @@ class Orchestrator:
         step: str = operation
         previewed: list[PreviewReport] = []
         try:
-            if operation == "up" and spec.is_environment and self.readiness is not None:
+            # Every stack that reads org's accounts (environments, security, cicd) waits for them first.
+            if operation == "up" and spec.needs and self.readiness is not None:
                 step = "readiness wait"
                 self.readiness(name, self._org_stack_outputs(), self._prefixed(name))
                 step = operation

@@ -37,14 +37,29 @@ class OrgReferenceGate:
                 from components.cicd_stack import resolve_accounts
 
                 resolve_accounts(settings, org_outputs, stack_config.stack_file(stack))
+            elif isinstance(settings, stack_config.SecurityConfig):
+                from components.security_stack import resolve_accounts as resolve_security
+
+                resolve_security(settings, org_outputs, stack_config.stack_file(stack))
         except stack_config.ConfigError as error:
             raise OrgReferenceError(str(error)) from None
 
 
 def describe(
-    stack: str, settings: stack_config.EnvConfig | stack_config.CicdConfig, org_outputs: Mapping[str, Any]
+    stack: str,
+    settings: stack_config.EnvConfig | stack_config.CicdConfig | stack_config.SecurityConfig,
+    org_outputs: Mapping[str, Any],
 ) -> tuple[bool, str]:
     """For ``plan``: (ok, one line) of the environment's references checked against the org outputs."""
+    if isinstance(settings, stack_config.SecurityConfig):
+        from components.security_stack import resolve_accounts as resolve_security
+
+        try:
+            ids = resolve_security(settings, org_outputs, stack_config.stack_file(stack))
+        except stack_config.ConfigError as error:
+            return False, str(error)
+        return True, (f"logArchive {settings.log_archive.account} ({ids.log_archive}), "
+                      f"tooling {settings.tooling.account} ({ids.tooling})")
     if isinstance(settings, stack_config.CicdConfig):
         from components.cicd_stack import resolve_accounts
 

@@ -76,7 +76,9 @@ def simulate_stack(
         )
 
 
-def org_reference_check(stack: str, settings: stack_config.EnvConfig | stack_config.CicdConfig) -> Check:
+def org_reference_check(
+    stack: str, settings: stack_config.EnvConfig | stack_config.CicdConfig | stack_config.SecurityConfig
+) -> Check:
     """The environment's ``orgStack`` must name this project's org stack."""
     parts = settings.org_stack.split("/")
     wrong = (
@@ -149,7 +151,7 @@ def _simulate_checked(
     plan.settings = settings
     plan.checks.append(Check("config", True, f"{stack_config.stack_file(stack)} is valid"))
     stack_outputs: dict[str, Mapping[str, Any]] = {}
-    if isinstance(settings, stack_config.EnvConfig | stack_config.CicdConfig):
+    if isinstance(settings, stack_config.EnvConfig | stack_config.CicdConfig | stack_config.SecurityConfig):
         reference = org_reference_check(stack, settings)
         plan.checks.append(reference)
         if not reference.ok:
@@ -233,8 +235,12 @@ def _provider_checks(plan: StackPlan) -> list[Check]:
             else f"{len(unpinned)} resource(s) without a provider pinned to one account, e.g. {unpinned[0]}",
         )
     ]
-    if plan.stack != ORG:
-        in_management = [r for r in plan.planned() if plan.account_of(r).startswith(f"{MANAGEMENT} (")]
+    in_management = [r for r in plan.planned() if plan.account_of(r).startswith(f"{MANAGEMENT} (")]
+    if isinstance(plan.settings, stack_config.SecurityConfig):
+        # By design: trail, delegated-admin registrations, S3 policy, StackSet (components/security_stack.py).
+        checks.append(Check("management account", True, f"{len(in_management)} organization-level "
+                            "resource(s) there, through the security-management provider"))
+    elif plan.stack != ORG:
         checks.append(
             Check(
                 "management account untouched",

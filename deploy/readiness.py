@@ -44,7 +44,7 @@ def target_accounts(stack: str, org_outputs: Mapping[str, Any], root: Path | Non
     try:
         raw = stack_config.read_stack_file(stack, root or stack_config.PROJECT_ROOT)
         settings = stack_config.load(stack, raw)
-        if not isinstance(settings, stack_config.EnvConfig | stack_config.CicdConfig):
+        if isinstance(settings, stack_config.OrgConfig):  # every other stack reads org's accounts
             return []
         recording = simulate_stack(stack, settings, raw, {settings.org_stack: org_outputs})
     except Exception:

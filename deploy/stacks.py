@@ -22,6 +22,9 @@ ORG = ORG_STACK  # the org stack's name: the one the environments' orgStack must
 ORG_LAYER = "org"
 ENVIRONMENT_LAYER = "environment"
 CICD_LAYER = "cicd"  # a file with landing-zone:ci: the CI and deploy roles (components/cicd_stack.py)
+# A file with landing-zone:security: log archive, organization trail, security services, account baseline
+# (components/security_stack.py).
+SECURITY_LAYER = "security"
 
 # The keys discovery reads; the settings models accept the first two and leave them to this module.
 DEPLOY_ORDER_KEY = f"{PROJECT}:deployOrder"
@@ -29,6 +32,7 @@ DESCRIPTION_KEY = f"{PROJECT}:description"
 ENVIRONMENT_KEY = f"{PROJECT}:environment"
 ORG_STACK_KEY = f"{PROJECT}:orgStack"
 CICD_KEY = f"{PROJECT}:ci"
+SECURITY_KEY = f"{PROJECT}:security"
 PROTECTED_KEY = f"{PROJECT}:protectedStack"  # true: destroy selects the stack only when it is named
 
 
@@ -45,7 +49,7 @@ class StackSpec:
     """
 
     name: str
-    layer: str  # ORG_LAYER, ENVIRONMENT_LAYER or CICD_LAYER
+    layer: str  # ORG_LAYER, ENVIRONMENT_LAYER, CICD_LAYER or SECURITY_LAYER
     description: str
     order: int = 0
     needs: tuple[str, ...] = ()
@@ -125,8 +129,8 @@ class StackTable:
         return [spec.name for spec in self.specs if spec.is_environment]
 
     def kept_from_destroy(self) -> list[str]:
-        """Stacks that ``destroy`` leaves alone unless named: the org and cicd layers, every production
-        stack and every stack whose file sets ``protectedStack: true``."""
+        """Stacks that ``destroy`` leaves alone unless named: the org, cicd and security layers, every
+        production stack and every stack whose file sets ``protectedStack: true``."""
         return [spec.name for spec in self.specs
                 if not spec.is_environment or spec.production or spec.protected]
 
@@ -195,7 +199,7 @@ def discover(root: Path) -> StackTable:
     """
     files = {name: _file_config(name, root) for name in stack_names(root)}
     org_layer = {name for name, values in files.items()
-                 if ENVIRONMENT_KEY not in values and CICD_KEY not in values}
+                 if not {ENVIRONMENT_KEY, CICD_KEY, SECURITY_KEY} & set(values)}
     return StackTable(spec_from_file(name, values, org_layer, set(files)) for name, values in files.items())
 
 
@@ -244,4 +248,6 @@ def spec_from_file(name: str, values: Mapping[str, Any], org_layer: set[str], kn
             needs = (named,)
     if CICD_KEY in values:
         return StackSpec(name, CICD_LAYER, description or "CI and deploy roles", order, needs, protected)
+    if SECURITY_KEY in values:
+        return StackSpec(name, SECURITY_LAYER, description or "security", order, needs, protected)
     return StackSpec(name, ENVIRONMENT_LAYER, description or f"environment {name}", order, needs, protected)

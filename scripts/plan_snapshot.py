@@ -39,7 +39,7 @@ def snapshot() -> dict[str, dict[str, Any]]:
         settings = config.load(stack, raw)
         references = (
             {settings.org_stack: org_outputs}
-            if isinstance(settings, config.EnvConfig | config.CicdConfig) else None
+            if isinstance(settings, config.EnvConfig | config.CicdConfig | config.SecurityConfig) else None
         )
         recording = simulate(stack, functools.partial(program.build, settings), raw_config=raw,
                              stack_outputs=references)

@@ -37,3 +37,30 @@ def env_config(stack: str = "pre", **overrides: Any) -> dict[str, Any]:
 def stack_file_config(stack: str) -> dict[str, Any]:
     """Every key of the frozen copy's ``config:`` block, namespaces included."""
     return config.read_stack_file_config(stack, FIXTURE_STACKS)
+
+
+# --- the security stack: its frozen copy and the org it needs -----------------------------------------
+SECURITY_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "security"
+SECURITY_STACK = "security"
+# The two Security-OU accounts the security stack uses (issue 13), added to the frozen org's accounts.
+SECURITY_ACCOUNTS = (
+    {"key": "log-archive", "name": "LogArchive", "ou": "Security"},
+    {"key": "security-tooling", "name": "SecurityTooling", "ou": "Security"},
+)
+
+
+def security_values() -> dict[str, Any]:
+    """The ``landing-zone:`` values of the frozen copy of ``Pulumi.security.yaml`` (a new dict per call)."""
+    return config.read_stack_file(SECURITY_STACK, SECURITY_FIXTURE)
+
+
+def security_org_config() -> dict[str, Any]:
+    """The frozen org with the log-archive and security-tooling accounts (10 accounts with management) and
+    the permission set the security stack's log readers use (``security-auditors-ps``)."""
+    values = stack_values(ORG_STACK)
+    identity_center = values["identityCenter"]
+    auditors = {"name": "security-auditors-ps", "description": "Read-only security audit",
+                "managedPolicies": ["arn:aws:iam::aws:policy/SecurityAudit"]}
+    return {**values, "accounts": [*values["accounts"], *SECURITY_ACCOUNTS],
+            "identityCenter": {**identity_center,
+                               "permissionSets": [*identity_center["permissionSets"], auditors]}}

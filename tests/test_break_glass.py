@@ -8,6 +8,7 @@ import copy
 import fnmatch
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ from components.settings.break_glass import BreakGlassSettings, check_break_glas
 from deploy.break_glass_check import check_break_glass_alerts
 from deploy.simulate import RecordedResource, Recording
 from deploy.stack_checks import ERROR, WARNING, StackContext
-from tests.configs import org_config
+from tests.configs import FIXTURE_STACKS, SECURITY_FIXTURE, org_config
 from tests.conftest import run_stack
 
 MANAGEMENT = "111111111111"  # the offline management account id (components/settings/derived.py)
@@ -285,14 +286,41 @@ def test_without_email_pattern_the_alert_list_is_required() -> None:
 # --- plan's check: the alerts can be delivered on AWS --------------------------------------------
 
 
-def alert_findings(recording: Recording) -> list[tuple[str, str, str]]:
-    context = StackContext("org", "Pulumi.org.yaml", {}, None, recording)
+def alert_findings(recording: Recording, root: Path = FIXTURE_STACKS) -> list[tuple[str, str, str]]:
+    context = StackContext("org", "Pulumi.org.yaml", {}, None, recording, root)
     return [(f.severity, f.where, f.message) for f in check_break_glass_alerts(context)]
 
 
 def test_plan_only_warns_that_a_logging_trail_is_needed(org: Recording) -> None:
-    [(severity, where, message)] = alert_findings(org)
+    [(severity, where, message)] = alert_findings(org)  # the tests' stack files hold no security stack
     assert (severity, where) == (WARNING, "Pulumi.org.yaml") and "CloudTrail trail" in message
+
+
+def _root_with_security(tmp_path: Path, security_text: str) -> Path:
+    for path in FIXTURE_STACKS.glob("Pulumi.*.yaml"):
+        (tmp_path / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "Pulumi.security.yaml").write_text(security_text, encoding="utf-8")
+    return tmp_path
+
+
+def test_a_security_stack_reading_this_org_declares_the_trail_so_no_warning(
+    org: Recording, tmp_path: Path
+) -> None:
+    text = (SECURITY_FIXTURE / "Pulumi.security.yaml").read_text(encoding="utf-8")
+    assert alert_findings(org, _root_with_security(tmp_path, text)) == []
+
+
+@pytest.mark.parametrize("change", [
+    ("retentionDays: 365", "retentionDays: 30"),  # an invalid security stack declares nothing
+    ("organization/landing-zone/org", "organization/landing-zone/other-org"),  # it reads another org
+])
+def test_the_warning_stays_when_the_security_stack_is_invalid_or_reads_another_org(
+    org: Recording, tmp_path: Path, change: tuple[str, str]
+) -> None:
+    text = (SECURITY_FIXTURE / "Pulumi.security.yaml").read_text(encoding="utf-8")
+    assert change[0] in text
+    [(severity, _, message)] = alert_findings(org, _root_with_security(tmp_path, text.replace(*change)))
+    assert severity == WARNING and "CloudTrail trail" in message
 
 
 def _edit_json(resource: RecordedResource, key: str, change: Any) -> None:

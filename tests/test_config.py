@@ -234,11 +234,11 @@ def test_every_config_key_is_documented_in_pulumi_yaml() -> None:
     documented = {key for key, spec in project["template"]["config"].items() if spec.get("description")}
     declared = {
         f"{config.PROJECT}:{field.alias or name}"
-        for model in (config.OrgConfig, config.EnvConfig, config.CicdConfig)
+        for model in (config.OrgConfig, config.EnvConfig, config.CicdConfig, config.SecurityConfig)
         for name, field in model.model_fields.items()
     }
     assert declared == documented
-    for stack in ("org", "cicd", "pre", "prod"):
+    for stack in ("org", "cicd", "security", "pre", "prod"):
         used = {f"{config.PROJECT}:{key}" for key in config.read_stack_file(stack)}
         assert used <= documented, stack
 
