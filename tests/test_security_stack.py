@@ -22,7 +22,9 @@ from components.settings.security import bucket_name_problem, default_bucket_nam
 from deploy import readiness
 from deploy.cli import build_parser
 from deploy.orchestrator import SKIPPED, Orchestrator
+from deploy.security_check import check_security_readers
 from deploy.simulate import RecordedResource, Recording, simulate
+from deploy.stack_checks import WARNING, StackContext
 from deploy.stacks import SECURITY_LAYER, discover
 from policies.aws_service_rules import MEMBER_RULES
 from tests.configs import FIXTURE_STACKS, SECURITY_FIXTURE, security_org_config, security_values
@@ -323,6 +325,7 @@ def root(tmp_path: Path) -> Path:
     org_file = tmp_path / "Pulumi.org.yaml"
     data = yaml.safe_load(org_file.read_text(encoding="utf-8"))
     data["config"]["landing-zone:accounts"] = security_org_config()["accounts"]
+    data["config"]["landing-zone:identityCenter"] = security_org_config()["identityCenter"]
     org_file.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return tmp_path
 
@@ -337,6 +340,27 @@ def test_the_security_stack_deploys_after_org_and_before_the_environments(root: 
     assert "security" in table.kept_from_destroy()
     help_text = build_parser(table).format_help()
     assert "security's accounts accept role assumption → security" in help_text
+
+
+def test_plan_shows_the_security_stack_its_accounts_and_their_providers(root: Path) -> None:
+    from deploy import plan
+
+    report = plan.run_plan(["org", "security"], root=root, policies=False)
+    security = next(p for p in report.plans if p.stack == "security")
+    assert security.status == plan.OK and security.program_ran, security.message
+    references = next(c for c in security.checks if c.name == "org references")
+    org = next(p for p in report.plans if p.stack == "org").recording
+    assert org is not None
+    ids = org.outputs["accounts"]
+    assert references.ok and references.detail == (
+        f"logArchive log-archive ({ids['log-archive']}), "
+        f"tooling security-tooling ({ids['security-tooling']})")
+    recording = security.recording
+    assert recording is not None
+    pinned = {p.name: security.accounts[p.provider_setting("allowedAccountIds")[0]]
+              for p in recording.resources if p.is_provider}  # the account keys plan prints
+    assert pinned == {"security-management": "management", "security-log-archive": "log-archive",
+                      "security-tooling": "security-tooling"}
 
 
 def test_up_waits_for_the_security_accounts_before_the_security_stack(root: Path) -> None:
@@ -372,3 +396,28 @@ def test_destroy_never_selects_the_security_stack_unless_named(root: Path, tmp_p
     Orchestrator(runner(project, command), stacks=discover(root), emit=lambda _: None).run(
         "destroy", ["security"])
     assert [argv[argv.index("--stack") + 1] for argv in command.argv("destroy")][-1] == "security"
+
+
+def _reader_findings(root: Path) -> list[tuple[str, str, str]]:
+    settings = config.load_stack_file("security", root)
+    context = StackContext("security", SOURCE, {}, settings, None, root)
+    return [(f.severity, f.where, f.message) for f in check_security_readers(context)]
+
+
+def test_plan_warns_when_no_one_can_hold_a_reader_role_in_the_log_archive(root: Path) -> None:
+    import yaml
+
+    # The root's org creates security-auditors-ps but assigns it nowhere: its role never exists.
+    [(severity, where, message)] = _reader_findings(root)
+    assert severity == WARNING
+    assert where == f"{SOURCE}: landing-zone:security.logArchive.readerPermissionSets[0]"
+    assert message.startswith("'security-auditors-ps' is not assigned on account 'log-archive' in "
+                              "Pulumi.org.yaml")
+    org_file = root / "Pulumi.org.yaml"
+    data = yaml.safe_load(org_file.read_text(encoding="utf-8"))
+    identity_center = data["config"]["landing-zone:identityCenter"]
+    identity_center["assignments"].append({"permissionSet": "security-auditors-ps",
+                                           "group": "hiperium-sso-provisioners-group",
+                                           "accounts": ["log-archive"]})
+    org_file.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    assert _reader_findings(root) == []
