@@ -80,3 +80,21 @@ def test_the_shipped_order_starts_with_org_and_every_other_stack_needs_it() -> N
     assert table.names[0] == config.ORG_STACK and set(table.names) == set(SHIPPED_STACKS)
     assert all(config.ORG_STACK in table.spec(name).needs for name in table.names[1:])
     assert table.environments() and config.ORG_STACK in table.kept_from_destroy()  # destroy keeps org
+
+
+def test_the_shipped_security_stack_runs_after_org_in_the_security_accounts_and_is_kept_from_destroy(
+    shipped_plan: plan.PlanReport,
+) -> None:
+    """Issue 13's shape: a security stack between org and the environments, its providers in the
+    management account and the two accounts its file names, and never destroyed unless named."""
+    table = discover(ROOT)
+    [security] = [spec for spec in table.specs if spec.layer == "security"]
+    assert security.needs == (config.ORG_STACK,) and security.name in table.kept_from_destroy()
+    assert all(table.index(security.name) < table.index(env) for env in table.environments())
+    stack_plan = next(p for p in shipped_plan.plans if p.stack == security.name)
+    assert stack_plan.recording is not None
+    pinned = {stack_plan.accounts[p.provider_setting("allowedAccountIds")[0]]
+              for p in stack_plan.recording.resources if p.is_provider}
+    settings = stack_plan.settings
+    assert isinstance(settings, config.SecurityConfig)
+    assert pinned == {"management", settings.log_archive.account, settings.tooling.account}
