@@ -1,13 +1,35 @@
-"""STAND-IN: replaced by the real module at merge."""
+"""The log archive: the S3 bucket the organization trail delivers to, and the KMS key it is encrypted with,
+both in the log-archive account (the provider comes through ``opts``: ``providers={"aws": ...}``).
+
+- Bucket: versioned; default encryption SSE-KMS with the key and an S3 Bucket Key (one KMS request per
+  bucket key instead of one per log file); all four Block Public Access settings; ACLs disabled
+  (BucketOwnerEnforced: the ``bucket-owner-full-control`` CloudTrail sends is still accepted, S3 User
+  Guide, about-object-ownership.html); a lifecycle (to GLACIER_IR after ``transition_days`` when set,
+  expiry after ``retention_days``, noncurrent versions too, incomplete uploads aborted).
+- Bucket policy and key policy: ``iam_documents/log_archive.py`` (what each statement follows, with
+  sources).
+- Key: symmetric (SSE-KMS takes only symmetric keys), rotated yearly, 30 days' deletion window.
+
+The bucket, the key and the bucket policy are ``protect``ed and ``retain_on_delete``: a ``destroy`` never
+deletes them, and removing them from the program only drops them from the state.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+
+from iam_documents import log_archive as documents
+
+ROTATION_DAYS = 365  # EnableKeyRotation takes 90-2560
+DELETION_WINDOW_DAYS = 30  # ScheduleKeyDeletion: 7-30; the longest
+ABORT_UPLOAD_DAYS = 7
+COLD_STORAGE_CLASS = "GLACIER_IR"  # S3 Glacier Instant Retrieval: millisecond reads, 90-day minimum
 
 
 @dataclass(frozen=True)
@@ -24,8 +46,39 @@ class LogArchiveArgs:
     config_delivery: bool = False  # also let AWS Config deliver (tooling.awsConfig)
 
 
+def lifecycle_rules(retention_days: int, transition_days: int | None) -> list[
+    aws.s3.BucketLifecycleConfigurationRuleArgs
+]:
+    """Every object of the bucket: colder after ``transition_days``, gone after ``retention_days``."""
+    transitions = [] if transition_days is None else [aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
+        days=transition_days, storage_class=COLD_STORAGE_CLASS
+    )]
+    return [
+        aws.s3.BucketLifecycleConfigurationRuleArgs(
+            id="retain-logs",
+            status="Enabled",
+            filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(),  # the whole bucket
+            transitions=transitions,
+            expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=retention_days),
+            noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                noncurrent_days=retention_days
+            ),
+        ),
+        aws.s3.BucketLifecycleConfigurationRuleArgs(
+            id="abort-incomplete-uploads",
+            status="Enabled",
+            filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(),
+            abort_incomplete_multipart_upload=(
+                aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                    days_after_initiation=ABORT_UPLOAD_DAYS
+                )
+            ),
+        ),
+    ]
+
+
 class LogArchive(pulumi.ComponentResource):
-    """Stand-in: declares nothing; its resource attributes are the component itself."""
+    """The organization trail's bucket and key, in the log-archive account."""
 
     bucket: aws.s3.Bucket
     key: aws.kms.Key
@@ -35,10 +88,87 @@ class LogArchive(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: LogArchiveArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("landingzone:security:LogArchive", name, None, opts)
-        self.bucket = cast(aws.s3.Bucket, self)
-        self.key = cast(aws.kms.Key, self)
-        self.bucket_policy = cast(aws.s3.BucketPolicy, self)
-        self.bucket_name = pulumi.Output.from_input(args.bucket_name)
-        self.key_arn = pulumi.Output.from_input(args.account_id).apply(
-            lambda account: f"arn:aws:kms:{args.region}:{account}:key/stand-in")
+        kept = pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True)
+        readers = list(args.reader_role_patterns)
+        ids = pulumi.Output.all(args.account_id, args.management_account_id, args.organization_id)
+
+        def key_document(values: list[Any]) -> str:
+            account, management, organization = (str(v) for v in values)
+            return json.dumps(documents.key_policy(
+                log_archive_account_id=account, management_account_id=management,
+                organization_id=organization,
+                trail_arn=documents.trail_arn(args.region, management, args.trail_name),
+                reader_role_patterns=readers, config_delivery=args.config_delivery,
+            ))
+
+        self.key = aws.kms.Key(
+            name,
+            description=f"Organization trail {args.trail_name}: log files in the log archive",
+            key_usage="ENCRYPT_DECRYPT",
+            customer_master_key_spec="SYMMETRIC_DEFAULT",
+            enable_key_rotation=True,
+            rotation_period_in_days=ROTATION_DAYS,
+            deletion_window_in_days=DELETION_WINDOW_DAYS,
+            policy=ids.apply(key_document),
+            opts=kept,
+        )
+        self.bucket = aws.s3.Bucket(name, bucket=args.bucket_name, force_destroy=False, opts=kept)
+        bucket = self.bucket.id
+
+        def after(*resources: pulumi.Resource) -> pulumi.ResourceOptions:
+            # S3 refuses concurrent changes to one bucket's configuration (OperationAborted): one at a time.
+            return pulumi.ResourceOptions(parent=self, depends_on=list(resources))
+
+        ownership = aws.s3.BucketOwnershipControls(
+            name, bucket=bucket,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        public_access = aws.s3.BucketPublicAccessBlock(
+            name, bucket=bucket, block_public_acls=True, block_public_policy=True, ignore_public_acls=True,
+            restrict_public_buckets=True, opts=after(ownership),
+        )
+        encryption = aws.s3.BucketServerSideEncryptionConfiguration(
+            name, bucket=bucket,
+            rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=(
+                    aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="aws:kms", kms_master_key_id=self.key.arn,
+                    )
+                ),
+                bucket_key_enabled=True,
+            )],
+            opts=after(public_access),
+        )
+        versioning = aws.s3.BucketVersioning(
+            name, bucket=bucket,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+            opts=after(encryption),
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            name, bucket=bucket, rules=lifecycle_rules(args.retention_days, args.transition_days),
+            opts=after(versioning),
+        )
+
+        def bucket_document(values: list[Any]) -> str:
+            bucket_name, account, management, organization = (str(v) for v in values)
+            return json.dumps(documents.bucket_policy(
+                bucket_name=bucket_name,
+                trail_arn=documents.trail_arn(args.region, management, args.trail_name),
+                management_account_id=management, organization_id=organization,
+                log_archive_account_id=account, reader_role_patterns=readers,
+                config_delivery=args.config_delivery,
+            ))
+
+        self.bucket_policy = aws.s3.BucketPolicy(
+            name, bucket=bucket,
+            policy=pulumi.Output.all(
+                self.bucket.bucket, args.account_id, args.management_account_id, args.organization_id
+            ).apply(bucket_document),
+            # After Block Public Access, so S3 judges the policy with it on (and it is not public).
+            opts=pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True,
+                                        depends_on=[public_access]),
+        )
+        self.bucket_name = self.bucket.bucket
+        self.key_arn = self.key.arn
         self.register_outputs({"bucket_name": self.bucket_name, "key_arn": self.key_arn})

@@ -69,6 +69,7 @@ def all_checks() -> list[StackCheck]:
     from deploy.cicd_check import check_cicd_targets
     from deploy.derived_values import derived_values_check
     from deploy.frontend_contract_check import frontend_contract_check
+    from deploy.org_trail_check import check_org_trails
     from deploy.production_check import production_check
     from deploy.security_check import check_security_readers
     from deploy.sleep_check import sleep_check
@@ -87,6 +88,7 @@ def all_checks() -> list[StackCheck]:
         sleep_check,
         check_cicd_targets,
         check_security_readers,
+        check_org_trails,
     ]
 
 

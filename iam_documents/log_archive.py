@@ -1,0 +1,216 @@
+"""The log archive's policy documents: the bucket policy of the organization trail's bucket and the key
+policy of its customer managed KMS key. Data built from plain values (account ids, organization id,
+names), so the tests can assert and evaluate them exactly; ``components/log_archive.py`` fills them in.
+
+Sources (each statement below names the one it follows):
+- CloudTrail User Guide, "Amazon S3 bucket policy for CloudTrail", organization trail policy
+  (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html
+  #org-trail-bucket-policy, and cloudtrail-create-and-update-an-organizational-trail-by-using-the-aws-cli
+  .html): ``s3:GetBucketAcl`` on the bucket, ``s3:PutObject`` under ``AWSLogs/<management id>/*`` (the
+  trail's own account, used if it stops being an organization trail) and ``AWSLogs/<organization id>/*``,
+  with ``s3:x-amz-acl = bucket-owner-full-control``; every statement pinned with ``aws:SourceArn`` = the
+  trail's ARN, which for an organization trail is the management account's trail ARN.
+- CloudTrail User Guide, "Configure AWS KMS key policies for CloudTrail"
+  (create-kms-key-policy-for-cloudtrail.html): encrypt = ``kms:GenerateDataKey*`` with
+  ``kms:EncryptionContext:aws:cloudtrail:arn`` like ``arn:aws:cloudtrail:*:<account>:trail/*`` and
+  ``aws:SourceArn``; ``kms:DescribeKey`` with ``aws:SourceArn``; readers ``kms:Decrypt`` with the
+  CloudTrail context present (``Null ... false``). The same page: "If you are using an existing S3
+  bucket with an S3 Bucket Key, kms:Decrypt permissions are required to create or update a trail with
+  SSE-KMS encryption enabled": the bucket uses a bucket key, so CloudTrail itself may decrypt, for this
+  trail only.
+- Digest files (log file validation) are written to the same bucket, under ``.../CloudTrail-Digest/``,
+  encrypted with SSE-S3, not the trail's key ("Enabling server-side encryption encrypts the log files but
+  not the digest files with SSE-KMS", CloudTrail User Guide, encrypting-cloudtrail-log-files-with-aws-kms
+  .html and create-kms-key-policy-for-cloudtrail-update-trail.html). Nothing here refuses a put that is
+  not SSE-KMS, so digest files are accepted.
+- AWS Config Developer Guide, "Permissions for the Amazon S3 Bucket" (s3-bucket-policy.html) and
+  "Permissions for the KMS Key" (s3-kms-key-policy.html): ``s3:GetBucketAcl``, ``s3:ListBucket`` on the
+  bucket and ``s3:PutObject`` under ``AWSLogs/<account>/Config/*`` with bucket-owner-full-control; the key
+  allows ``config.amazonaws.com`` ``kms:Decrypt`` and ``kms:GenerateDataKey``. The guide restricts by
+  ``AWS:SourceAccount``; for every account of the organization this uses ``aws:SourceOrgID`` (IAM User
+  Guide, global condition keys, "aws:SourceOrgID").
+- S3 "The meaning of public" (access-control-block-public-access.html#access-control-block-public-access-
+  policy-status): a statement granting ``s3:Get*``/``s3:List*`` is public unless its principal (or one of
+  a few keys, not ``aws:PrincipalArn``) is fixed. The readers' statement therefore names the log-archive
+  account as principal and narrows it with ``aws:PrincipalArn``: Block Public Access accepts it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from iam_documents.documents import VERSION
+
+CLOUDTRAIL = "cloudtrail.amazonaws.com"
+CONFIG = "config.amazonaws.com"
+CLOUDTRAIL_CONTEXT_KEY = "kms:EncryptionContext:aws:cloudtrail:arn"
+OWNER_FULL_CONTROL = "bucket-owner-full-control"
+# Administering the key, never using it. The CloudTrail guide's default policy gives the account
+# ``kms:*``; this is the console's "key administrators" list with ``kms:Create*`` narrowed to
+# ``kms:CreateAlias``: ``kms:CreateGrant`` would let an administrator hand itself kms:Decrypt.
+KEY_ADMIN_ACTIONS = (
+    "kms:CreateAlias", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*", "kms:Revoke*",
+    "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource", "kms:UntagResource",
+    "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion",
+)
+READER_BUCKET_ACTIONS = ("s3:GetObject", "s3:ListBucket")
+# A key policy document may hold 32 KB; a bucket policy 20 KB (KMS quotas "Key policy document size";
+# S3 User Guide, bucket-policies.html).
+KEY_POLICY_CHARS = 32768
+BUCKET_POLICY_CHARS = 20480
+
+
+def trail_arn(region: str, management_account_id: str, trail_name: str) -> str:
+    """The organization trail's ARN: it lives in the management account, in its home region."""
+    return f"arn:aws:cloudtrail:{region}:{management_account_id}:trail/{trail_name}"
+
+
+def account_root(account_id: str) -> str:
+    return f"arn:aws:iam::{account_id}:root"
+
+
+def _readers(reader_role_patterns: Sequence[str]) -> str | list[str]:
+    patterns = sorted(reader_role_patterns)
+    return patterns[0] if len(patterns) == 1 else patterns
+
+
+def bucket_policy(
+    *,
+    bucket_name: str,
+    trail_arn: str,
+    management_account_id: str,
+    organization_id: str,
+    log_archive_account_id: str,
+    reader_role_patterns: Sequence[str],
+    config_delivery: bool = False,
+) -> dict[str, Any]:
+    """TLS only; CloudTrail writes the organization trail; the readers read; AWS Config delivers if on."""
+    bucket = f"arn:aws:s3:::{bucket_name}"
+    from_the_trail = {"aws:SourceArn": trail_arn}
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [bucket, f"{bucket}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+        {
+            "Sid": "CloudTrailAclCheck",
+            "Effect": "Allow",
+            "Principal": {"Service": CLOUDTRAIL},
+            "Action": "s3:GetBucketAcl",
+            "Resource": bucket,
+            "Condition": {"StringEquals": from_the_trail},
+        },
+    ]
+    for sid, owner in (("CloudTrailWriteManagementAccount", management_account_id),
+                       ("CloudTrailWriteOrganization", organization_id)):
+        statements.append({
+            "Sid": sid,
+            "Effect": "Allow",
+            "Principal": {"Service": CLOUDTRAIL},
+            "Action": "s3:PutObject",
+            "Resource": f"{bucket}/AWSLogs/{owner}/*",
+            "Condition": {"StringEquals": {"s3:x-amz-acl": OWNER_FULL_CONTROL, **from_the_trail}},
+        })
+    if reader_role_patterns:
+        statements.append({
+            "Sid": "SecurityReadersRead",
+            "Effect": "Allow",
+            "Principal": {"AWS": account_root(log_archive_account_id)},
+            "Action": list(READER_BUCKET_ACTIONS),
+            "Resource": [bucket, f"{bucket}/*"],
+            "Condition": {"ArnLike": {"aws:PrincipalArn": _readers(reader_role_patterns)}},
+        })
+    if config_delivery:
+        of_the_organization = {"aws:SourceOrgID": organization_id}
+        statements += [
+            {"Sid": "AWSConfigBucketPermissionsCheck", "Effect": "Allow", "Principal": {"Service": CONFIG},
+             "Action": "s3:GetBucketAcl", "Resource": bucket,
+             "Condition": {"StringEquals": of_the_organization}},
+            {"Sid": "AWSConfigBucketExistenceCheck", "Effect": "Allow", "Principal": {"Service": CONFIG},
+             "Action": "s3:ListBucket", "Resource": bucket,
+             "Condition": {"StringEquals": of_the_organization}},
+            {"Sid": "AWSConfigBucketDelivery", "Effect": "Allow", "Principal": {"Service": CONFIG},
+             "Action": "s3:PutObject", "Resource": f"{bucket}/AWSLogs/*/Config/*",
+             "Condition": {"StringEquals": {"s3:x-amz-acl": OWNER_FULL_CONTROL, **of_the_organization}}},
+        ]
+    return {"Version": VERSION, "Statement": statements}
+
+
+def key_policy(
+    *,
+    log_archive_account_id: str,
+    management_account_id: str,
+    organization_id: str,
+    trail_arn: str,
+    reader_role_patterns: Sequence[str],
+    config_delivery: bool = False,
+) -> dict[str, Any]:
+    """The account administers the key (and passes KMS's lockout check through IAM) but cannot decrypt;
+    CloudTrail encrypts for the trail; only the readers decrypt its logs; AWS Config too if on."""
+    root = account_root(log_archive_account_id)
+    from_the_trail = {"aws:SourceArn": trail_arn}
+    management_trails = f"arn:aws:cloudtrail:*:{management_account_id}:trail/*"
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "LogArchiveAccountAdministersTheKey",
+            "Effect": "Allow",
+            "Principal": {"AWS": root},
+            "Action": list(KEY_ADMIN_ACTIONS),
+            "Resource": "*",
+        },
+        {
+            "Sid": "CloudTrailEncryptsLogs",
+            "Effect": "Allow",
+            "Principal": {"Service": CLOUDTRAIL},
+            "Action": "kms:GenerateDataKey*",
+            "Resource": "*",
+            "Condition": {
+                "StringLike": {CLOUDTRAIL_CONTEXT_KEY: management_trails},
+                "StringEquals": from_the_trail,
+            },
+        },
+        {
+            "Sid": "CloudTrailDescribesKey",
+            "Effect": "Allow",
+            "Principal": {"Service": CLOUDTRAIL},
+            "Action": "kms:DescribeKey",
+            "Resource": "*",
+            "Condition": {"StringEquals": from_the_trail},
+        },
+        {
+            # Required with an S3 Bucket Key to create or update the trail (see the module's sources).
+            "Sid": "CloudTrailDecryptsWithBucketKey",
+            "Effect": "Allow",
+            "Principal": {"Service": CLOUDTRAIL},
+            "Action": "kms:Decrypt",
+            "Resource": "*",
+            "Condition": {"StringEquals": from_the_trail},
+        },
+    ]
+    if reader_role_patterns:
+        statements.append({
+            "Sid": "SecurityReadersDecryptLogs",
+            "Effect": "Allow",
+            "Principal": {"AWS": root},
+            "Action": "kms:Decrypt",
+            "Resource": "*",
+            "Condition": {
+                "ArnLike": {"aws:PrincipalArn": _readers(reader_role_patterns)},
+                "Null": {CLOUDTRAIL_CONTEXT_KEY: "false"},
+            },
+        })
+    if config_delivery:
+        statements.append({
+            "Sid": "AWSConfigDelivers",
+            "Effect": "Allow",
+            "Principal": {"Service": CONFIG},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceOrgID": organization_id}},
+        })
+    return {"Version": VERSION, "Statement": statements}
