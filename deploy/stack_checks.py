@@ -70,6 +70,7 @@ def all_checks() -> list[StackCheck]:
     from deploy.derived_values import derived_values_check
     from deploy.frontend_contract_check import frontend_contract_check
     from deploy.production_check import production_check
+    from deploy.security_services_check import check_security_hub_needs_config
     from deploy.sleep_check import sleep_check
     from deploy.workload_security_check import check_workload_security
 
@@ -85,6 +86,7 @@ def all_checks() -> list[StackCheck]:
         check_break_glass_alerts,
         sleep_check,
         check_cicd_targets,
+        check_security_hub_needs_config,
     ]
 
 
