@@ -175,6 +175,8 @@ class SecurityServices(pulumi.ComponentResource):
             f"{name}-securityhub-admin", admin_account_id=args.tooling_account_id,
             opts=self._opts(args.management, keep=True),
         )
+        # NO_REGIONS: a home Region without linked Regions, allowed for central configuration (Security
+        # Hub User Guide, aggregation-central-configuration.html; botocore CreateFindingAggregator).
         linked = [region for region in args.linked_regions if region != args.region]
         self.finding_aggregator = aws.securityhub.FindingAggregator(
             f"{name}-securityhub-home-region",
