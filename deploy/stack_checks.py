@@ -72,6 +72,7 @@ def all_checks() -> list[StackCheck]:
     from deploy.org_trail_check import check_org_trails
     from deploy.production_check import production_check
     from deploy.security_check import check_security_readers
+    from deploy.security_services_check import check_security_hub_needs_config
     from deploy.sleep_check import sleep_check
     from deploy.workload_security_check import check_workload_security
 
@@ -89,6 +90,7 @@ def all_checks() -> list[StackCheck]:
         check_cicd_targets,
         check_security_readers,
         check_org_trails,
+        check_security_hub_needs_config,
     ]
 
 
