@@ -32,7 +32,8 @@ import pulumi_aws as aws
 from iam_documents.s3_policy import S3_POLICY_TYPE, block_public_access_content
 
 TEMPLATE_FILE = Path(__file__).resolve().parent / "templates" / "ebs_encryption_by_default.yaml"
-TEMPLATE_BODY_MAX_BYTES = 51_200  # CreateStackSet TemplateBody (botocore cloudformation model, max 51200)
+# TemplateBody of CreateStackSet, inline (pulumi_aws cloudformation/stack_set.py, ``template_body``).
+TEMPLATE_BODY_MAX_BYTES = 51_200
 S3_POLICY_NAME = "landing-zone-s3-block-public-access"
 STACK_SET_NAME = "landing-zone-ebs-encryption-by-default"
 SERVICE_MANAGED = "SERVICE_MANAGED"

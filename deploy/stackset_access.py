@@ -3,7 +3,8 @@
 The account baseline's service-managed StackSet (components/account_baseline.py) can be created only once
 StackSets' trusted access with Organizations is active; activating it is a CloudFormation call, not a
 Pulumi resource (ActivateOrganizationsAccess; CloudFormation User Guide, "Activate trusted access for
-StackSets with AWS Organizations", stacksets-orgs-activate-trusted-access.html). So, for a stack whose
+StackSets with AWS Organizations", stacksets-orgs-activate-trusted-access.html: it needs all features on
+and an administrator of the management account). So, for a stack whose
 file has ``landing-zone:security`` with ``baseline.ebsEncryptionByDefault`` on (the default):
 
 - ``preview``: ask DescribeOrganizationsAccess and say what ``up`` will do;
