@@ -4,6 +4,7 @@ role, its inline function run against a fake EC2), and the S3 policy validator."
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import fnmatch
 import io
@@ -25,7 +26,9 @@ from components.account_baseline import (
     AccountBaselineArgs,
     ebs_encryption_template,
 )
+from deploy.account_baseline_check import check_account_baseline
 from deploy.simulate import RecordedResource, Recording, simulate
+from deploy.stack_checks import StackContext, all_checks
 from iam_documents import documents
 from iam_documents.documents import PolicyDocumentError
 from iam_documents.s3_policy import load_s3_policy, s3_policy_errors
@@ -352,3 +355,56 @@ def _instances(recording: Recording) -> list[RecordedResource]:
 def test_the_regions_given_are_the_regions_deployed() -> None:
     recording = run_baseline(s3=False, regions=("ap-southeast-2",))
     assert [i.inputs["stackSetInstanceRegion"] for i in _instances(recording)] == ["ap-southeast-2"]
+
+
+# --- plan's check: what CloudFormation and Organizations would refuse, which the mocks accept --------
+
+
+def check(recording: Recording) -> list[str]:
+    context = StackContext("security", "Pulumi.security.yaml", {}, None, recording)
+    return [str(finding) for finding in check_account_baseline(context) if finding.is_error]
+
+
+def faulty(recording: Recording, type_: str, **inputs: Any) -> Recording:
+    """A copy of ``recording`` whose resources of ``type_`` carry ``inputs`` (None removes a key)."""
+    resources = []
+    for resource in recording.resources:
+        if resource.type == type_:
+            changed = {**resource.inputs, **inputs}
+            kept = {key: value for key, value in changed.items() if value is not None}
+            resource = dataclasses.replace(resource, inputs=kept)
+        resources.append(resource)
+    return dataclasses.replace(recording, resources=resources)
+
+
+NAMED_ROLE_TEMPLATE = ebs_encryption_template().replace(
+    "      Description: Lets the EBS", "      RoleName: enabler\n      Description: Lets the EBS", 1
+)
+TOO_BIG_TEMPLATE = ebs_encryption_template() + "#" * 51_200
+BAD_S3_POLICY = '{"s3_attributes":{"public_access_block_configuration":{"@@assign":"some"}}}'
+
+
+def test_plan_finds_nothing_wrong_with_the_baseline(baseline: Recording) -> None:
+    assert check_account_baseline in all_checks()
+    assert check(baseline) == []
+
+
+@pytest.mark.parametrize(
+    ("type_", "inputs", "fault"),
+    [
+        (STACK_SET, {"administrationRoleArn": "arn:aws:iam::111111111111:role/Admin"},
+         "administrationRoleArn is set, but a SERVICE_MANAGED StackSet"),
+        (STACK_SET, {"executionRoleName": "StackSetExecution"}, "executionRoleName is set"),
+        (STACK_SET, {"permissionModel": "SELF_MANAGED"}, "autoDeployment needs permissionModel"),
+        (STACK_SET, {"capabilities": None}, "capabilities must include CAPABILITY_IAM"),
+        (STACK_SET, {"templateBody": NAMED_ROLE_TEMPLATE}, "capabilities must include CAPABILITY_NAMED_IAM"),
+        (STACK_SET, {"templateBody": TOO_BIG_TEMPLATE}, "CloudFormation takes at most"),
+        (INSTANCE, {"deploymentTargets": None, "accountId": "222222222222"}, "must target organizational"),
+        (POLICY, {"content": BAD_S3_POLICY}, "content is not a valid S3 policy"),
+    ],
+)
+def test_plan_refuses_what_aws_would(
+    baseline: Recording, type_: str, inputs: dict[str, Any], fault: str
+) -> None:
+    found = check(faulty(baseline, type_, **inputs))
+    assert found and all(fault in line for line in found), found
