@@ -18,6 +18,7 @@ from deploy.stacks import ORG
 if TYPE_CHECKING:  # deploy.derive imports botocore: loaded only by the commands that need it
     from deploy.derive import OrgRun
     from deploy.orchestrator import BeforeApply, Summary
+    from deploy.stackset_access import StackSetAccessGate
 
 
 def cmd_operation(args: argparse.Namespace, services: Services) -> int:
@@ -53,6 +54,13 @@ def cmd_operation(args: argparse.Namespace, services: Services) -> int:
         if org_run.env and set_program_env is not None:
             set_program_env(org_run.env)
         before_apply = _org_change_before_up(org_run, services)
+
+    access = _stackset_access(stacks.ordered(names), services) if operation in ("preview", "up") else None
+    if access is not None and operation == "preview":
+        for name in access.names:
+            access.preview(name, _stack_emitter(name, services))
+    elif access is not None:
+        before_apply = _chained(before_apply, access.before_apply)
 
     readiness = smoke = None
     if operation == "up":
@@ -188,6 +196,37 @@ def _org_change_before_up(org_run: OrgRun, services: Services) -> BeforeApply:
             org_run.apply(emit, sleep=services.sleep)
 
     return before_apply
+
+
+def _stackset_access(names: Sequence[str], services: Services) -> StackSetAccessGate | None:
+    """The StackSets trusted-access gate for the selected security stacks that need it (None: none do, or
+    no AWS call is made in this run)."""
+    if not services.check_credentials:
+        return None
+    from deploy import stackset_access
+
+    stacks = stackset_access.stacks_needing_access(names, services.root)
+    if not stacks:
+        return None
+    import boto3
+
+    client_for = services.cloudformation_client or stackset_access.session_clients(
+        services.session_factory or boto3.Session
+    )
+    return stackset_access.StackSetAccessGate(stacks, client_for)
+
+
+def _stack_emitter(name: str, services: Services) -> Callable[[str], None]:
+    return lambda line: print(f"[{name}] {line}", file=services.stdout, flush=True)
+
+
+def _chained(first: BeforeApply | None, second: BeforeApply) -> BeforeApply:
+    def both(stack: str, emit: Callable[[str], None]) -> None:
+        if first is not None:
+            first(stack, emit)
+        second(stack, emit)
+
+    return both
 
 
 def _warn_unmatched(allow_replace: Sequence[str], summary: Summary, services: Services) -> None:

@@ -26,6 +26,7 @@ class Services:
     runner: Callable[[], StackRunner] | None = None  # default: AutomationRunner(root)
     command_factory: Callable[[], Any] | None = None  # the AutomationRunner's Pulumi CLI (tests: a fake)
     session_factory: Callable[[], Any] | None = None  # default: boto3.Session
+    cloudformation_client: Callable[[str], Any] | None = None  # region -> client (deploy/stackset_access)
     accounts_for: Callable[[str, Mapping[str, Any]], list[tuple[str, str, str]]] | None = None
     fetch: Callable[[str, float], int] | None = None  # smoke-check HTTP GET -> status
     sleep: Callable[[float], None] = time.sleep

@@ -64,6 +64,7 @@ def all_checks() -> list[StackCheck]:
     """The checks ``plan`` runs on every stack, in order."""
     # Late imports: each check module imports this one.
     from deploy import config_namespaces, engine_rules, placeholders
+    from deploy.account_baseline_check import check_account_baseline
     from deploy.app_contract_check import check_app_contract
     from deploy.break_glass_check import check_break_glass_alerts
     from deploy.cicd_check import check_cicd_targets
@@ -91,6 +92,7 @@ def all_checks() -> list[StackCheck]:
         check_security_readers,
         check_org_trails,
         check_security_hub_needs_config,
+        check_account_baseline,
     ]
 
 
