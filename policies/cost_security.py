@@ -68,7 +68,10 @@ class SecurityCost:
 
 
 def security_lines(index: StackIndex, prices: Mapping[str, Any], accounts: int) -> SecurityCost:
-    """The cost lines of the security services declared, with their assumptions."""
+    """The cost lines of the security services declared, with their assumptions (none with a price table
+    that has no security prices)."""
+    if "security" not in prices or "securityAssumptions" not in prices:
+        return SecurityCost([], [], [], set())
     price: Mapping[str, float] = prices["security"]
     assumed: Mapping[str, float] = prices["securityAssumptions"]
     lines: list[SecurityLine] = []

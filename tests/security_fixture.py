@@ -27,6 +27,7 @@ class Shape:
     guard_duty: bool = True
     security_hub: bool = True
     aws_config: bool = False
+    access_log_bucket: bool = False  # a second bucket in the log archive, SSE-S3 only (server access logs)
 
 
 class _Component(pulumi.ComponentResource):
@@ -68,6 +69,14 @@ def _log_archive(shape: Shape, provider: aws.Provider) -> tuple[aws.s3.Bucket, a
             id="logs", status="Enabled", filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
             transitions=transitions,
             expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=shape.retention_days))])
+    if shape.access_log_bucket:
+        access_logs = aws.s3.Bucket("log-archive-access-logs", opts=child)
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            "log-archive-access-logs", bucket=access_logs.id, opts=child,
+            rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=aws.s3.
+                BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm="AES256"))])
     return bucket, key
 
 

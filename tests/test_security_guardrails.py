@@ -191,6 +191,15 @@ def test_the_log_archives_own_bucket_is_judged_without_a_trail(shipped: Recordin
     assert message.startswith("log bucket 'log-archive' (of log archive 'log-archive')")
 
 
+def test_only_the_trails_bucket_of_the_log_archive_is_judged_when_it_has_several() -> None:
+    """A server-access-log bucket can only use SSE-S3: beside the trail's bucket it is not a log bucket."""
+    recording = security_recording(Shape(access_log_bucket=True))
+    assert findings(recording, "log-bucket-protected") == []
+    remove(recording, s.TRAIL)  # no trail names one: every bucket of the archive is judged
+    messages = [m for m, _ in findings(recording, "log-bucket-protected")]
+    assert any(m.startswith("log bucket 'log-archive-access-logs'") and "'AES256'" in m for m in messages)
+
+
 # --- guardduty-auto-enable ------------------------------------------------------------------------
 
 

@@ -111,12 +111,15 @@ def _log_buckets(index: StackIndex) -> Iterator[tuple[PolicyResource | None, str
             yield found[0], f"written to by organization trail '{trail.name}'", trail
         elif _value(trail.props, "s3BucketName") not in (None, _UNKNOWN):
             yield None, f"organization trail '{trail.name}'", trail
+    named = {b.urn for t in index.of_type(TRAIL) if _is_org_trail(t)
+             for b in index.referenced(t, "s3BucketName", BUCKETS, keys=("bucket", "id"))}
     for archive in index.of_type(LOG_ARCHIVE):
         owned = [b for b in index.of_type(*BUCKETS) if index.descends_from(b, archive)]
-        if owned:
-            yield owned[0], f"of log archive '{archive.name}'", archive
-        else:
+        if not owned:
             yield None, f"log archive '{archive.name}'", archive
+        elif not any(b.urn in named for b in owned):  # judged above as the trail's, or here: every one
+            # (a server-access-log bucket next to it could only use SSE-S3, so a trail's bucket is preferred)
+            yield from ((bucket, f"of log archive '{archive.name}'", archive) for bucket in owned)
 
 
 def _pieces(index: StackIndex, types: Sequence[str], bucket: PolicyResource) -> list[PolicyResource]:
