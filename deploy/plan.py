@@ -302,8 +302,11 @@ def load_policies(
     return runner, f"{count} CrossGuard policies from policies/guardrails.py; {regions}"
 
 
-def load_cost_estimator() -> Callable[[Recording], str] | None:
-    """The guardrails' idle monthly cost estimate of a recorded stack, when the pack provides one."""
+def load_cost_estimator(
+    root: Path | None = None, override: Mapping[str, Any] | None = None
+) -> Callable[[Recording], str] | None:
+    """The guardrails' idle monthly cost estimate of a recorded stack, when the pack provides one; the
+    organization-wide security services priced for the org stack file's accounts (or the user's config)."""
     try:
         guardrails = importlib.import_module("policies.guardrails")
     except Exception:
@@ -311,7 +314,10 @@ def load_cost_estimator() -> Callable[[Recording], str] | None:
     estimate = getattr(guardrails, "estimate_recording_cost", None)
     if estimate is None:
         return None
-    return lambda recording: str(estimate(recording).summary())
+    from deploy import policy_config
+
+    accounts = policy_config.organization_accounts(root, override) if root is not None else None
+    return lambda recording: str(estimate(recording, accounts).summary())
 
 
 def _broken(message: str) -> PolicyRunner:
@@ -366,7 +372,7 @@ def _run_plan(
 ) -> PlanReport:
     override = {"override": policy_override} if policy_override is not None else {}
     runner, policy_note = load_policies(root, **override) if policies else (None, "skipped (--no-policies)")
-    cost = load_cost_estimator()
+    cost = load_cost_estimator(root, policy_override)
     plans: dict[str, StackPlan] = {}
     org_plan = _plan_stack(ORG, root, None, table.spec(ORG).description if ORG in table else "")
     if ORG in selected:

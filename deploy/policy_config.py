@@ -18,6 +18,8 @@ offline run (``policies.guardrails.check_recording``) and ``pulumi preview/up --
   none; components/settings/iam_risks.py).
 * ``production-invariants.optOuts`` and ``.nonProductionIdentityAccounts``: each production stack's
   ``productionOptOuts`` and the identity accounts of the non-production stacks.
+* ``idle-cost-estimate.organizationAccounts``: the org stack file's member accounts plus the management
+  account, the accounts GuardDuty, Security Hub and AWS Config cover (policies/cost_security.py).
 
 No enforcement level is written, so each policy keeps its own unless the user's file sets one (a level
 written here would override the user's ``"all"``). A file given with ``--policy-config`` is merged on
@@ -43,6 +45,7 @@ GENERATED_FILE = ".pulumi-policy-config.json"  # in the project root, git-ignore
 ALLOWED_REGIONS = "allowed-regions"
 IAM_ESCALATION = "iam-privilege-escalation"
 PRODUCTION_INVARIANTS = "production-invariants"
+IDLE_COST = "idle-cost-estimate"
 
 
 class PolicyConfigError(DeployError):
@@ -125,7 +128,23 @@ def derive(root: Path, regions: Mapping[str, Sequence[str]] | None = None) -> di
     settings = production_settings(root)
     if settings:
         derived[PRODUCTION_INVARIANTS] = settings
+    accounts = organization_accounts(root)
+    if accounts:
+        derived[IDLE_COST] = {"organizationAccounts": accounts}
     return derived
+
+
+def organization_accounts(root: Path, override: Mapping[str, Any] | None = None) -> int | None:
+    """The accounts of the organization: the org stack file's member accounts and the management account
+    (None when the file cannot be loaded; its own check reports it). A user's policy config wins."""
+    entry = (override or {}).get(IDLE_COST)
+    if isinstance(entry, Mapping) and isinstance(entry.get("organizationAccounts"), int):
+        return int(entry["organizationAccounts"])
+    try:
+        settings = stack_config.load_stack_file(stack_config.ORG_STACK, root)
+    except stack_config.ConfigError:
+        return None
+    return len(settings.accounts) + 1 if isinstance(settings, stack_config.OrgConfig) else None
 
 
 def accepted_risks(root: Path) -> dict[str, list[str]]:

@@ -20,6 +20,7 @@ from typing import Any
 from pulumi_policy import PolicyResource
 
 from policies.cost_schedule import HOURS_PER_WEEK, SCHEDULED_ACTION, AwakeSchedule, awake_schedule
+from policies.cost_security import security_lines
 from policies.rules.base import (
     AUTOSCALING_TARGET,
     AWSX_VPC,
@@ -50,6 +51,8 @@ PRICES_FILE = Path(__file__).resolve().parent / "prices.json"
 # (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2-auto-pause.html).
 AURORA_RUNNING_MIN_ACU = 0.5
 AURORA_DEFAULT_PAUSE_SECONDS = 300
+# Accounts the organization-wide services cover when the policy config does not say: AWS's default quota.
+DEFAULT_ORGANIZATION_ACCOUNTS = 10
 
 
 # --- Cost --------------------------------------------------------------------------------------
@@ -81,6 +84,7 @@ class CostEstimate:
     schedule: AwakeSchedule | None = None  # the service sleeps out of hours
     hours_per_month: float = 730.0
     aurora_pause_seconds: float = 0.0  # Aurora's auto-pause delay after the tasks stop
+    assumptions: tuple[str, ...] = ()  # the volumes the usage-priced lines assume (policies/cost_security.py)
 
     @property
     def total(self) -> float:
@@ -129,7 +133,8 @@ class CostEstimate:
     def summary(self) -> str:
         parts = [f"{line.item} {line.quantity:g} {line.unit} ${line.monthly_usd:.2f}" for line in self.lines]
         usage = f"; not counted (usage-based): {'; '.join(self.usage_based)}" if self.usage_based else ""
-        text = f"${self.total:.2f}/month ({'; '.join(parts) or 'nothing billed while idle'}){usage}"
+        assumed = f"; assumed: {'; '.join(self.assumptions)}" if self.assumptions else ""
+        text = f"${self.total:.2f}/month ({'; '.join(parts) or 'nothing billed while idle'}){usage}{assumed}"
         scheduled = self.scheduled_summary()
         return f"always on {text}; {scheduled}" if scheduled else text
 
@@ -151,11 +156,13 @@ class CostEstimate:
                 f"{pause}")
 
 
-def estimate_idle_cost(resources: Sequence[PolicyResource],
-                       prices: Mapping[str, Any] | None = None) -> CostEstimate:
+def estimate_idle_cost(resources: Sequence[PolicyResource], prices: Mapping[str, Any] | None = None,
+                       organization_accounts: int | None = None) -> CostEstimate:
     """Idle monthly cost of NAT gateways, load balancers, Aurora minimum capacity, Fargate tasks, public
     IPv4 addresses, KMS keys and Secrets Manager secrets, from the price table (``policies/prices.json``),
-    and the usage-based charges the stack will also incur (named, not counted)."""
+    the security services at an assumed volume for ``organization_accounts`` accounts
+    (policies/cost_security.py), and the usage-based charges the stack will also incur (named, not
+    counted)."""
     prices = prices or load_prices()
     hourly, hours = prices["hourly"], float(prices["hoursPerMonth"])
     index = StackIndex(resources)
@@ -208,8 +215,13 @@ def estimate_idle_cost(resources: Sequence[PolicyResource],
         count = len(index.of_type(kind))
         if count and price in monthly:
             lines.append(CostLine(item, count, unit, round(count * float(monthly[price]), 2)))
+    accounts = organization_accounts or DEFAULT_ORGANIZATION_ACCOUNTS
+    security = security_lines(index, prices, accounts)
+    lines += [CostLine(line.item, line.quantity, line.unit, line.monthly_usd) for line in security.lines]
     usage = prices.get("usageBased", {})
-    present = {kind for kind in usage if index.of_type(kind)}
+    # A bucket whose storage a line counts is not named as usage (its requests stay small: log delivery).
+    present = {kind for kind in usage
+               if any(r.urn not in security.stored_buckets for r in index.of_type(kind))}
     if len(nat_gateways) + vpc_nats:
         present.add("natGateways")
     schedules = {group.schedule for group in tasks if group.schedule is not None}
@@ -221,8 +233,8 @@ def estimate_idle_cost(resources: Sequence[PolicyResource],
         lines = [CostLine(line.item, line.quantity, line.unit, line.monthly_usd, line.hourly_usd)
                  if line.running else line for line in lines]
     return CostEstimate(tuple(lines), str(prices.get("currency", "USD")), str(prices.get("region", "")),
-                        tuple(usage[kind] for kind in usage if kind in present), schedule, hours,
-                        max(pausing, default=0.0))
+                        (*(usage[kind] for kind in usage if kind in present), *security.usage), schedule,
+                        hours, max(pausing, default=0.0), tuple(security.assumptions))
 
 
 def _awsx_nat_gateways(vpc: PolicyResource, index: StackIndex) -> int:
@@ -314,7 +326,7 @@ def _fargate_tasks(index: StackIndex) -> list[FargateTasks]:
 def idle_cost(resources: Sequence[PolicyResource], ctx: Context) -> Iterator[StackFinding]:
     """Advisory: the stack's estimated idle monthly cost is over the configured threshold (production
     stacks, which run more for availability, have their own)."""
-    estimate = estimate_idle_cost(resources)
+    estimate = estimate_idle_cost(resources, organization_accounts=int(ctx.config["organizationAccounts"]))
     production = ctx.stack in ctx.config["productionStacks"]
     threshold = float(ctx.config["productionMonthlyThresholdUsd" if production else "monthlyThresholdUsd"])
     if estimate.expected > threshold:

@@ -207,6 +207,8 @@ def check_recording(recording: RecordingLike[RecordedResourceT],
     return violations
 
 
-def estimate_recording_cost(recording: RecordingLike[RecordedResourceT]) -> CostEstimate:
-    """The idle monthly cost estimate of a recorded stack (what ``plan`` can print)."""
-    return estimate_idle_cost(stack_resources(recording))
+def estimate_recording_cost(recording: RecordingLike[RecordedResourceT],
+                            organization_accounts: int | None = None) -> CostEstimate:
+    """The idle monthly cost estimate of a recorded stack (what ``plan`` can print); the organization-wide
+    services are counted for ``organization_accounts`` accounts (default: AWS's quota, 10)."""
+    return estimate_idle_cost(stack_resources(recording), organization_accounts=organization_accounts)

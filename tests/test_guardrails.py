@@ -27,8 +27,10 @@ from deploy import policy_config
 from deploy.simulate import RecordedResource, Recording
 from iam_documents import documents
 from policies import guardrails as g
+from policies.rules.security import BUCKET_ENCRYPTION, BUCKET_VERSIONING, GUARDDUTY_ORG_CONFIG, TRAIL
 from tests.configs import FIXTURE_STACKS, stack_values
 from tests.conftest import run_stack
+from tests.security_fixture import security_recording
 
 ROOT = Path(__file__).resolve().parent.parent
 OPTS = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
@@ -737,6 +739,8 @@ def recordings() -> dict[str, Recording]:
             continue
         raw = stack_values(stack)
         found[stack] = run_stack(stack, stack_outputs={raw["orgStack"]: org_recording.outputs})
+    # Until the security stack's own program runs here: its contract's shape (tests/security_fixture.py).
+    found.setdefault("security", security_recording())
     return found
 
 
@@ -964,6 +968,13 @@ def _no_external_id(statement: dict[str, Any]) -> None:
     del statement["Condition"]
 
 
+def _managed_key(props: dict[str, Any]) -> None:
+    props["rules"][0]["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"] = "alias/aws/s3"
+
+
+_AUTO = "autoEnableOrganizationMembers"
+
+
 # (rule, stack, fault): the fault edits a copy of the recording and returns the resource at fault, or
 # None when the violation is the stack's as a whole.
 FAULTS: list[tuple[str, str, Callable[[Recording], RecordedResource | None]]] = [
@@ -1021,6 +1032,15 @@ FAULTS: list[tuple[str, str, Callable[[Recording], RecordedResource | None]]] = 
     ("explicit-account-providers", "org", _default_provider),
     ("allowed-regions", "org", _region),
     ("no-iam-access-keys", "cicd", _access_key),
+    ("org-trail-required", "security", lambda r: _edit(r, TRAIL, _set(isMultiRegionTrail=False))),
+    ("org-trail-required", "security", lambda r: _edit(r, TRAIL, _set(enableLogFileValidation=None))),
+    ("log-bucket-protected", "security", lambda r: _edit(r, BUCKET_ENCRYPTION[0], _managed_key)),
+    (
+        "log-bucket-protected",
+        "security",
+        lambda r: _edit(r, BUCKET_VERSIONING[0], _set(versioningConfiguration={"status": "Suspended"})),
+    ),
+    ("guardduty-auto-enable", "security", lambda r: _edit(r, GUARDDUTY_ORG_CONFIG, _set(**{_AUTO: "NEW"}))),
     ("oidc-trust-pinned", "cicd", lambda r: _edit_trust(r, "ci-pre", _wildcard_repository)),
     ("oidc-trust-pinned", "cicd", lambda r: _edit_trust(r, "ci-prod", _no_audience)),
     ("oidc-trust-pinned", "cicd", lambda r: _edit_trust(r, "ci-prod", _no_subject)),

@@ -56,6 +56,10 @@ SEED_ACCEPTED = {
 }
 
 
+# The member accounts and the management account: what the organization-wide security services cover.
+ORG_ACCOUNTS = {"organizationAccounts": len(stack_values("org")["accounts"]) + 1}
+
+
 def region_violations(violations: list[Any]) -> list[str]:
     return [v.message for v in violations if v.policy == "allowed-regions"]
 
@@ -73,6 +77,7 @@ def test_the_allowed_regions_are_the_stack_files_regions_and_identity_centers(tm
     assert policy_config.derive(root) == {
         "allowed-regions": {"allowedRegions": ["eu-central-1", "eu-west-1", "us-east-1"]},
         "production-invariants": {"nonProductionIdentityAccounts": ["idp-pre"]},
+        "idle-cost-estimate": ORG_ACCOUNTS,
         **SEED_ACCEPTED,
     }
     assert policy_config.stack_regions(root) == {
@@ -103,7 +108,7 @@ def test_the_users_file_wins_setting_by_setting_and_is_validated(tmp_path: Path)
     assert merged == {
         "allowed-regions": {"allowedRegions": ["us-west-2"]},
         "production-invariants": {"nonProductionIdentityAccounts": ["idp-pre"]},
-        "idle-cost-estimate": "disabled",
+        "idle-cost-estimate": {**ORG_ACCOUNTS, "enforcementLevel": "disabled"},  # the level over the derived
         "all": "advisory",
         **SEED_ACCEPTED,
     }
@@ -215,6 +220,7 @@ def test_preview_with_the_pack_passes_the_generated_policy_config(
     assert json.loads(generated.read_text()) == {
         "allowed-regions": {"allowedRegions": ["eu-west-1", "us-east-1"]},
         "production-invariants": {"nonProductionIdentityAccounts": ["idp-pre"]},
+        "idle-cost-estimate": ORG_ACCOUNTS,
         **SEED_ACCEPTED,
     }
     # Without the pack, no config either.
@@ -233,7 +239,7 @@ def test_the_users_policy_config_is_merged_into_the_file_and_implies_the_pack(
     assert json.loads(generated.read_text()) == {
         "allowed-regions": {"allowedRegions": ["us-east-1"]},
         "production-invariants": {"nonProductionIdentityAccounts": ["idp-pre"]},
-        "idle-cost-estimate": {"monthlyThresholdUsd": 300},
+        "idle-cost-estimate": {**ORG_ACCOUNTS, "monthlyThresholdUsd": 300},
         **SEED_ACCEPTED,
     }
 

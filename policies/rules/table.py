@@ -40,6 +40,7 @@ from policies.rules.organization import (
     scp_document,
     suspended_quarantine,
 )
+from policies.rules.security import guardduty_auto_enable, log_bucket_protected, org_trail_required
 from policies.rules.workloads import aurora_baseline, cognito_mfa, ecs_arm64, production_invariants
 
 MANDATORY, ADVISORY = EnforcementLevel.MANDATORY, EnforcementLevel.ADVISORY
@@ -60,6 +61,31 @@ RULES: tuple[Rule, ...] = (
         enforcement=MANDATORY,
         config={},
         check_stack=break_glass_mfa,
+    ),
+    Rule(
+        name="org-trail-required",
+        description="A stack with a log archive or a trail declares an organization trail; every "
+                    "organization trail is multi-region, validates its log files, logs global service "
+                    "events, is logging and is encrypted with a KMS key.",
+        enforcement=MANDATORY,
+        config={},
+        check_stack=org_trail_required,
+    ),
+    Rule(
+        name="log-bucket-protected",
+        description="The organization trail's bucket (and the log archive's) is encrypted with SSE-KMS and "
+                    "a customer-managed key, versioned, and blocks all public access.",
+        enforcement=MANDATORY,
+        config={},
+        check_stack=log_bucket_protected,
+    ),
+    Rule(
+        name="guardduty-auto-enable",
+        description="GuardDuty's organization configuration auto-enables ALL member accounts; a delegated "
+                    "administrator comes with one.",
+        enforcement=MANDATORY,
+        config={},
+        check_stack=guardduty_auto_enable,
     ),
     Rule(
         name="oidc-trust-pinned",
@@ -225,6 +251,10 @@ RULES: tuple[Rule, ...] = (
                                                      minimum=0),
             "productionStacks": {**STACK_LIST, "default": list(PRODUCTION_STACKS),
                                  "description": "Stacks judged by the production threshold."},
+            "organizationAccounts": _schema("integer", 10, "Accounts the organization-wide services "
+                                            "(GuardDuty, Security Hub, AWS Config) cover; the driver "
+                                            "derives it from the org stack file (10: AWS's default quota).",
+                                            minimum=1),
         },
         check_stack=idle_cost,
     ),
