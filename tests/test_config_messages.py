@@ -145,6 +145,17 @@ def test_the_default_policy_types_are_in_the_organizations_api_model() -> None:
     assert set(OrganizationSettings().enabled_policy_types) == {"SERVICE_CONTROL_POLICY", "S3_POLICY"}
 
 
+def test_the_default_principals_are_services_that_integrate_with_organizations() -> None:
+    # moto keeps the AWS Organizations User Guide's list ("AWS services that you can use with AWS
+    # Organizations", orgs_integrate_services_list.html) and refuses EnableAWSServiceAccess for others: a
+    # misspelt principal would fail there as it fails on AWS ("unrecognized service principal").
+    from moto.organizations.models import FakeServiceAccess
+
+    defaults = OrganizationSettings().aws_service_access_principals
+    assert set(defaults) == {IDENTITY_CENTER_PRINCIPAL, *SECURITY_STACK_PRINCIPALS}
+    assert [p for p in defaults if p not in FakeServiceAccess.TRUSTED_SERVICES] == []
+
+
 def test_scps_without_the_policy_type_are_refused_but_none_need_none(org_raw: dict[str, Any]) -> None:
     raw = {**org_raw, "organization": {"enabledPolicyTypes": ["S3_POLICY"]}, "serviceControlPolicies": []}
     settings = config.load("org", raw)
