@@ -65,13 +65,13 @@ from components.settings.identity_center import (
 )
 from components.settings.landing_zone import (
     DEFAULT_OUS,
-    IDENTITY_CENTER_PRINCIPAL,
     MAX_OU_DEPTH,
     OU_NAME,
     AccountSettings,
     OrganizationSettings,
     ScpLimits,
     ScpSettings,
+    check_trusted_access,
     default_scps,
     derive_account_emails,
 )
@@ -351,16 +351,8 @@ def check_org(config: OrgConfig, source: str) -> OrgResolved:
             f" account quota of {config.account_quota} (raise it with AWS, then set accountQuota)",
         )
 
-    # The org program always manages Identity Center, which needs the organization's trusted access for
-    # sso.amazonaws.com; the principals list is managed exactly, so leaving it out would disable that
-    # access on the next `up` and break Identity Center for the whole organization.
-    if IDENTITY_CENTER_PRINCIPAL not in config.organization.aws_service_access_principals:
-        raise ConfigError(
-            source,
-            f"{PROJECT}:organization.awsServiceAccessPrincipals",
-            f"must include {IDENTITY_CENTER_PRINCIPAL}: "
-            "Identity Center needs the organization's trusted access",
-        )
+    # Identity Center's and the security stack's trusted access, and the S3 policy type, stay enabled.
+    check_trusted_access(config.organization, source)
 
     key = f"{PROJECT}:serviceControlPolicies"
     if config.service_control_policies and "SERVICE_CONTROL_POLICY" not in (

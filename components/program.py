@@ -80,6 +80,10 @@ def org_program(config: OrgConfig) -> dict[str, Any]:
     )
     return {
         "management_account_id": config.management_account_id,
+        # What the security stack needs: the trail's and the bucket policy's organization (o-...), and the
+        # root (r-...) its S3 policy and StackSet target.
+        "organization_id": landing_zone.organization.id,
+        "root_id": landing_zone.root_id,
         "accounts": account_ids,
         "break_glass_alert_topic_arn": break_glass.topic.arn if break_glass.topic is not None else None,
         "account_ous": {account.key: account.ou for account in config.accounts},

@@ -196,7 +196,8 @@ STEPS: tuple[Step, ...] = (
     Step(
         "organization", "Adopt the existing organization (automatic)",
         "Enabling Identity Center creates the organization, so it usually exists: `preview` and `up` find "
-        "it and adopt it, enabling the SCP policy type on its root first (`up` only). Set "
+        "it and adopt it, enabling the trusted access and policy types the config lists first (`up` only). "
+        "Set "
         "`landing-zone:organization.importId` only to pin it; existing member accounts still need their "
         "`importId`.",
         _organization,

@@ -7,13 +7,14 @@
   import id), unless the stack file names one. Before the first import, the organization's settings are
   made to match the config, because Pulumi refuses an import whose inputs differ from what AWS has
   ("inputs to import do not match the existing resource", pulumi/pulumi pkg/resource/deploy/step.go,
-  ImportStep): the policy types the config lists are enabled on the root (``up`` only; ``preview``
-  says it would), and the trusted services must already be the configured ones, or the run stops
-  naming the key. The id is passed on later runs too, which is harmless: the engine imports only when
-  the state holds no resource with that id (step_generator.go, ``isImport``).
+  ImportStep): the trusted services and policy types the config lists are enabled first (``up`` only;
+  ``preview`` says it would). The organization must not trust a service the config leaves out, and
+  Identity Center must be enabled already (from its console), or the run stops naming the key. The id
+  is passed on later runs too, which is harmless: the engine imports only when the state holds no
+  resource with that id (step_generator.go, ``isImport``).
 
-Everything is read and checked first (:func:`prepare_org_run`); the one change, enabling policy types,
-waits for :meth:`OrgRun.apply`, which the CLI calls after the user confirmed ``up``.
+Everything is read and checked first (:func:`prepare_org_run`); the changes, enabling trusted access
+and policy types, wait for :meth:`OrgRun.apply`, which the CLI calls after the user confirmed ``up``.
 
 The values reach the program for this run only, in environment variables of the Pulumi commands
 (components/settings/derived.py reads them); the stack file is not rewritten. AWS is reached through
@@ -49,6 +50,7 @@ class OrgRun:
 
     env: dict[str, str] = field(default_factory=dict)
     enable: list[tuple[str, str]] = field(default_factory=list)  # (root id, policy type)
+    trust: list[str] = field(default_factory=list)  # service principals to give trusted access
     organizations: Any = None  # the Organizations client that found them
 
     def apply(
@@ -57,7 +59,10 @@ class OrgRun:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """Enable the policy types the adoption needs, each waited for until ENABLED."""
+        """Enable the trusted access and the policy types the adoption needs (types waited for)."""
+        for principal in self.trust:
+            _enable_service_access(self.organizations, principal, emit)
+        self.trust = []
         for root_id, policy_type in self.enable:
             _enable_policy_type(self.organizations, root_id, policy_type, emit, sleep, clock)
         self.enable = []
@@ -113,7 +118,7 @@ def prepare_org_run(
     if deployed():
         emit(f"organization {organization_id}: managed by the org stack already")
     else:
-        run.enable = _prepare_adoption(organizations, organization, settings, operation, emit)
+        run.trust, run.enable = _prepare_adoption(organizations, organization, settings, operation, emit)
     if named is None:
         env[derived.ORGANIZATION_ID_ENV] = organization_id
         emit(f"organization.importId: {organization_id} (the caller's organization, the org stack adopts it)")
@@ -137,9 +142,9 @@ def _prepare_adoption(
     settings: stack_config.OrgConfig,
     operation: str,
     emit: Emit,
-) -> list[tuple[str, str]]:
-    """Check the organization's settings against what the org stack will declare; return the policy types
-    to enable on the root first (``up`` only), or say why they cannot match."""
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """Check the organization's settings against what the org stack will declare; return the services to
+    trust and the policy types to enable on the root first (``up`` only), or say why they cannot match."""
     organization_id = organization["Id"]
     if organization.get("FeatureSet") != "ALL":
         raise SetupError(
@@ -152,7 +157,12 @@ def _prepare_adoption(
         trusted = {entry["ServicePrincipal"] for entry in access}
     except (ClientError, BotoCoreError) as error:
         raise SetupError(f"reading organization {organization_id} failed: {_reason(error)}.") from None
-    _check_trusted_services(trusted, set(settings.organization.aws_service_access_principals))
+    untrusted = _check_trusted_services(trusted, set(settings.organization.aws_service_access_principals))
+    for principal in untrusted:
+        emit(
+            f"{principal} has no trusted access in {organization_id}: up enables it before the adoption"
+            + ("" if operation == "up" else " (until then the import's inputs differ)")
+        )
 
     # What the provider reads back as enabled_policy_types: the root's types with status ENABLED
     # (terraform-provider-aws, organizations organization resource, Read).
@@ -172,11 +182,16 @@ def _prepare_adoption(
             f"{policy_type} is not enabled on root {root['Id']}: up enables it before adopting "
             f"{organization_id}" + ("" if operation == "up" else " (until then the import's inputs differ)")
         )
-    return [(root["Id"], policy_type) for policy_type in missing] if operation == "up" else []
+    if operation != "up":
+        return [], []
+    return untrusted, [(root["Id"], policy_type) for policy_type in missing]
 
 
-def _check_trusted_services(trusted: set[str], configured: set[str]) -> None:
-    """The import declares exactly the configured trusted services: they must be the enabled ones."""
+def _check_trusted_services(trusted: set[str], configured: set[str]) -> list[str]:
+    """The import declares exactly the configured trusted services. One the organization trusts beyond
+    them stops the run, and so does Identity Center's when it is not enabled (only its console sets it
+    up); the others are returned, for ``up`` to enable first (EnableAWSServiceAccess, what the provider
+    itself calls for a listed principal)."""
     unlisted = sorted(trusted - configured)
     if unlisted:
         raise stack_config.ConfigError(
@@ -186,18 +201,22 @@ def _check_trusted_services(trusted: set[str], configured: set[str]) -> None:
             " is managed exactly: one left out would lose its trusted access)",
         )
     missing = sorted(configured - trusted)
-    if missing:
-        hint = (
-            " (is IAM Identity Center enabled? Enable it in the console first)"
-            if IDENTITY_CENTER_PRINCIPAL in missing
-            else " (enable trusted access from that service first, or add it after the adoption)"
-        )
+    if IDENTITY_CENTER_PRINCIPAL in missing:
         raise stack_config.ConfigError(
             ORG_FILE,
             PRINCIPALS_KEY,
-            f"lists {', '.join(missing)}, which the organization does not trust yet; adopting it needs the"
-            f" list to match{hint}",
+            f"lists {IDENTITY_CENTER_PRINCIPAL}, which the organization does not trust yet; adopting it needs"
+            " the list to match (is IAM Identity Center enabled? Enable it in the console first)",
         )
+    return missing
+
+
+def _enable_service_access(organizations: Any, principal: str, emit: Emit) -> None:
+    try:
+        organizations.enable_aws_service_access(ServicePrincipal=principal)
+    except (ClientError, BotoCoreError) as error:
+        raise SetupError(f"enabling trusted access for {principal} failed: {_reason(error)}.") from None
+    emit(f"enabled trusted access for {principal} (the config lists it) before the adoption")
 
 
 def _enable_policy_type(

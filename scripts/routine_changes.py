@@ -28,10 +28,18 @@ ALLOWED_FAILURES = 1
 
 # --- the changes: each edits the copied tree the way a person would, by hand -----------------------
 
+# The shipped org holds 10 accounts, AWS's default quota (issue 13's log-archive and security-tooling
+# filled it). So adding one is what a person does after AWS raised the quota (a Service Quotas request):
+# an account for a new workload, and accountQuota set to the new limit.
 NEW_ACCOUNT = """\
-    - key: log-archive
-      name: Log-Archive
-      ou: Security
+    - key: analytics
+      name: Analytics
+      ou: Workloads/SDLC
+"""
+
+RAISED_QUOTA = """\
+  # AWS raised the organization's account quota (Service Quotas, AWS Organizations).
+  landing-zone:accountQuota: 11
 """
 
 # A deny-only SCP, attached next to the guardrails. The config lists every SCP once it lists any, so the
@@ -129,7 +137,9 @@ def insert_after_list(path: Path, key: str, text: str, indent: int = 2) -> None:
 
 
 def add_account(tree: Path) -> None:
+    """A new workload account once AWS raised the quota: the shipped org is at the default 10."""
     insert_after_list(tree / "Pulumi.org.yaml", "landing-zone:accounts", NEW_ACCOUNT)
+    insert_before(tree / "Pulumi.org.yaml", "  landing-zone:accounts:", RAISED_QUOTA)
 
 
 def add_scp(tree: Path) -> None:
@@ -162,7 +172,7 @@ def unchanged(tree: Path) -> None:
 
 
 CHANGES: dict[str, tuple[str, Callable[[Path], None]]] = {
-    "account": ("add an account to Pulumi.org.yaml", add_account),
+    "account": ("add an account to Pulumi.org.yaml (the quota raised to 11)", add_account),
     "scp": ("add an SCP", add_scp),
     "dev": ("add an environment stack `dev`", add_dev_stack),
     "permission-set": ("add a permission set", add_permission_set),

@@ -48,22 +48,22 @@ def test_stack_file_is_valid(org_raw: dict[str, Any]) -> None:
 
 def test_account_in_unknown_ou(org_raw: dict[str, Any]) -> None:
     message = org_error(with_accounts(org_raw, account(ou="Workloads/QA")))
-    assert message == "Pulumi.org.yaml: landing-zone:accounts[7].ou: unknown OU path 'Workloads/QA'"
+    assert message == "Pulumi.org.yaml: landing-zone:accounts[9].ou: unknown OU path 'Workloads/QA'"
 
 
 def test_duplicate_account_key(org_raw: dict[str, Any]) -> None:
     message = org_error(with_accounts(org_raw, account(key="sandbox")))
-    assert "landing-zone:accounts[7].key: duplicate account key 'sandbox'" in message
+    assert "landing-zone:accounts[9].key: duplicate account key 'sandbox'" in message
 
 
 def test_duplicate_email_ignores_case(org_raw: dict[str, Any]) -> None:
     message = org_error(with_accounts(org_raw, account(email="AWS+Sandbox@example.com")))
-    assert "landing-zone:accounts[7].email: duplicate e-mail" in message
+    assert "landing-zone:accounts[9].email: duplicate e-mail" in message
 
 
 def test_malformed_email(org_raw: dict[str, Any]) -> None:
     message = org_error(with_accounts(org_raw, account(email="ops@")))
-    assert message == "Pulumi.org.yaml: landing-zone:accounts[7].email: 'ops@' is not a valid e-mail address"
+    assert message == "Pulumi.org.yaml: landing-zone:accounts[9].email: 'ops@' is not a valid e-mail address"
 
 
 def test_ou_nesting_deeper_than_five(org_raw: dict[str, Any]) -> None:
@@ -115,7 +115,7 @@ def test_too_many_scps_on_one_target(org_raw: dict[str, Any]) -> None:
 
 def test_suspended_account_needs_traceability(org_raw: dict[str, Any]) -> None:
     message = org_error(with_accounts(org_raw, account(ou="Suspended")))
-    assert "landing-zone:accounts[7].suspension: is required" in message
+    assert "landing-zone:accounts[9].suspension: is required" in message
 
 
 def test_missing_and_unknown_keys(org_raw: dict[str, Any]) -> None:
@@ -209,7 +209,7 @@ def test_main_stops_on_bad_config_before_declaring_anything(
 ) -> None:
     raw = with_accounts(org_raw, account(ou="Workloads/QA"))
     recording = Recording(stack="org")
-    with pytest.raises(pulumi.RunError, match=r"^Pulumi.org.yaml: landing-zone:accounts\[7\].ou: unknown OU"):
+    with pytest.raises(pulumi.RunError, match=r"^Pulumi.org.yaml: landing-zone:accounts\[9\].ou: unknown OU"):
         run_main(raw, recording)
     assert recording.resources == []
     # The same harness does see resources when the config is good.
@@ -252,21 +252,23 @@ def test_budget_recipients_must_be_e_mail_addresses(org_raw: dict[str, Any]) -> 
 
 
 def test_account_quota(org_raw: dict[str, Any]) -> None:
-    extra = [account(key=f"extra-{i}", email=f"aws-extra-{i}@example.com") for i in range(2)]
-    config.load("org", with_accounts(org_raw, *extra))  # 9 members + management = 10
-    message = org_error(with_accounts(org_raw, *extra, account(key="extra-2", email="aws-x2@example.com")))
-    assert message.startswith("Pulumi.org.yaml: landing-zone:accounts: 10 member accounts and the management")
-    assert "quota of 10" in message
-    config.load("org", {**with_accounts(org_raw, *extra, account(key="extra-2", email="aws-x2@example.com")),
-                        "accountQuota": 20})
+    # As shipped (issue 13: log-archive and security-tooling): 9 members + management = AWS's default 10.
+    assert len(org_raw["accounts"]) == 9
+    config.load("org", org_raw)
+    eleventh = account(key="extra-1", email="aws-extra-1@example.com")
+    assert org_error(with_accounts(org_raw, eleventh)) == (
+        "Pulumi.org.yaml: landing-zone:accounts: 10 member accounts and the management account exceed"
+        " the organization's account quota of 10 (raise it with AWS, then set accountQuota)"
+    )
+    config.load("org", {**with_accounts(org_raw, eleventh), "accountQuota": 11})
 
 
 def test_enabled_policy_types_are_configurable_but_keep_scps(org_raw: dict[str, Any]) -> None:
     settings = config.load("org", {**org_raw, "organization": {
-        "enabledPolicyTypes": ["SERVICE_CONTROL_POLICY", "TAG_POLICY"]}})
+        "enabledPolicyTypes": ["SERVICE_CONTROL_POLICY", "S3_POLICY", "TAG_POLICY"]}})
     assert isinstance(settings, config.OrgConfig)
-    assert settings.organization.enabled_policy_types == ("SERVICE_CONTROL_POLICY", "TAG_POLICY")
-    message = org_error({**org_raw, "organization": {"enabledPolicyTypes": ["TAG_POLICY"]}})
+    assert settings.organization.enabled_policy_types == ("SERVICE_CONTROL_POLICY", "S3_POLICY", "TAG_POLICY")
+    message = org_error({**org_raw, "organization": {"enabledPolicyTypes": ["S3_POLICY", "TAG_POLICY"]}})
     assert message == ("Pulumi.org.yaml: landing-zone:organization.enabledPolicyTypes: must include "
                        "SERVICE_CONTROL_POLICY while serviceControlPolicies are configured")
     assert "enabledPolicyTypes[0]" in org_error({**org_raw, "organization": {"enabledPolicyTypes": ["SCP"]}})

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from components import config
+from components.settings.landing_zone import SECURITY_STACK_PRINCIPALS
 
 
 def minimal_org(**values: Any) -> dict[str, Any]:
@@ -107,5 +108,5 @@ def test_identity_center_keeps_the_organizations_trusted_access(principals: list
         "Pulumi.org.yaml: landing-zone:organization.awsServiceAccessPrincipals: must include "
         "sso.amazonaws.com: Identity Center needs the organization's trusted access"
     )
-    kept = ["config.amazonaws.com", "sso.amazonaws.com"]
+    kept = ["config.amazonaws.com", "sso.amazonaws.com", *SECURITY_STACK_PRINCIPALS]
     assert config.load("org", minimal_org(organization={"awsServiceAccessPrincipals": kept}))

@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
+import botocore.session
 import pytest
 
 from components import config, stack_files
-from components.settings.landing_zone import DEFAULT_OUS
+from components.settings.landing_zone import (
+    DEFAULT_OUS,
+    IDENTITY_CENTER_PRINCIPAL,
+    SECURITY_STACK_PRINCIPALS,
+    OrganizationSettings,
+    PolicyType,
+)
 from tests.configs import stack_values
 
 
@@ -112,8 +119,45 @@ def test_identity_center_needs_its_trusted_access(org_raw: dict[str, Any]) -> No
     )
 
 
+@pytest.mark.parametrize("left_out", SECURITY_STACK_PRINCIPALS)
+def test_the_security_stacks_trusted_access_is_kept(org_raw: dict[str, Any], left_out: str) -> None:
+    principals = [p for p in (IDENTITY_CENTER_PRINCIPAL, *SECURITY_STACK_PRINCIPALS) if p != left_out]
+    config.load("org", {**org_raw, "organization": {"awsServiceAccessPrincipals": [*principals, left_out]}})
+    assert org_error({**org_raw, "organization": {"awsServiceAccessPrincipals": principals}}) == (
+        f"Pulumi.org.yaml: landing-zone:organization.awsServiceAccessPrincipals: must include {left_out}:"
+        " the security stack's services need the organization's trusted access (the list is managed"
+        " exactly; one left out is disabled on the next up)"
+    )
+
+
+def test_the_s3_policy_type_of_the_security_baseline_is_kept(org_raw: dict[str, Any]) -> None:
+    assert org_error({**org_raw, "organization": {"enabledPolicyTypes": ["SERVICE_CONTROL_POLICY"]}}) == (
+        "Pulumi.org.yaml: landing-zone:organization.enabledPolicyTypes: must include S3_POLICY: the security"
+        " stack's baseline attaches an S3 organization policy to the root (disabling the type detaches it)"
+    )
+
+
+def test_the_default_policy_types_are_in_the_organizations_api_model() -> None:
+    # botocore's organizations model (service-2.json, shape PolicyType) is AWS's list of policy types.
+    model = botocore.session.get_session().get_service_model("organizations")
+    allowed = set(model.shape_for("PolicyType").enum)
+    assert set(get_args(PolicyType)) <= allowed
+    assert set(OrganizationSettings().enabled_policy_types) == {"SERVICE_CONTROL_POLICY", "S3_POLICY"}
+
+
+def test_the_default_principals_are_services_that_integrate_with_organizations() -> None:
+    # moto keeps the AWS Organizations User Guide's list ("AWS services that you can use with AWS
+    # Organizations", orgs_integrate_services_list.html) and refuses EnableAWSServiceAccess for others: a
+    # misspelt principal would fail there as it fails on AWS ("unrecognized service principal").
+    from moto.organizations.models import FakeServiceAccess
+
+    defaults = OrganizationSettings().aws_service_access_principals
+    assert set(defaults) == {IDENTITY_CENTER_PRINCIPAL, *SECURITY_STACK_PRINCIPALS}
+    assert [p for p in defaults if p not in FakeServiceAccess.TRUSTED_SERVICES] == []
+
+
 def test_scps_without_the_policy_type_are_refused_but_none_need_none(org_raw: dict[str, Any]) -> None:
-    raw = {**org_raw, "organization": {"enabledPolicyTypes": []}, "serviceControlPolicies": []}
+    raw = {**org_raw, "organization": {"enabledPolicyTypes": ["S3_POLICY"]}, "serviceControlPolicies": []}
     settings = config.load("org", raw)
     assert isinstance(settings, config.OrgConfig) and settings.resolved.service_control_policies == {}
 

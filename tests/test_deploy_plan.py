@@ -69,6 +69,9 @@ def test_plan_of_org_shows_what_is_created_where_and_in_which_order(
     assert "  in management (111111111111): " in out
     assert f"       {len(org_accounts)}  aws:organizations/account:Account" in out
     assert "  ok    explicit providers: every resource has an explicit provider pinned to one account" in out
+    # The outputs the other stacks read, the security stack's organization and root among them.
+    shown = next(line for line in lines if line.startswith("outputs (mock values): "))
+    assert {"accounts", "organization_id", "root_id"} <= set(shown.split(": ")[1].split(", "))
     # The tree nests the landing zone's resources under the component.
     tree = lines[lines.index("resource tree:") + 1 :]
     component = next(i for i, line in enumerate(tree) if "(landingzone:organization:LandingZone)" in line)

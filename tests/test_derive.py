@@ -12,9 +12,11 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from moto.organizations.models import FakeRoot
 
 from components import config
 from components.settings import derived
+from components.settings.landing_zone import IDENTITY_CENTER_PRINCIPAL, SECURITY_STACK_PRINCIPALS
 from deploy.cli import Services, main
 from deploy.derive import prepare_org_run
 from deploy.runner import EXIT_FAILED, EXIT_OK, EXIT_SETUP, EXIT_USAGE, SetupError
@@ -24,11 +26,14 @@ from tests.test_deploy_automation import FakePulumiCommand, runner
 
 MANAGEMENT = REAL_ACCOUNT_ID  # the caller; not an example value, which preview and up refuse
 SCP = "SERVICE_CONTROL_POLICY"
+S3 = "S3_POLICY"
 
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("MOTO_ACCOUNT_ID", MANAGEMENT)
+    # moto's list of policy types lags AWS's: S3_POLICY is in botocore's organizations model (PolicyType).
+    monkeypatch.setattr(FakeRoot, "SUPPORTED_POLICY_TYPES", [*FakeRoot.SUPPORTED_POLICY_TYPES, S3])
     with mock_aws():
         yield
 
@@ -37,15 +42,26 @@ def organizations() -> Any:
     return boto3.client("organizations", region_name="us-east-1")
 
 
-def existing_organization(*, scp: bool = False, trusted: tuple[str, ...] = ("sso.amazonaws.com",)) -> str:
+def existing_organization(
+    *, scp: bool = False, trusted: tuple[str, ...] = ("sso.amazonaws.com",), types: tuple[str, ...] = ()
+) -> str:
     """An organization as a person who enabled Identity Center has it: SSO trusted, SCPs maybe off."""
     client = organizations()
     organization_id = str(client.create_organization(FeatureSet="ALL")["Organization"]["Id"])
     for principal in trusted:
         client.enable_aws_service_access(ServicePrincipal=principal)
-    if scp:
-        client.enable_policy_type(RootId=root_id(), PolicyType=SCP)
+    for policy_type in (SCP, *types) if scp else types:
+        client.enable_policy_type(RootId=root_id(), PolicyType=policy_type)
     return organization_id
+
+
+# What the shipped org config lists: Identity Center's and the security stack's principals, SCPs and S3.
+CONFIGURED_PRINCIPALS = (IDENTITY_CENTER_PRINCIPAL, *SECURITY_STACK_PRINCIPALS)
+
+
+def trusted_services() -> set[str]:
+    access = organizations().list_aws_service_access_for_organization()["EnabledServicePrincipals"]
+    return {entry["ServicePrincipal"] for entry in access}
 
 
 def root_id() -> str:
@@ -75,15 +91,17 @@ class RecordingSession:
 
 
 class Command(FakePulumiCommand):
-    """Also notes which policy types the root had when ``pulumi up`` started."""
+    """Also notes which policy types and trusted services the organization had when ``pulumi up`` started."""
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.types_at_up: list[str] | None = None
+        self.trusted_at_up: set[str] | None = None
 
     def run(self, args: list[str], *rest: Any, **options: Any) -> Any:
         if args[0] == "up":
             self.types_at_up = enabled_types()
+            self.trusted_at_up = trusted_services()
         return super().run(args, *rest, **options)
 
 
@@ -160,7 +178,7 @@ def test_a_member_account_is_refused_in_one_line(
 # --- adopting an existing organization ----------------------------------------------------------
 
 
-def test_an_existing_organization_is_adopted_after_enabling_scps_on_its_root(
+def test_an_existing_organization_is_adopted_after_enabling_its_trusted_access_and_policy_types(
     aws: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     organization_id = existing_organization(scp=False)  # as enabling Identity Center leaves it
@@ -169,15 +187,21 @@ def test_an_existing_organization_is_adopted_after_enabling_scps_on_its_root(
     code = main(["up", "--stack", "org", "--yes"], services(project(tmp_path), command, session))
     out = capsys.readouterr().out
     assert code == EXIT_OK
-    assert session.changes == ["EnablePolicyType"]
-    assert command.types_at_up == [SCP]  # enabled before the import, so its inputs match
+    untrusted = len(SECURITY_STACK_PRINCIPALS)
+    assert session.changes == ["EnableAWSServiceAccess"] * untrusted + ["EnablePolicyType"] * 2
+    # Enabled before the import, so its inputs match what the org stack declares.
+    assert command.trusted_at_up == set(CONFIGURED_PRINCIPALS)
+    assert sorted(command.types_at_up or []) == [S3, SCP]
+    for principal in SECURITY_STACK_PRINCIPALS:
+        assert f"[org] enabled trusted access for {principal} (the config lists it) before the adoption" \
+            in out
     assert org_env(command)[derived.ORGANIZATION_ID_ENV] == organization_id
     assert f"[org] enabled {SCP} on root {root_id()} (the config asks for it) before the adoption" in out
     assert f"[org] organization.importId: {organization_id} (the caller's organization" in out
 
 
 def test_nothing_is_enabled_when_the_organization_already_matches(aws: None, tmp_path: Path) -> None:
-    organization_id = existing_organization(scp=True)
+    organization_id = existing_organization(scp=True, trusted=CONFIGURED_PRINCIPALS, types=(S3,))
     command = Command()
     session = RecordingSession()
     assert main(["up", "--stack", "org", "--yes"], services(project(tmp_path), command, session)) == EXIT_OK
@@ -196,14 +220,17 @@ def test_preview_changes_nothing_and_says_what_up_would_enable(
     assert org_env(command, "preview")[derived.ORGANIZATION_ID_ENV] == organization_id
     out = capsys.readouterr().out
     assert f"{SCP} is not enabled on root {root_id()}: up enables it before adopting" in out
+    assert (f"guardduty.amazonaws.com has no trusted access in {organization_id}: up enables it before the"
+            " adoption (until then the import's inputs differ)") in out
+    assert trusted_services() == {IDENTITY_CENTER_PRINCIPAL}
 
 
 @pytest.mark.parametrize(
     ("trusted", "expected"),
     [
         (
-            ("sso.amazonaws.com", "config.amazonaws.com"),
-            "awsServiceAccessPrincipals: the organization trusts config.amazonaws.com too; list every",
+            ("sso.amazonaws.com", "ram.amazonaws.com"),
+            "awsServiceAccessPrincipals: the organization trusts ram.amazonaws.com too; list every",
         ),
         ((), "awsServiceAccessPrincipals: lists sso.amazonaws.com, which the organization does not trust yet;"
              " adopting it needs the list to match (is IAM Identity Center enabled?"),
@@ -281,9 +308,9 @@ def test_a_policy_type_stuck_pending_times_out_with_the_type_named(aws: None) ->
     run = prepare_org_run(
         settings, {}, Pending(), caller=MANAGEMENT, operation="up", deployed=lambda: False, emit=print
     )
-    assert run.enable == [(root_id(), SCP)]
+    assert run.enable == [(root_id(), S3), (root_id(), SCP)]
     now = [0.0]
-    with pytest.raises(SetupError, match=f"^{SCP} on root r-[a-z0-9]+ is still not enabled after 300s$"):
+    with pytest.raises(SetupError, match=f"^{S3} on root r-[a-z0-9]+ is still not enabled after 300s$"):
         run.apply(lambda _: None, sleep=lambda s: now.__setitem__(0, now[0] + s), clock=lambda: now[0])
 
 

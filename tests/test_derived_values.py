@@ -124,7 +124,7 @@ def test_derived_addresses_are_checked_like_typed_ones(org_raw: dict[str, Any]) 
     raw["accounts"].append({"key": long_key, "name": "Analytics", "ou": "Sandbox"})
     address = f"aws-landing-zone+{long_key}@mail.example.org"
     assert error("org", raw) == (
-        f"Pulumi.org.yaml: landing-zone:accounts[7].email: '{address}' (from emailPattern) has "
+        f"Pulumi.org.yaml: landing-zone:accounts[9].email: '{address}' (from emailPattern) has "
         f"{len(address)} characters; AWS accepts 6 to 64 (set it explicitly or shorten the pattern)"
     )
     # An explicit address that collides with a derived one.

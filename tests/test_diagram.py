@@ -45,6 +45,7 @@ def test_org_view_shows_each_ou_and_the_account_the_config_adds(org_raw: dict[st
     assert not any(node.label.startswith("analytics\n") for node in before.nodes)
     added_account = {"key": "analytics", "name": "Analytics", "ou": "Workloads/SDLC"}
     org_raw["accounts"] = [*org_raw["accounts"], added_account]
+    org_raw["accountQuota"] = 11  # the frozen config fills AWS's default 10
     view, graph = _org_graph(org_raw)
 
     settings = config.load("org", org_raw)

@@ -53,6 +53,8 @@ MEMBER_ACCOUNTS = [
     "sandbox",
     "idp-pre",
     "idp-prod",
+    "log-archive",
+    "security-tooling",
     "workloads-sdlc",
     "workloads-prod",
     "deployments-sdlc",
@@ -97,6 +99,10 @@ def with_assignment(raw: dict[str, Any], **fields: Any) -> dict[str, Any]:
     current = copy.deepcopy(raw["identityCenter"]["assignments"])
     entry = {"permissionSet": PS, "group": GROUP_NAME, **fields}
     return with_identity_center(raw, assignments=[*current, entry])
+
+
+# The frozen org stack fills AWS's default quota of 10 accounts: one more needs a raised quota.
+QUOTA_FOR_ONE_MORE = 11
 
 
 def suspended_account(key: str = "retired") -> dict[str, Any]:
@@ -360,6 +366,7 @@ def test_customer_managed_boundary(org_raw: dict[str, Any]) -> None:
 def test_suspended_accounts_are_never_targets(org_raw: dict[str, Any]) -> None:
     raw = copy.deepcopy(org_raw)
     raw["accounts"] = [*raw["accounts"], suspended_account()]
+    raw["accountQuota"] = QUOTA_FOR_ONE_MORE
     recording = run_stack("org", raw)
     retired = recording.one(ACCOUNT, "landing-zone-account-retired")
     assert retired.id not in {a.inputs["targetId"] for a in assignments(recording)}
@@ -372,6 +379,7 @@ def test_ou_selection_skips_a_nested_suspended_ou(org_raw: dict[str, Any]) -> No
     raw["organizationalUnits"] = [*DEFAULT_OUS, "Workloads/Suspended"]
     raw["suspendedOu"] = "Workloads/Suspended"
     raw["accounts"] = [*raw["accounts"], {**suspended_account(), "ou": "Workloads/Suspended"}]
+    raw["accountQuota"] = QUOTA_FOR_ONE_MORE
     raw = with_identity_center(
         raw, assignments=[{"permissionSet": PS, "group": GROUP_NAME, "ous": ["Workloads"]}]
     )
@@ -596,6 +604,7 @@ def test_inline_policy_within_the_limit_is_accepted(
 def test_assignment_errors(org_raw: dict[str, Any], fields: dict[str, Any], expected: str) -> None:
     raw = copy.deepcopy(org_raw)
     raw["accounts"] = [*raw["accounts"], suspended_account()]
+    raw["accountQuota"] = QUOTA_FOR_ONE_MORE
     assert KEY + expected in org_error(with_assignment(raw, **fields))
 
 

@@ -6,7 +6,7 @@ import json
 
 from components.settings.landing_zone import DEFAULT_OUS
 from deploy.simulate import Recording
-from tests.conftest import run_stack
+from tests.conftest import recorded_org_outputs, run_stack
 
 ORG = "aws:organizations/organization:Organization"
 OU = "aws:organizations/organizationalUnit:OrganizationalUnit"
@@ -48,8 +48,19 @@ def attachments(recording: Recording) -> dict[str, set[str]]:
 def test_organization_enables_scps_and_is_protected(org_recording: Recording) -> None:
     organization = org_recording.one(ORG)
     assert organization.inputs["featureSet"] == "ALL"
-    assert organization.inputs["enabledPolicyTypes"] == ["SERVICE_CONTROL_POLICY"]
-    assert "sso.amazonaws.com" in organization.inputs["awsServiceAccessPrincipals"]
+    # SCPs, and S3 policies for the security stack's baseline (S3 Block Public Access on the root).
+    assert organization.inputs["enabledPolicyTypes"] == ["SERVICE_CONTROL_POLICY", "S3_POLICY"]
+    # Identity Center's trusted access and the security stack's (its delegated services, trail, StackSets).
+    assert organization.inputs["awsServiceAccessPrincipals"] == [
+        "sso.amazonaws.com",
+        "cloudtrail.amazonaws.com",
+        "guardduty.amazonaws.com",
+        "securityhub.amazonaws.com",
+        "access-analyzer.amazonaws.com",
+        "member.org.stacksets.cloudformation.amazonaws.com",
+        "config.amazonaws.com",
+        "config-multiaccountsetup.amazonaws.com",
+    ]
     assert organization.protect
     assert organization.import_id is None
 
@@ -65,6 +76,8 @@ def test_every_account_is_in_its_ou_and_protected(org_recording: Recording) -> N
         "Sandbox": "Sandbox",
         "IdP-Pre": "Security",
         "IdP-Prod": "Security",
+        "LogArchive": "Security",
+        "SecurityTooling": "Security",
         "Workloads-SDLC": "Workloads/SDLC",
         "Workloads-Prod": "Workloads/Prod",
         "Deployments-SDLC": "Deployments/SDLC",
@@ -150,10 +163,23 @@ def test_exports(org_recording: Recording) -> None:
     assert org_recording.outputs["accounts"]["sandbox"] == accounts["Sandbox"]
     assert org_recording.outputs["accounts"]["idp-pre"] == accounts["IdP-Pre"]
     assert set(org_recording.outputs["accounts"]) == {
-        "sandbox", "idp-pre", "idp-prod", "workloads-sdlc", "workloads-prod", "deployments-sdlc",
-        "deployments-prod"}
+        "sandbox", "idp-pre", "idp-prod", "log-archive", "security-tooling", "workloads-sdlc",
+        "workloads-prod", "deployments-sdlc", "deployments-prod"}
     paths = ou_paths_by_id(org_recording)
     assert {path: ou_id for ou_id, path in paths.items()} == org_recording.outputs["organizational_units"]
+
+
+def test_exports_the_organization_and_its_root_for_the_security_stack(org_recording: Recording) -> None:
+    organization = org_recording.one(ORG)
+    outputs = org_recording.outputs
+    assert outputs["organization_id"] == organization.id == "o-exampleorg1"  # the mocks' id
+    assert outputs["root_id"] == organization.outputs["roots"][0]["id"] == "r-exmp"
+    # The same root the top-level OUs hang from.
+    security = next(ou for ou in org_recording.of_type(OU) if ou.inputs["name"] == "Security")
+    assert security.inputs["parentId"] == outputs["root_id"]
+    # The frozen outputs the other stacks' tests read carry them too.
+    recorded = recorded_org_outputs()
+    assert (recorded["organization_id"], recorded["root_id"]) == ("o-exampleorg1", "r-exmp")
 
 
 def test_adopting_an_existing_organization_and_account(org_raw: dict) -> None:
@@ -172,6 +198,7 @@ def test_suspended_account_is_tagged_and_quarantined(org_raw: dict) -> None:
         {"key": "old", "name": "Old", "email": "aws-old@example.com", "ou": "Suspended",
          "suspension": {"by": "ops@example.com", "date": "2026-11-01", "reason": "project closed"}},
     ]
+    raw["accountQuota"] = 11  # the frozen config fills AWS's default 10
     recording = run_stack("org", raw)
     old = next(a for a in recording.of_type(ACCOUNT) if a.inputs["name"] == "Old")
     assert ou_paths_by_id(recording)[old.inputs["parentId"]] == "Suspended"

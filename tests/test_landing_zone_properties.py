@@ -14,7 +14,7 @@ import pytest
 
 from components import config
 from components.landing_zone import LandingZone
-from components.settings.landing_zone import DEFAULT_OUS
+from components.settings.landing_zone import DEFAULT_OUS, SECURITY_STACK_PRINCIPALS
 from deploy.simulate import Recording
 from tests.conftest import run_stack
 from tests.test_landing_zone import ACCOUNT, ATTACHMENT, BUDGET, ORG, OU, POLICY  # the type tokens
@@ -82,14 +82,14 @@ def test_scp_description_is_sent_only_when_set(org_raw: dict[str, Any]) -> None:
 
 
 def test_organization_sends_the_configured_policy_types_and_principals(org_raw: dict[str, Any]) -> None:
-    principals = ["sso.amazonaws.com", "guardduty.amazonaws.com"]
-    raw = {**org_raw, "organization": {"awsServiceAccessPrincipals": principals,
-                                       "enabledPolicyTypes": ["SERVICE_CONTROL_POLICY", "TAG_POLICY"]}}
+    principals = ["sso.amazonaws.com", *SECURITY_STACK_PRINCIPALS, "ram.amazonaws.com"]
+    types = ["SERVICE_CONTROL_POLICY", "S3_POLICY", "TAG_POLICY"]
+    raw = {**org_raw, "organization": {"awsServiceAccessPrincipals": principals, "enabledPolicyTypes": types}}
     recording = run_stack("org", raw)
     organization = recording.one(ORG)
     assert organization.parent == recording.one(COMPONENT).urn
     assert organization.inputs["awsServiceAccessPrincipals"] == principals
-    assert organization.inputs["enabledPolicyTypes"] == ["SERVICE_CONTROL_POLICY", "TAG_POLICY"]
+    assert organization.inputs["enabledPolicyTypes"] == types
 
 
 def test_nested_ous_take_their_last_path_segment_as_name(org_recording: Recording) -> None:

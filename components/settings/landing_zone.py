@@ -7,11 +7,20 @@ import datetime
 import re
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import AfterValidator, Field, field_validator
 
-from components.settings.base import ACCOUNT_ID, ACCOUNT_KEY, POLICY_FILE, PROJECT, Email, Model, Tags
+from components.settings.base import (
+    ACCOUNT_ID,
+    ACCOUNT_KEY,
+    POLICY_FILE,
+    PROJECT,
+    ConfigError,
+    Email,
+    Model,
+    Tags,
+)
 from components.settings.derived import (
     ACCOUNT_EMAIL_LENGTH,
     EMAIL_PATTERN,
@@ -23,6 +32,26 @@ from components.settings.derived import (
 OU_NAME = re.compile(r"^[\w .+=,@-]{1,128}$")
 MAX_OU_DEPTH = 5
 IDENTITY_CENTER_PRINCIPAL = "sso.amazonaws.com"  # trusted access Identity Center needs
+# Trusted access the security stack relies on (issue 13). Each principal is the one AWS Organizations
+# User Guide "AWS services that you can use with AWS Organizations" names for the service
+# (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_integrate_services_list.html and each
+# service's page, services-that-can-integrate-<service>.html). The services enable their own access
+# when the security stack registers a delegated administrator (GuardDuty, Security Hub, Access Analyzer,
+# Config) or CloudFormation activates organization access for StackSets (ActivateOrganizationsAccess
+# adds member.org.stacksets.cloudformation.amazonaws.com; EnableAWSServiceAccess alone does not satisfy
+# StackSets: pepperize/cdk-organizations#1718). The org stack's list is managed exactly, so it must hold
+# them too, or its next `up` would disable that access again.
+SECURITY_STACK_PRINCIPALS = (
+    "cloudtrail.amazonaws.com",  # the organization trail
+    "guardduty.amazonaws.com",
+    "securityhub.amazonaws.com",
+    "access-analyzer.amazonaws.com",
+    "member.org.stacksets.cloudformation.amazonaws.com",  # service-managed StackSets (EBS baseline)
+    "config.amazonaws.com",  # AWS Config's organization aggregator (tooling.awsConfig)
+    "config-multiaccountsetup.amazonaws.com",  # AWS Config's organization rules and conformance packs
+)
+# The S3 organization policy of the security stack's baseline (S3 Block Public Access on the root).
+S3_POLICY_TYPE: Final = "S3_POLICY"
 
 DEFAULT_OUS = (
     "Security",
@@ -45,6 +74,7 @@ PolicyType = Literal[
     "AISERVICES_OPT_OUT_POLICY",
     "CHATBOT_POLICY",
     "DECLARATIVE_POLICY_EC2",
+    "S3_POLICY",
 ]
 
 
@@ -52,12 +82,45 @@ class OrganizationSettings(Model):
     """The AWS Organization itself. ``import_id`` adopts an existing organization (``o-...``).
 
     Both lists are managed exactly: a service or policy type enabled in AWS but missing here is disabled
-    on the next ``up``. When adopting an organization, list what it has enabled now.
+    on the next ``up``. When adopting an organization, list what it has enabled now. A list set in the
+    stack file must keep Identity Center's and the security stack's principals (components/config.py).
     """
 
     import_id: str | None = Field(default=None, pattern=r"^o-[a-z0-9]{10,32}$")
-    aws_service_access_principals: tuple[str, ...] = (IDENTITY_CENTER_PRINCIPAL,)
-    enabled_policy_types: tuple[PolicyType, ...] = ("SERVICE_CONTROL_POLICY",)
+    aws_service_access_principals: tuple[str, ...] = (IDENTITY_CENTER_PRINCIPAL, *SECURITY_STACK_PRINCIPALS)
+    # Policy types: botocore's organizations model, shape PolicyType (S3_POLICY among its enum values).
+    enabled_policy_types: tuple[PolicyType, ...] = ("SERVICE_CONTROL_POLICY", S3_POLICY_TYPE)
+
+
+def check_trusted_access(organization: OrganizationSettings, source: str) -> None:
+    """The organization's lists, when the stack file sets them, keep what the other stacks rely on.
+
+    Both lists are managed exactly, so a principal or policy type left out is disabled on the next ``up``:
+    Identity Center (managed by this stack) would lose its trusted access; the security stack's delegated
+    services would lose theirs, and disabling S3_POLICY detaches the S3 organization policy of its
+    baseline. So leaving one out is refused here rather than added silently: the file shows what is on.
+    """
+    key = f"{PROJECT}:organization.awsServiceAccessPrincipals"
+    principals = organization.aws_service_access_principals
+    if IDENTITY_CENTER_PRINCIPAL not in principals:
+        raise ConfigError(
+            source, key,
+            f"must include {IDENTITY_CENTER_PRINCIPAL}: Identity Center needs the organization's trusted"
+            " access",
+        )
+    missing = [principal for principal in SECURITY_STACK_PRINCIPALS if principal not in principals]
+    if missing:
+        raise ConfigError(
+            source, key,
+            f"must include {', '.join(missing)}: the security stack's services need the organization's"
+            " trusted access (the list is managed exactly; one left out is disabled on the next up)",
+        )
+    if S3_POLICY_TYPE not in organization.enabled_policy_types:
+        raise ConfigError(
+            source, f"{PROJECT}:organization.enabledPolicyTypes",
+            f"must include {S3_POLICY_TYPE}: the security stack's baseline attaches an S3 organization policy"
+            " to the root (disabling the type detaches it)",
+        )
 
 
 def _account_email(value: str) -> str:
