@@ -89,9 +89,6 @@ def org_program(config: OrgConfig) -> dict[str, Any]:
         "account_ous": {account.key: account.ou for account in config.accounts},
         "organizational_units": {path: ou.id for path, ou in landing_zone.organizational_units.items()},
         "access_role_name": config.access_role_name,
-        # The security stack's organization-wide resources name them (trail, policies, StackSet).
-        "organization_id": landing_zone.organization.id,
-        "root_id": landing_zone.root_id,
         **_identity_center_outputs(identity_center, account_ids),
     }
 

@@ -189,6 +189,10 @@ SYNTHESIZED: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
         **_account_outputs(inputs, name),
     },
     "aws:organizations/policy:Policy": lambda inputs, name: {"id": f"p-{fake_id('scp', name, length=8)}"},
+    # The organization trail (stack security) lives in the management account: its ARN names the trail.
+    "aws:cloudtrail/trail:Trail": lambda inputs, name: {
+        "arn": f"arn:aws:cloudtrail:{REGION}:111111111111:trail/{inputs.get('name') or name}",
+    },
     # Identity Center (stack org): the identity store's own ids differ from the resource ids.
     "aws:identitystore/user:User": lambda inputs, name: _store_member(inputs, name, "userId"),
     "aws:identitystore/group:Group": lambda inputs, name: _store_member(inputs, name, "groupId"),

@@ -5,12 +5,21 @@ the log-archive account. Identity Center creates such a role only while the perm
 that account (IAM Identity Center User Guide, referencingpermissionsets.html: deleting the last assignment
 deletes the role). A reader set that the org stack file does not assign there matches no role: the
 policies are valid, the mocks are happy, and nobody can read the organization's logs. ``plan`` warns.
+
+The bucket and key policies only admit the readers; their own permissions must allow reading too (an IAM
+principal needs both: IAM User Guide, "Policy evaluation logic", cross-account and resource policies).
+SecurityAudit and ViewOnlyAccess do not include s3:GetObject or kms:Decrypt, so ``plan`` also warns when a
+reader set's inline policy does not allow reading the log bucket's objects.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from fnmatch import fnmatchcase
+from typing import Any
+
 from components import config as stack_config
-from components.settings.security import KEY, SecurityConfig
+from components.settings.security import KEY, SecurityConfig, default_bucket_name
 from deploy.stack_checks import WARNING, Finding, StackContext
 
 CHECK = "security"
@@ -29,6 +38,12 @@ def check_security_readers(context: StackContext) -> list[Finding]:
         return []
     account = settings.log_archive.account
     assigned = {a.permission_set for a in org.resolved.assignments if a.account_key == account}
+    return _unassigned(context, settings, assigned, org_stack) + _cannot_read(context, settings, org)
+
+
+def _unassigned(context: StackContext, settings: SecurityConfig, assigned: set[str], org_stack: str
+                ) -> list[Finding]:
+    account = settings.log_archive.account
     return [
         Finding(CHECK, WARNING, f"{context.source}: {KEY}.logArchive.readerPermissionSets[{index}]",
                 f"'{name}' is not assigned on account '{account}' in {stack_config.stack_file(org_stack)}: "
@@ -37,3 +52,45 @@ def check_security_readers(context: StackContext) -> list[Finding]:
         for index, name in enumerate(settings.log_archive.reader_permission_sets)
         if name not in assigned
     ]
+
+
+# Any 12-digit id: the default bucket name holds the log-archive account's id, unknown offline.
+SAMPLE_ACCOUNT_ID = "123456789012"
+
+
+def _cannot_read(
+    context: StackContext, settings: SecurityConfig, org: stack_config.OrgConfig
+) -> list[Finding]:
+    """Reader sets whose inline policy allows neither s3:GetObject on the log objects nor kms:Decrypt."""
+    bucket = settings.log_archive.bucket_name or default_bucket_name(SAMPLE_ACCOUNT_ID, settings.region)
+    needed = (("s3:GetObject", f"arn:aws:s3:::{bucket}/AWSLogs/o-example/x.json.gz"),
+              ("kms:Decrypt", f"arn:aws:kms:{settings.region}:{SAMPLE_ACCOUNT_ID}:key/example"))
+    findings = []
+    for index, name in enumerate(settings.log_archive.reader_permission_sets):
+        document = org.resolved.inline_policies.get(name)
+        statements = document.document.get("Statement", []) if document is not None else []
+        missing = [action for action, resource in needed if not _allows(statements, action, resource)]
+        if missing:
+            findings.append(Finding(
+                CHECK, WARNING, f"{context.source}: {KEY}.logArchive.readerPermissionSets[{index}]",
+                f"permission set '{name}' does not allow {' and '.join(missing)} on the log archive "
+                f"(bucket {bucket}): give it an inline policy that does (see "
+                "iam_documents/permission_sets/security_auditors.json)"))
+    return findings
+
+
+def _allows(statements: Any, action: str, resource: str) -> bool:
+    """An Allow statement whose Action and Resource patterns match (conditions not evaluated)."""
+    if isinstance(statements, Mapping):
+        statements = [statements]
+    for statement in statements:
+        if statement.get("Effect") != "Allow":
+            continue
+        actions = statement.get("Action", [])
+        resources = statement.get("Resource", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        resources = [resources] if isinstance(resources, str) else resources
+        if any(fnmatchcase(action.lower(), a.lower()) for a in actions) and any(
+                fnmatchcase(resource, r) for r in resources):
+            return True
+    return False

@@ -61,6 +61,8 @@ def security_org_config() -> dict[str, Any]:
     identity_center = values["identityCenter"]
     auditors = {"name": "security-auditors-ps", "description": "Read-only security audit",
                 "managedPolicies": ["arn:aws:iam::aws:policy/SecurityAudit"]}
-    return {**values, "accounts": [*values["accounts"], *SECURITY_ACCOUNTS],
+    present = {account["key"] for account in values["accounts"]}
+    added = [account for account in SECURITY_ACCOUNTS if account["key"] not in present]
+    return {**values, "accounts": [*values["accounts"], *added],
             "identityCenter": {**identity_center,
                                "permissionSets": [*identity_center["permissionSets"], auditors]}}

@@ -305,7 +305,9 @@ def test_the_outputs_name_the_accounts_bucket_key_and_trail(org_outputs: dict[st
     assert outputs["log_archive_account_id"] == ids["log-archive"]
     assert outputs["tooling_account_id"] == ids["security-tooling"]
     assert outputs["log_archive_bucket"] == default_bucket_name(ids["log-archive"], "us-east-1")
-    assert outputs["log_archive_key_arn"].startswith(f"arn:aws:kms:us-east-1:{ids['log-archive']}:key/")
+    # The mocks give every KMS key the same account (deploy/mock_outputs.py); the key's account is its
+    # provider's, asserted in tests/test_log_archive.py.
+    assert outputs["log_archive_key_arn"].startswith("arn:aws:kms:us-east-1:")
     assert outputs["trail_arn"].endswith(":trail/landing-zone-org-trail")
     assert outputs["guardduty_detector_id"] is not None
     assert outputs["baseline_regions"] == ["us-east-1"]
@@ -407,8 +409,9 @@ def _reader_findings(root: Path) -> list[tuple[str, str, str]]:
 def test_plan_warns_when_no_one_can_hold_a_reader_role_in_the_log_archive(root: Path) -> None:
     import yaml
 
-    # The root's org creates security-auditors-ps but assigns it nowhere: its role never exists.
-    [(severity, where, message)] = _reader_findings(root)
+    # The root's org creates security-auditors-ps but assigns it nowhere: its role never exists (and its
+    # policies do not read the logs either: the second warning, below).
+    [(severity, where, message), _] = _reader_findings(root)
     assert severity == WARNING
     assert where == f"{SOURCE}: landing-zone:security.logArchive.readerPermissionSets[0]"
     assert message.startswith("'security-auditors-ps' is not assigned on account 'log-archive' in "
@@ -420,4 +423,20 @@ def test_plan_warns_when_no_one_can_hold_a_reader_role_in_the_log_archive(root: 
                                            "group": "hiperium-sso-provisioners-group",
                                            "accounts": ["log-archive"]})
     org_file.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    # Assigned now, but SecurityAudit and ViewOnlyAccess alone cannot read the objects nor decrypt them.
+    [(severity, where, message)] = _reader_findings(root)
+    assert severity == WARNING
+    assert where == f"{SOURCE}: landing-zone:security.logArchive.readerPermissionSets[0]"
+    assert "does not allow s3:GetObject and kms:Decrypt on the log archive" in message
+    [permission_set] = [ps for ps in identity_center["permissionSets"]
+                        if ps["name"] == "security-auditors-ps"]
+    permission_set["inlinePolicy"] = "security_auditors.json"
+    org_file.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     assert _reader_findings(root) == []
+    # A bucket name the shipped inline policy does not cover brings the warning back.
+    security_file = root / "Pulumi.security.yaml"
+    security = yaml.safe_load(security_file.read_text(encoding="utf-8"))
+    security["config"]["landing-zone:security"].setdefault("logArchive", {})["bucketName"] = "my-org-logs"
+    security_file.write_text(yaml.safe_dump(security, sort_keys=False), encoding="utf-8")
+    [(_, _, message)] = _reader_findings(root)
+    assert "does not allow s3:GetObject on the log archive (bucket my-org-logs)" in message

@@ -6,6 +6,8 @@ a permission set or an environment stack to the shipped files is checked here an
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from components import config
@@ -47,8 +49,9 @@ def test_the_shipped_org_gives_security_auditors_read_only_access_to_every_membe
     shipped_plan: plan.PlanReport,
 ) -> None:
     """Issue 13's read-only security access, a contract of the shipped config: the group (no members as
-    shipped), a permission set of exactly AWS's SecurityAudit and ViewOnlyAccess and no inline policy,
-    assigned to every member account of the org stack file."""
+    shipped), a permission set of exactly AWS's SecurityAudit and ViewOnlyAccess plus an inline policy that
+    only reads the organization trail's logs (objects of the log buckets, decrypted through S3), assigned to
+    every member account of the org stack file."""
     recording = next(p for p in shipped_plan.plans if p.stack == config.ORG_STACK).recording
     assert recording is not None
     permission_set = next(r for r in recording.of_type("aws:ssoadmin/permissionSet:PermissionSet")
@@ -60,7 +63,18 @@ def test_the_shipped_org_gives_security_auditors_read_only_access_to_every_membe
     assert attached == ["arn:aws:iam::aws:policy/SecurityAudit",
                         "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"]
     inline = recording.of_type("aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy")
-    assert not [r for r in inline if r.inputs["permissionSetArn"] == arn]
+    [policy] = [json.loads(r.inputs["inlinePolicy"]) for r in inline if r.inputs["permissionSetArn"] == arn]
+    statements = policy["Statement"]
+    assert {statement["Effect"] for statement in statements} == {"Allow"}
+    granted = {action for statement in statements for action in
+               ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])}
+    assert granted == {"s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket", "kms:Decrypt"}
+    [decrypt] = [statement for statement in statements if statement["Action"] == "kms:Decrypt"]
+    assert decrypt["Condition"] == {"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}}
+    s3_resources = {resource for statement in statements if statement is not decrypt
+                    for resource in statement["Resource"]}
+    bucket = "arn:aws:s3:::landing-zone-org-trail-*"  # components/settings/security.py default_bucket_name
+    assert s3_resources == {bucket, f"{bucket}/*"}
     group = next(r for r in recording.of_type("aws:identitystore/group:Group")
                  if r.inputs["displayName"] == "security-auditors")
     assert not [r for r in recording.of_type("aws:identitystore/groupMembership:GroupMembership")
