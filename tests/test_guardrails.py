@@ -28,9 +28,8 @@ from deploy.simulate import RecordedResource, Recording
 from iam_documents import documents
 from policies import guardrails as g
 from policies.rules.security import BUCKET_ENCRYPTION, BUCKET_VERSIONING, GUARDDUTY_ORG_CONFIG, TRAIL
-from tests.configs import FIXTURE_STACKS, stack_values
+from tests.configs import FIXTURE_STACKS, security_org_config, security_values, stack_values
 from tests.conftest import run_stack
-from tests.security_fixture import security_recording
 
 ROOT = Path(__file__).resolve().parent.parent
 OPTS = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
@@ -739,8 +738,12 @@ def recordings() -> dict[str, Recording]:
             continue
         raw = stack_values(stack)
         found[stack] = run_stack(stack, stack_outputs={raw["orgStack"]: org_recording.outputs})
-    # Until the security stack's own program runs here: its contract's shape (tests/security_fixture.py).
-    found.setdefault("security", security_recording())
+    # The security stack's real program on its frozen file (tests/fixtures/security), reading the frozen
+    # org with the log readers' permission set (tests/configs.py security_org_config).
+    security = security_values()
+    security_org = run_stack("org", security_org_config())
+    found["security"] = run_stack("security", security,
+                                  stack_outputs={security["orgStack"]: security_org.outputs})
     return found
 
 
