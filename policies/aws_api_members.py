@@ -25,7 +25,7 @@ with a constraint carries, is listed.
 
 from __future__ import annotations
 
-from policies.aws_api_members_security import SECURITY_MEMBERS
+from policies.aws_api_members_security import SECURITY_MEMBERS, SECURITY_STACK_MEMBERS
 
 # aws:ec2 (security groups and their rules): descriptions and names are checked by the documented
 # character set (aws_service_rules.py); the EC2 model encodes no constraints itself.
@@ -460,6 +460,7 @@ API_MEMBERS: dict[str, dict[str, str]] = {
     },
 }
 API_MEMBERS.update(SECURITY_MEMBERS)  # the org stack's break-glass resources
+API_MEMBERS.update(SECURITY_STACK_MEMBERS)  # the security stack
 
 # Tags go through each service's own tagging call; every service applies the limits of AWS's tagging
 # model (keys 1-128, values 0-256 characters), which the Resource Groups Tagging API model encodes.

@@ -26,7 +26,7 @@ from policies import aws_values as av
 from policies import guardrails as g
 from policies.aws_api_members import API_MEMBERS, TAG_MEMBERS
 from policies.aws_service_rules import MEMBER_RULES
-from tests.configs import stack_values
+from tests.configs import security_org_config, security_values, stack_values
 from tests.conftest import run_env_stack, run_stack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,14 +59,19 @@ VPC = "awsx:ec2:Vpc"
 
 @pytest.fixture(scope="module")
 def recordings() -> dict[str, Recording]:
-    return {stack: run_stack(stack) if stack == "org" else run_env_stack(stack) for stack in STACKS}
+    found = {stack: run_stack(stack) if stack == "org" else run_env_stack(stack) for stack in STACKS}
+    # The security stack on its frozen file, reading the frozen org with the log readers' permission set.
+    security = security_values()
+    org = run_stack("org", security_org_config())
+    found["security"] = run_stack("security", security, stack_outputs={security["orgStack"]: org.outputs})
+    return found
 
 
 def _problems(recording: Recording) -> list[str]:
     return [f"{r.name}: {p}" for r in recording.resources for p in av.check_inputs(r.type, r.inputs, r.name)]
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", [*STACKS, "security"])
 def test_the_shipped_stacks_send_only_values_aws_accepts(
     recordings: dict[str, Recording], stack: str
 ) -> None:
@@ -517,6 +522,33 @@ MISTAKES: list[tuple[str, str, str, str | None, Edit, str, str]] = [
         put("timezone", "UTC-05:00"),
         "timezone",
         "is not an IANA time zone name",
+    ),
+    (
+        "guardduty-auto-enable-unknown",
+        "security",
+        "aws:guardduty/organizationConfiguration:OrganizationConfiguration",
+        None,
+        put("autoEnableOrganizationMembers", "EVERYONE"),
+        "autoEnableOrganizationMembers",
+        'not one of "NEW", "ALL", "NONE"',
+    ),
+    (
+        "analyzer-name-with-space",
+        "security",
+        "aws:accessanalyzer/analyzer:Analyzer",
+        None,
+        put("analyzerName", "landing zone organization"),
+        "analyzerName",
+        "does not match the API's pattern",
+    ),
+    (
+        "stack-set-capability-unknown",
+        "security",
+        "aws:cloudformation/stackSet:StackSet",
+        None,
+        put("capabilities", ["CAPABILITY_ALL"]),
+        "capabilities[0]",
+        "not one of",
     ),
     (
         "tag-key-too-long",
