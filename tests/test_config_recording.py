@@ -292,3 +292,35 @@ def test_the_cost_estimate_looks_for_the_stack_set_the_baseline_declares() -> No
     from policies import cost_security
 
     assert cost_security.CONFIG_STACK_SET_NAME == CONFIG_STACK_SET_NAME
+
+
+# --- plan of a security stack file with awsConfig on --------------------------------------------------
+
+
+def test_plan_with_aws_config_on_shows_the_recorders_stack_set_and_drops_the_warning(tmp_path: Any) -> None:
+    import shutil
+
+    import yaml
+
+    from deploy import plan, plan_render
+    from tests.configs import FIXTURE_STACKS, SECURITY_FIXTURE, security_org_config
+
+    for path in FIXTURE_STACKS.glob("Pulumi.*.yaml"):
+        shutil.copy(path, tmp_path / path.name)
+    org_file = tmp_path / "Pulumi.org.yaml"
+    org = yaml.safe_load(org_file.read_text(encoding="utf-8"))
+    org["config"]["landing-zone:accounts"] = security_org_config()["accounts"]
+    org["config"]["landing-zone:identityCenter"] = security_org_config()["identityCenter"]
+    org_file.write_text(yaml.safe_dump(org, sort_keys=False), encoding="utf-8")
+    security = yaml.safe_load((SECURITY_FIXTURE / "Pulumi.security.yaml").read_text(encoding="utf-8"))
+    security["config"]["landing-zone:security"]["tooling"]["awsConfig"] = True
+    security_file = tmp_path / "Pulumi.security.yaml"
+    security_file.write_text(yaml.safe_dump(security, sort_keys=False), encoding="utf-8")
+
+    report = plan.run_plan(["org", "security"], root=tmp_path, policies=False)
+    stack = next(p for p in report.plans if p.stack == "security")
+    assert stack.status == plan.OK and stack.recording is not None, stack.message
+    assert stack.recording.one(STACK_SET, "account-baseline-config-recording").inputs["name"] == (
+        CONFIG_STACK_SET_NAME)
+    assert "account-baseline-config-recording" in "\n".join(plan_render.render_stack(stack))
+    assert not [f for f in stack.findings if f.where.endswith(".tooling.awsConfig")]  # the off warning
