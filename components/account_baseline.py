@@ -124,8 +124,8 @@ class AccountBaseline(pulumi.ComponentResource):
         if args.aws_config:
             if args.log_archive_bucket_name is None or args.log_archive_key_arn is None:
                 raise ValueError("aws_config needs the log archive's bucket name and key ARN")
-            home = args.home_region if args.home_region in args.regions else None
-            home = home or args.regions[0]
+            # The global IAM types are recorded once: in the home Region, else the first baseline Region.
+            home = next((r for r in args.regions if r == args.home_region), args.regions[0])
             self.config_stack_set, self.config_stack_set_instances = self._service_managed_stack_set(
                 f"{name}-config-recording", args, name=CONFIG_STACK_SET_NAME,
                 description="AWS Config recording into the log archive, every member account and Region "
@@ -159,7 +159,8 @@ class AccountBaseline(pulumi.ComponentResource):
             call_as=CALL_AS_SELF,
             auto_deployment=aws.cloudformation.StackSetAutoDeploymentArgs(
                 enabled=True,
-                # An account that leaves the organization keeps nothing of ours but the setting.
+                # An account that leaves the organization keeps none of these stacks (EBS encryption by
+                # default stays on: the template leaves it on at delete).
                 retain_stacks_on_account_removal=False,
             ),
             managed_execution=aws.cloudformation.StackSetManagedExecutionArgs(active=True),
