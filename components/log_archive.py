@@ -98,7 +98,7 @@ class LogArchive(pulumi.ComponentResource):
                 log_archive_account_id=account, management_account_id=management,
                 organization_id=organization,
                 trail_arn=documents.trail_arn(args.region, management, args.trail_name),
-                reader_role_patterns=readers, config_delivery=args.config_delivery,
+                reader_role_patterns=readers, config_delivery=args.config_delivery, region=args.region,
             ))
 
         self.key = aws.kms.Key(

@@ -7,7 +7,8 @@ resolves the configured account keys against them: each must be an account of th
 ``Security``, neither may be the management account. Then three providers, each pinned to its account:
 
 - ``security-management``: the caller's management credentials, no role. The organization trail, the
-  delegated-administrator registrations, the S3 organization policy and the EBS StackSet live there
+  delegated-administrator registrations, the S3 organization policy and the baseline's StackSets
+  (EBS encryption; AWS Config recording when ``tooling.awsConfig``) live there
   (AWS runs those calls only from the management account).
 - ``security-log-archive``: the org's access role in the log-archive account. The bucket and its key.
 - ``security-tooling``: the org's access role in the security-tooling account. GuardDuty, Security Hub,
@@ -194,6 +195,12 @@ def security_program(config: SecurityConfig) -> dict[str, Any]:
             regions=config.regions,
             s3_block_public_access=baseline.s3_block_public_access,
             ebs_encryption_by_default=baseline.ebs_encryption_by_default,
+            aws_config=tooling.aws_config,
+            log_archive_bucket_name=log_archive.bucket_name,
+            log_archive_key_arn=log_archive.key_arn,
+            home_region=config.region,
+            # The recorders' first delivery checks the bucket and uses the key: their policies come first.
+            log_archive_ready=[log_archive.bucket_policy, log_archive.key],
         ),
         opts=pulumi.ResourceOptions(providers={"aws": providers.management}),
     )

@@ -23,12 +23,21 @@ Sources (each statement below names the one it follows):
   not the digest files with SSE-KMS", CloudTrail User Guide, encrypting-cloudtrail-log-files-with-aws-kms
   .html and create-kms-key-policy-for-cloudtrail-update-trail.html). Nothing here refuses a put that is
   not SSE-KMS, so digest files are accepted.
-- AWS Config Developer Guide, "Permissions for the Amazon S3 Bucket" (s3-bucket-policy.html) and
-  "Permissions for the KMS Key" (s3-kms-key-policy.html): ``s3:GetBucketAcl``, ``s3:ListBucket`` on the
-  bucket and ``s3:PutObject`` under ``AWSLogs/<account>/Config/*`` with bucket-owner-full-control; the key
-  allows ``config.amazonaws.com`` ``kms:Decrypt`` and ``kms:GenerateDataKey``. The guide restricts by
-  ``AWS:SourceAccount``; for every account of the organization this uses ``aws:SourceOrgID`` (IAM User
-  Guide, global condition keys, "aws:SourceOrgID").
+- AWS Config (``config_delivery``): every member account's recorder delivers through its own role,
+  ``landing-zone-config-recorder-<region>`` (components/templates/config_recorder.yaml), not as the
+  ``config.amazonaws.com`` service principal. AWS Config Developer Guide, "Permissions for the Amazon S3
+  Bucket" (s3-bucket-policy.html): as the service principal (a service-linked role, or a role the bucket
+  refuses), Config "won't work with organization ID or organization units based conditions", and for many
+  accounts of one organization delivering to one bucket it recommends "IAM roles instead of
+  service-linked roles so you can use AWS Organizations conditions keys such as AWS:PrincipalOrgID".
+  So the bucket admits principals of the organization (``aws:PrincipalOrgID``) whose ARN is that role's
+  (``aws:PrincipalArn``): ``s3:GetBucketAcl`` and ``s3:ListBucket`` on the bucket, ``s3:PutObject`` and
+  ``s3:PutObjectAcl`` under ``AWSLogs/*/Config/`` with bucket-owner-full-control (the role's own policy
+  narrows it to its account's prefix); and the key lets them ``kms:GenerateDataKey`` and ``kms:Decrypt``
+  through S3 only (``kms:ViaService``): "Permissions for the IAM Role Assigned to AWS Config" and
+  "Permissions for the KMS Key" (s3-kms-key-policy.html). A fixed ``aws:PrincipalOrgID`` keeps the
+  bucket policy non-public (S3 User Guide, "The meaning of public": "An AWS principal, user, role, or
+  service principal (e.g. aws:PrincipalOrgID)").
 - S3 "The meaning of public" (access-control-block-public-access.html#access-control-block-public-access-
   policy-status): a statement granting ``s3:Get*``/``s3:List*`` is public unless its principal (or one of
   a few keys, not ``aws:PrincipalArn``) is fixed. The readers' statement therefore names the log-archive
@@ -43,7 +52,11 @@ from typing import Any
 from iam_documents.documents import VERSION
 
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
-CONFIG = "config.amazonaws.com"
+# The role each member account's AWS Config recorder delivers with (one per Region: IAM is global).
+CONFIG_RECORDER_ROLE_PREFIX = "landing-zone-config-recorder-"
+CONFIG_ACTIONS_ON_BUCKET = ("s3:GetBucketAcl", "s3:ListBucket")
+CONFIG_ACTIONS_ON_OBJECTS = ("s3:PutObject", "s3:PutObjectAcl")
+CONFIG_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 CLOUDTRAIL_CONTEXT_KEY = "kms:EncryptionContext:aws:cloudtrail:arn"
 OWNER_FULL_CONTROL = "bucket-owner-full-control"
 # Administering the key, never using it. The CloudTrail guide's default policy gives the account
@@ -68,6 +81,16 @@ def trail_arn(region: str, management_account_id: str, trail_name: str) -> str:
 
 def account_root(account_id: str) -> str:
     return f"arn:aws:iam::{account_id}:root"
+
+
+def config_recorder_roles() -> str:
+    """The ``ArnLike`` pattern of the recorders' roles, in any account (``aws:PrincipalOrgID`` narrows it)."""
+    return f"arn:aws:iam::*:role/{CONFIG_RECORDER_ROLE_PREFIX}*"
+
+
+def _config_recorders(organization_id: str) -> dict[str, Any]:
+    return {"StringEquals": {"aws:PrincipalOrgID": organization_id},
+            "ArnLike": {"aws:PrincipalArn": config_recorder_roles()}}
 
 
 def _readers(reader_role_patterns: Sequence[str]) -> str | list[str]:
@@ -126,17 +149,14 @@ def bucket_policy(
             "Condition": {"ArnLike": {"aws:PrincipalArn": _readers(reader_role_patterns)}},
         })
     if config_delivery:
-        of_the_organization = {"aws:SourceOrgID": organization_id}
+        recorders = _config_recorders(organization_id)
         statements += [
-            {"Sid": "AWSConfigBucketPermissionsCheck", "Effect": "Allow", "Principal": {"Service": CONFIG},
-             "Action": "s3:GetBucketAcl", "Resource": bucket,
-             "Condition": {"StringEquals": of_the_organization}},
-            {"Sid": "AWSConfigBucketExistenceCheck", "Effect": "Allow", "Principal": {"Service": CONFIG},
-             "Action": "s3:ListBucket", "Resource": bucket,
-             "Condition": {"StringEquals": of_the_organization}},
-            {"Sid": "AWSConfigBucketDelivery", "Effect": "Allow", "Principal": {"Service": CONFIG},
-             "Action": "s3:PutObject", "Resource": f"{bucket}/AWSLogs/*/Config/*",
-             "Condition": {"StringEquals": {"s3:x-amz-acl": OWNER_FULL_CONTROL, **of_the_organization}}},
+            {"Sid": "AWSConfigRecordersCheckTheBucket", "Effect": "Allow", "Principal": "*",
+             "Action": list(CONFIG_ACTIONS_ON_BUCKET), "Resource": bucket, "Condition": recorders},
+            {"Sid": "AWSConfigRecordersDeliver", "Effect": "Allow", "Principal": "*",
+             "Action": list(CONFIG_ACTIONS_ON_OBJECTS), "Resource": f"{bucket}/AWSLogs/*/Config/*",
+             "Condition": {**recorders, "StringEquals": {**recorders["StringEquals"],
+                                                          "s3:x-amz-acl": OWNER_FULL_CONTROL}}},
         ]
     return {"Version": VERSION, "Statement": statements}
 
@@ -149,6 +169,7 @@ def key_policy(
     trail_arn: str,
     reader_role_patterns: Sequence[str],
     config_delivery: bool = False,
+    region: str = "*",  # the bucket's (and key's) Region: S3 there may use the key for Config's puts
 ) -> dict[str, Any]:
     """The account administers the key (and passes KMS's lockout check through IAM) but cannot decrypt;
     CloudTrail encrypts for the trail; only the readers decrypt its logs; AWS Config too if on."""
@@ -205,12 +226,14 @@ def key_policy(
             },
         })
     if config_delivery:
+        recorders = _config_recorders(organization_id)
         statements.append({
-            "Sid": "AWSConfigDelivers",
+            "Sid": "AWSConfigRecordersEncrypt",
             "Effect": "Allow",
-            "Principal": {"Service": CONFIG},
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Principal": "*",
+            "Action": list(CONFIG_KEY_ACTIONS),
             "Resource": "*",
-            "Condition": {"StringEquals": {"aws:SourceOrgID": organization_id}},
+            # Only as S3 uses it for their puts: the bucket and key share the Region (S3KmsKeyArn).
+            "Condition": {**recorders, "StringLike": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
         })
     return {"Version": VERSION, "Statement": statements}

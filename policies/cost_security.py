@@ -22,6 +22,10 @@ LIFECYCLE = (
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
     "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
 )
+# The account baseline's Config StackSet (components/config_recording.py CONFIG_STACK_SET_NAME): one
+# recorder per member account in each Region it has an instance for, each billed for what it records.
+CONFIG_STACK_SET_NAME = "landing-zone-config-recording"
+STACK_SET_INSTANCE = "aws:cloudformation/stackSetInstance:StackSetInstance"
 DAYS_PER_MONTH = 365 / 12
 UNEXPIRED_DAYS = 365  # logs kept forever are shown after one year
 
@@ -36,6 +40,12 @@ class SecurityLine:
 
 def _has(index: StackIndex, prefix: str) -> bool:
     return any(r.resource_type.startswith(prefix) for r in index.resources)
+
+
+def _config_regions(index: StackIndex) -> int:
+    """The Regions the Config recorders' StackSet deploys to (0 without it)."""
+    return len({_known(i.props, "stackSetInstanceRegion") for i in index.of_type(STACK_SET_INSTANCE)
+                if _known(i.props, "stackSetName") == CONFIG_STACK_SET_NAME})
 
 
 def _lifecycle_days(index: StackIndex) -> tuple[str, float | None, float | None] | None:
@@ -95,12 +105,13 @@ def security_lines(index: StackIndex, prices: Mapping[str, Any], accounts: int) 
         notes.append(f"Security Hub CSPM on {covered}, each {checks:,.0f} security checks a month "
                      f"(${price['securityHubCheck']:g}/check up to 100,000); finding ingestion free up to "
                      "10,000 events per account and for its own checks; free for the first 30 days")
-    if _has(index, "aws:cfg/"):
+    if _has(index, "aws:cfg/") or _config_regions(index):
         items = assumed["configItemsPerAccount"]
-        lines.append(SecurityLine("AWS Config", accounts, "account(s)",
-                                  round(accounts * items * price["configItem"], 2)))
-        notes.append(f"AWS Config on {covered}, each {items:,.0f} configuration items recorded a month "
-                     f"(${price['configItem']:g}/item); rule evaluations extra")
+        regions = max(1, _config_regions(index))
+        lines.append(SecurityLine("AWS Config", accounts * regions, "account-Region(s)",
+                                  round(accounts * regions * items * price["configItem"], 2)))
+        notes.append(f"AWS Config on {covered} in {regions} Region(s), each recorder {items:,.0f} "
+                     f"configuration items a month (${price['configItem']:g}/item); rule evaluations extra")
 
     org_trails = [t for t in index.of_type(TRAIL) if _is_org_trail(t)]
     if org_trails:

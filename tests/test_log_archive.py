@@ -261,24 +261,68 @@ def test_without_readers_only_cloudtrail_touches_the_logs() -> None:
 # --- AWS Config delivery (tooling.awsConfig) ----------------------------------------------------------
 
 
-def test_aws_config_may_deliver_only_when_on() -> None:
-    off, on = (run(config_delivery=flag) for flag in (False, True))
-    assert not any("config.amazonaws.com" in str(policy(off.one(t))) for t in (KEY, BUCKET_POLICY))
-    bucket_policy = policy(on.one(BUCKET_POLICY))
-    org = {**TLS, "aws:SourceOrgID": ORGANIZATION, "s3:x-amz-acl": "bucket-owner-full-control"}
-    config_object = f"arn:aws:s3:::{BUCKET}/AWSLogs/222222222222/Config/us-east-1/x.json.gz"
-    assert iam.allows(bucket_policy, principal=CONFIG, action="s3:PutObject", resource=config_object,
-                      context=org)
-    assert not iam.allows(bucket_policy, principal=CONFIG, action="s3:PutObject", resource=config_object,
-                          context={**org, "aws:SourceOrgID": "o-someoneelse"})
-    assert not iam.allows(bucket_policy, principal=CONFIG, action="s3:PutObject", resource=LOG_FILE,
-                          context=org)
+RECORDER_ROLE = "arn:aws:iam::222222222222:role/landing-zone-config-recorder-eu-west-1"
+CONFIG_OBJECT = f"arn:aws:s3:::{BUCKET}/AWSLogs/222222222222/Config/eu-west-1/2026/1/1/x.json.gz"
+FROM_THE_ORG = {"aws:PrincipalOrgID": ORGANIZATION}
+
+
+def _recorder(role_arn: str = RECORDER_ROLE, **context: str) -> dict[str, Any]:
+    """A request by a member account's Config recorder role (components/templates/config_recorder.yaml):
+    principal ``*`` statements see it by ``aws:PrincipalArn`` and ``aws:PrincipalOrgID``."""
+    return {"principal": ("AWS", role_arn),
+            "context": {**TLS, **FROM_THE_ORG, "aws:PrincipalArn": role_arn, **context}}
+
+
+@pytest.fixture(scope="module")
+def with_config() -> Recording:
+    return run(config_delivery=True)
+
+
+def test_aws_config_statements_exist_only_when_on(with_config: Recording) -> None:
+    off = run(config_delivery=False)
+    for type_ in (KEY, BUCKET_POLICY):
+        assert not any("AWSConfig" in sid for sid in statements(policy(off.one(type_)))), type_
+        assert any("AWSConfig" in sid for sid in statements(policy(with_config.one(type_)))), type_
+
+
+def test_the_recorder_roles_of_the_organization_deliver_under_config(with_config: Recording) -> None:
+    bucket_policy = policy(with_config.one(BUCKET_POLICY))
+    acl = {"s3:x-amz-acl": "bucket-owner-full-control"}
+    for action in ("s3:PutObject", "s3:PutObjectAcl"):
+        assert iam.allows(bucket_policy, action=action, resource=CONFIG_OBJECT, **_recorder(**acl))
     for action in ("s3:GetBucketAcl", "s3:ListBucket"):
-        assert iam.allows(bucket_policy, principal=CONFIG, action=action, resource=f"arn:aws:s3:::{BUCKET}",
-                          context=org)
-    key_policy = policy(on.one(KEY))
-    assert _kms(key_policy, CONFIG, "kms:GenerateDataKey", **{"aws:SourceOrgID": ORGANIZATION})
-    assert not _kms(key_policy, CONFIG, "kms:GenerateDataKey", **{"aws:SourceOrgID": "o-someoneelse"})
+        assert iam.allows(bucket_policy, action=action, resource=f"arn:aws:s3:::{BUCKET}", **_recorder())
+    # Refused: without the owner's ACL, outside Config's prefix, reading, another organization, another
+    # role of the organization, and Config's service principal (the design never delivers as it).
+    assert not iam.allows(bucket_policy, action="s3:PutObject", resource=CONFIG_OBJECT, **_recorder())
+    assert not iam.allows(bucket_policy, action="s3:PutObject", resource=LOG_FILE, **_recorder(**acl))
+    assert not iam.allows(bucket_policy, action="s3:GetObject", resource=CONFIG_OBJECT, **_recorder())
+    assert not iam.allows(bucket_policy, action="s3:PutObject", resource=CONFIG_OBJECT,
+                          **_recorder(**acl, **{"aws:PrincipalOrgID": "o-someoneelse"}))
+    other = "arn:aws:iam::222222222222:role/deploy"
+    assert not iam.allows(bucket_policy, action="s3:PutObject", resource=CONFIG_OBJECT,
+                          **_recorder(other, **acl))
+    assert not iam.allows(bucket_policy, principal=CONFIG, action="s3:PutObject", resource=CONFIG_OBJECT,
+                          context={**TLS, **acl, "aws:SourceOrgID": ORGANIZATION})
+    # Plain HTTP is still refused to them.
+    assert not iam.allows(bucket_policy, action="s3:PutObject", resource=CONFIG_OBJECT,
+                          **_recorder(**acl, **{"aws:SecureTransport": "false"}))
+
+
+def test_the_recorder_roles_use_the_key_only_through_s3_of_its_region(with_config: Recording) -> None:
+    key_policy = policy(with_config.one(KEY))
+    through_s3 = {"kms:ViaService": "s3.us-east-1.amazonaws.com"}
+    for action in ("kms:GenerateDataKey", "kms:Decrypt"):
+        assert iam.allows(key_policy, action=action, **_recorder(**through_s3))
+        assert not iam.allows(key_policy, action=action, **_recorder())  # directly
+        assert not iam.allows(key_policy, action=action,
+                              **_recorder(**{"kms:ViaService": "s3.eu-west-1.amazonaws.com"}))
+        assert not iam.allows(key_policy, action=action,
+                              **_recorder(**through_s3, **{"aws:PrincipalOrgID": "o-someoneelse"}))
+        assert not iam.allows(key_policy, action=action,
+                              **_recorder("arn:aws:iam::222222222222:role/deploy", **through_s3))
+    for action in ("kms:Encrypt", "kms:CreateGrant", "kms:ScheduleKeyDeletion"):
+        assert not iam.allows(key_policy, action=action, **_recorder(**through_s3))
 
 
 # --- the project's own checks -------------------------------------------------------------------------

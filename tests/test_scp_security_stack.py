@@ -133,3 +133,34 @@ def test_the_evaluator_refuses_a_condition_it_does_not_evaluate() -> None:
     statement = {"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"Bool": {"k": "true"}}}
     with pytest.raises(NotImplementedError):
         scp_allows({"Statement": [statement]}, "s3:GetObject", "arn:aws:iam::123456789012:role/x")
+
+
+# AWS Config recording (components/templates/config_recorder.yaml), deployed in every member by the
+# StackSet's execution role ``stacksets-exec-<id>`` (a role of the account, not service-linked: SCPs bind
+# it). Creating and updating the recorder, channel and role are not denied; deleting or stopping them is,
+# for that role as for every other: removing the StackSet needs the deny lifted first (docs/security.md,
+# "Account baseline").
+CONFIG_RECORDING_CREATE = [
+    "iam:CreateRole", "iam:AttachRolePolicy", "iam:PutRolePolicy", "iam:PassRole", "iam:GetRole",
+    "config:PutConfigurationRecorder", "config:PutDeliveryChannel", "config:StartConfigurationRecorder",
+    "config:DescribeConfigurationRecorders", "config:DescribeDeliveryChannels",
+]
+CONFIG_RECORDING_REMOVE = [
+    "config:StopConfigurationRecorder", "config:DeleteConfigurationRecorder", "config:DeleteDeliveryChannel",
+]
+
+
+@pytest.mark.parametrize("account", ["security-tooling", "log-archive", "idp-prod"])
+def test_the_stack_set_execution_role_may_create_config_recording_but_never_stop_it(
+    org_recording: Recording, account: str
+) -> None:
+    document = security_ou_guardrails(org_recording)
+    execution_role = role_arn(str(org_recording.outputs["accounts"][account]), "stacksets-exec-0123abcd")
+    for action in CONFIG_RECORDING_CREATE:
+        assert scp_allows(document, action, execution_role), action
+    for action in CONFIG_RECORDING_REMOVE:
+        assert not scp_allows(document, action, execution_role), action
+        # Nor may the recorder's own role or an account administrator.
+        for other in ("landing-zone-config-recorder-us-east-1", "OrganizationAccountAccessRole"):
+            principal = role_arn(str(org_recording.outputs["accounts"][account]), other)
+            assert not scp_allows(document, action, principal), (other, action)

@@ -258,6 +258,7 @@ def test_each_component_gets_its_accounts_provider_and_the_resolved_args(
     baseline = captured.args("AccountBaseline")
     assert (baseline.root_id, list(baseline.regions)) == (org_outputs["root_id"], ["us-east-1"])
     assert (baseline.s3_block_public_access, baseline.ebs_encryption_by_default) == (True, True)
+    assert baseline.aws_config is False  # no recorders unless tooling.awsConfig
     components = {r.name: r for r in recording.resources if r.type.startswith("landingzone:security:")}
     provider_urn = {p.name: p.urn for p in recording.resources if p.is_provider}
     assert components["log-archive"].providers["aws"].startswith(provider_urn["security-log-archive"])
@@ -281,6 +282,12 @@ def test_config_switches_reach_the_components(org_outputs: dict[str, Any], captu
     assert (services.guard_duty, services.aws_config) == (False, True)
     baseline = captured.args("AccountBaseline")
     assert (list(baseline.regions), baseline.ebs_encryption_by_default) == (["us-east-1", "eu-west-1"], False)
+    # The recorders deliver into the log archive, once its bucket policy and key exist.
+    log_archive = captured.instance("LogArchive")
+    assert (baseline.aws_config, baseline.home_region) == (True, "us-east-1")
+    assert baseline.log_archive_bucket_name is log_archive.bucket_name
+    assert baseline.log_archive_key_arn is log_archive.key_arn
+    assert list(baseline.log_archive_ready) == [log_archive.bucket_policy, log_archive.key]
     assert recording.outputs["guardduty_detector_id"] is None
     assert recording.outputs["log_archive_bucket"] == "acme-org-trail"
 
