@@ -5,6 +5,8 @@ functions, where callers import them).
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -55,10 +57,9 @@ def read_stack_file_config(stack: str, root: Path = PROJECT_ROOT) -> dict[str, A
     except UnicodeDecodeError as error:
         line = content[: error.start].count(b"\n") + 1
         raise ConfigError(source, "config", f"is not UTF-8 text (line {line})") from None
-    try:
-        data = yaml.load(text, Loader=_StrictLoader) or {}  # a SafeLoader subclass: no arbitrary objects
-    except yaml.YAMLError as error:
-        raise ConfigError(source, "config", _yaml_problem(error)) from None
+    # Parsed once per distinct content: plan's checks read the same files many times, and the strict
+    # loader is pure Python (~25 ms for Pulumi.org.yaml). A copy each time: callers may modify it.
+    data = copy.deepcopy(_parse(source, text))
     if not isinstance(data, dict):
         raise ConfigError(
             source, "config", f"the file must be a mapping with a 'config:' key, not a {_kind(data)}"
@@ -134,3 +135,11 @@ def config_env(stack: str, raw: Mapping[str, Any]) -> dict[str, str]:
         f"{PROJECT}:{key}": value if isinstance(value, str) else json.dumps(value)
         for key, value in raw.items()
     }
+
+
+@functools.lru_cache(maxsize=64)
+def _parse(source: str, text: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_StrictLoader) or {}  # a SafeLoader subclass: no arbitrary objects
+    except yaml.YAMLError as error:
+        raise ConfigError(source, "config", _yaml_problem(error)) from None
