@@ -185,6 +185,9 @@ def security_program(config: SecurityConfig) -> dict[str, Any]:
             aws_config=tooling.aws_config,
             management=providers.management,
             tooling=providers.tooling,
+            # The baseline's other regions: Security Hub's findings and its central configuration, and
+            # the Config aggregator, cover them too (GuardDuty and the analyzer stay in the home region).
+            linked_regions=tuple(region for region in config.regions if region != config.region),
         ),
     )
     baseline = config.security.baseline

@@ -255,6 +255,7 @@ def test_each_component_gets_its_accounts_provider_and_the_resolved_args(
     assert (services.guard_duty, services.security_hub, services.access_analyzer, services.aws_config) == (
         True, True, True, False)
     assert (services.management._name, services.tooling._name) == ("security-management", "security-tooling")
+    assert list(services.linked_regions) == []  # the home region only
     baseline = captured.args("AccountBaseline")
     assert (baseline.root_id, list(baseline.regions)) == (org_outputs["root_id"], ["us-east-1"])
     assert (baseline.s3_block_public_access, baseline.ebs_encryption_by_default) == (True, True)
@@ -280,6 +281,7 @@ def test_config_switches_reach_the_components(org_outputs: dict[str, Any], captu
     assert log_args.config_delivery is True  # AWS Config delivers into the log archive when it is on
     services = captured.args("SecurityServices")
     assert (services.guard_duty, services.aws_config) == (False, True)
+    assert list(services.linked_regions) == ["eu-west-1"]  # Security Hub and the aggregator cover it too
     baseline = captured.args("AccountBaseline")
     assert (list(baseline.regions), baseline.ebs_encryption_by_default) == (["us-east-1", "eu-west-1"], False)
     # The recorders deliver into the log archive, once its bucket policy and key exist.
