@@ -32,6 +32,7 @@ from deploy.stack_checks import StackContext, all_checks
 from iam_documents import documents
 from iam_documents.documents import PolicyDocumentError
 from iam_documents.s3_policy import load_s3_policy, s3_policy_errors
+from tests.cfn_support import lint_findings, parsed_template
 
 MANAGEMENT = "111111111111"
 ROOT_ID = "r-ab12"
@@ -65,11 +66,7 @@ def baseline() -> Recording:
 
 
 def template() -> dict[str, Any]:
-    from cfnlint.decode import decode_str
-
-    parsed, matches = decode_str(ebs_encryption_template())
-    assert not matches and parsed is not None
-    return dict(parsed)
+    return parsed_template(ebs_encryption_template())
 
 
 # --- placement and protection --------------------------------------------------------------------
@@ -174,14 +171,7 @@ def test_each_flag_off_removes_its_part(s3: bool, ebs: bool, expected: list[str]
 
 
 def test_the_template_is_cfn_lint_clean_in_every_region_it_may_target() -> None:
-    from cfnlint.api import lint
-    from cfnlint.helpers import REGIONS as CFN_LINT_REGIONS
-
-    # The errors and warnings (cfn-lint's default rules) in every commercial Region cfn-lint knows: the
-    # runtime, arm64 and each resource type must exist wherever the StackSet may be told to deploy.
-    regions = [r for r in CFN_LINT_REGIONS if not r.startswith(("us-gov", "us-iso", "cn-", "eusc-"))]
-    assert len(regions) > 20
-    assert [str(match) for match in lint(ebs_encryption_template(), regions=regions)] == []
+    assert lint_findings(ebs_encryption_template()) == []
 
 
 def test_the_function_role_allows_only_the_two_ec2_actions_and_its_own_log_group() -> None:

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 PROJECT = "landing-zone"
@@ -82,6 +82,19 @@ class Model(BaseModel):
     model_config = ConfigDict(
         alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
     )
+
+
+class OrgReaderStackConfig(Model):
+    """The keys every stack that reads the org stack's outputs and runs with management credentials
+    shares (cicd, security): which org stack, the driver's placement and protection, region and tags."""
+
+    org_stack: str = Field(pattern=r"^[\w.-]+(/[\w.-]+){0,2}$")
+    # Placement and protection are the driver's (deploy/stacks.py); accepted here, not used.
+    deploy_order: int | None = Field(default=None, ge=0)
+    description: str | None = None
+    protected_stack: bool = False
+    region: str = Field(default="us-east-1", pattern=REGION)
+    tags: Tags = Field(default_factory=dict)
 
 
 def stack_file(stack: str) -> str:

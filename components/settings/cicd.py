@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from components.settings.base import ACCOUNT_KEY, PROJECT, REGION, ConfigError, Model, Tags
+from components.settings.base import (
+    ACCOUNT_KEY,
+    PROJECT,
+    REGION,
+    ConfigError,
+    Model,
+    OrgReaderStackConfig,
+)
 from components.settings.cicd_names import DEFAULT_STATE_ACCOUNT, DEFAULT_STATE_KEY_ALIAS
 from iam_documents.cicd import has_wildcard
 from policies.production import is_production_stack
@@ -59,16 +66,9 @@ class CiSettings(Model):
     state_backend: StateBackendRef = StateBackendRef()
 
 
-class CicdConfig(Model):
+class CicdConfig(OrgReaderStackConfig):
     """Configuration of the cicd stack: run by a person with management credentials, after org."""
 
-    org_stack: str = Field(pattern=r"^[\w.-]+(/[\w.-]+){0,2}$")
-    # Placement and protection are the driver's (deploy/stacks.py); accepted here, not used.
-    deploy_order: int | None = Field(default=None, ge=0)
-    description: str | None = None
-    protected_stack: bool = False
-    region: str = Field(default="us-east-1", pattern=REGION)
-    tags: Tags = Field(default_factory=dict)
     ci: CiSettings
 
     @property

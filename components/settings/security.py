@@ -13,7 +13,15 @@ import re
 
 from pydantic import Field
 
-from components.settings.base import ACCOUNT_KEY, PROJECT, REGION, ConfigError, Model, Tags, duplicates
+from components.settings.base import (
+    ACCOUNT_KEY,
+    PROJECT,
+    REGION,
+    ConfigError,
+    Model,
+    OrgReaderStackConfig,
+    duplicates,
+)
 
 KEY = f"{PROJECT}:security"
 # S3 Lifecycle expiry of the log objects: below 90 days an investigation finds the trail gone; CloudTrail
@@ -93,16 +101,9 @@ class SecuritySettings(Model):
     baseline: BaselineSettings = BaselineSettings()
 
 
-class SecurityConfig(Model):
+class SecurityConfig(OrgReaderStackConfig):
     """Configuration of the security stack: run by a person with management credentials, after org."""
 
-    org_stack: str = Field(pattern=r"^[\w.-]+(/[\w.-]+){0,2}$")
-    # Placement and protection are the driver's (deploy/stacks.py); accepted here, not used.
-    deploy_order: int | None = Field(default=None, ge=0)
-    description: str | None = None
-    protected_stack: bool = False
-    region: str = Field(default="us-east-1", pattern=REGION)
-    tags: Tags = Field(default_factory=dict)
     security: SecuritySettings = SecuritySettings()
 
     @property
