@@ -14,13 +14,14 @@ reader set's inline policy does not allow reading the log bucket's objects.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from fnmatch import fnmatchcase
 from typing import Any
 
 from components import config as stack_config
 from components.settings.security import KEY, SecurityConfig, default_bucket_name
 from deploy.stack_checks import WARNING, Finding, StackContext
+from iam_documents import documents
 
 CHECK = "security"
 
@@ -68,7 +69,7 @@ def _cannot_read(
     findings = []
     for index, name in enumerate(settings.log_archive.reader_permission_sets):
         document = org.resolved.inline_policies.get(name)
-        statements = document.document.get("Statement", []) if document is not None else []
+        statements = documents.statements(document.document) if document is not None else []
         missing = [action for action, resource in needed if not _allows(statements, action, resource)]
         if missing:
             findings.append(Finding(
@@ -79,18 +80,12 @@ def _cannot_read(
     return findings
 
 
-def _allows(statements: Any, action: str, resource: str) -> bool:
+def _allows(statements: Sequence[Mapping[str, Any]], action: str, resource: str) -> bool:
     """An Allow statement whose Action and Resource patterns match (conditions not evaluated)."""
-    if isinstance(statements, Mapping):
-        statements = [statements]
-    for statement in statements:
-        if statement.get("Effect") != "Allow":
-            continue
-        actions = statement.get("Action", [])
-        resources = statement.get("Resource", [])
-        actions = [actions] if isinstance(actions, str) else actions
-        resources = [resources] if isinstance(resources, str) else resources
-        if any(fnmatchcase(action.lower(), a.lower()) for a in actions) and any(
-                fnmatchcase(resource, r) for r in resources):
-            return True
-    return False
+    return any(
+        statement.get("Effect") == "Allow"
+        and any(fnmatchcase(action.lower(), str(pattern).lower())
+                for pattern in documents.as_list(statement.get("Action")))
+        and any(fnmatchcase(resource, str(r)) for r in documents.as_list(statement.get("Resource")))
+        for statement in statements
+    )
