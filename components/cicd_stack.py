@@ -27,8 +27,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.providers import OrgStack, account_provider, role_arn
-from components.settings.base import PROJECT, ConfigError, stack_file
+from components.providers import OrgStack, account_provider, member_account_id, project_tags, role_arn
+from components.settings.base import PROJECT, stack_file
 from components.settings.cicd import KEY, CicdConfig
 from components.settings.cicd_names import (
     ci_role_name,
@@ -40,7 +40,6 @@ from iam_documents import cicd as documents
 from iam_documents.access_role import ORGANIZATION_ACCESS_ROLE
 from iam_documents.access_role import role_arn as plain_role_arn
 
-MANAGED_BY = "pulumi/landing-zone"
 ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
 
 
@@ -50,24 +49,14 @@ def boundary_name(environment: str) -> str:
 
 def resolve_accounts(config: CicdConfig, outputs: Mapping[str, Any], source: str) -> dict[str, str]:
     """Account key -> id for every account the stack uses; ConfigError on a key the org does not export."""
-    accounts = outputs.get("accounts")
-    known: Mapping[str, Any] = accounts if isinstance(accounts, Mapping) else {}
-    management = str(outputs.get("management_account_id") or "")
     used: list[tuple[str, str]] = []
     for index, environment in enumerate(config.environments):
         where = f"{KEY}.environments[{index}]"
         used.append((f"{where}.ciAccount", environment.ci_account))
         used += [(f"{where}.targets[{i}]", target) for i, target in enumerate(environment.targets)]
     used.append((f"{KEY}.stateBackend.account", config.ci.state_backend.account))
-    resolved: dict[str, str] = {}
-    for key, account in used:
-        if account not in known:
-            raise ConfigError(source, key, f"unknown account key '{account}' (the {config.org_stack} stack "
-                                           f"exports: {', '.join(sorted(known)) or 'none'})")
-        if str(known[account]) == management:
-            raise ConfigError(source, key, f"'{account}' is the management account")
-        resolved[account] = str(known[account])
-    return resolved
+    return {account: member_account_id(outputs, account, key=key, source=source, org_stack=config.org_stack)
+            for key, account in used}
 
 
 def cicd_program(config: CicdConfig) -> dict[str, Any]:
@@ -76,7 +65,7 @@ def cicd_program(config: CicdConfig) -> dict[str, Any]:
     account_ids = resolve_accounts(config, org.outputs, source)  # before anything is declared
     access_role = str(org.outputs.get("access_role_name") or ORGANIZATION_ACCESS_ROLE)
     org.declare_reference()
-    tags = {**config.tags, "project": PROJECT, "managed-by": MANAGED_BY}
+    tags = project_tags(config.tags)
     providers = {
         key: account_provider(
             f"cicd-{key}", account_id=org.value("accounts", account_id), region=config.region,

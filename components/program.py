@@ -25,15 +25,13 @@ from components.config import EnvConfig, OrgConfig
 from components.identity_center import IdentityCenter, IdentityCenterArgs, lookup_instance
 from components.landing_zone import LandingZone, LandingZoneArgs
 from components.production_accounts import check_production_accounts
-from components.providers import OrgStack, account_provider, awsx_provider, role_arn
+from components.providers import MANAGED_BY, OrgStack, account_provider, awsx_provider, project_tags, role_arn
 from components.security_stack import security_program
 from components.settings import cicd_names
 from components.settings.cicd import CicdConfig
 from components.settings.environment import AccountAccess, derived_domain_prefix
 from components.settings.security import SecurityConfig
 from components.tasks_stack import declare_frontend_app, declare_tasks_service
-
-MANAGED_BY = "pulumi/landing-zone"
 
 
 def org_program(config: OrgConfig) -> dict[str, Any]:
@@ -43,7 +41,7 @@ def org_program(config: OrgConfig) -> dict[str, Any]:
         "management",
         account_id=config.management_account_id,
         region=config.region,
-        default_tags={"project": stack_config.PROJECT, "managed-by": MANAGED_BY},
+        default_tags=project_tags(),
     )
     # Before anything else is declared: without an enabled Identity Center the program stops here.
     sso_instance = lookup_instance(management, config.identity_center.region or config.region)

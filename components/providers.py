@@ -19,6 +19,28 @@ import pulumi_awsx as awsx
 from components.settings.base import PROJECT, ConfigError
 from iam_documents import access_role
 
+MANAGED_BY = "pulumi/landing-zone"  # the managed-by tag of every resource the project declares
+
+
+def project_tags(tags: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Default tags of a stack's providers: its own tags, then the reserved project and managed-by keys
+    (which its tags cannot override)."""
+    return {**(tags or {}), "project": PROJECT, "managed-by": MANAGED_BY}
+
+
+def member_account_id(outputs: Mapping[str, Any], account: str, *, key: str, source: str,
+                      org_stack: str) -> str:
+    """The id the org stack exports for member ``account``. A key it does not export, or the management
+    account, is a ConfigError naming ``key`` of ``source`` (before anything is declared)."""
+    accounts = outputs.get("accounts")
+    known: Mapping[str, Any] = accounts if isinstance(accounts, Mapping) else {}
+    if account not in known:
+        raise ConfigError(source, key, f"unknown account key '{account}' (the {org_stack} stack "
+                                       f"exports: {', '.join(sorted(known)) or 'none'})")
+    if str(known[account]) == str(outputs.get("management_account_id") or ""):
+        raise ConfigError(source, key, f"'{account}' is the management account")
+    return str(known[account])
+
 
 def account_provider(
     name: str,

@@ -30,13 +30,12 @@ import pulumi_aws as aws
 from components.account_baseline import AccountBaseline, AccountBaselineArgs
 from components.log_archive import LogArchive, LogArchiveArgs
 from components.org_trail import OrganizationTrail, OrganizationTrailArgs
-from components.providers import OrgStack, account_provider, role_arn
+from components.providers import OrgStack, account_provider, member_account_id, project_tags, role_arn
 from components.security_services import SecurityServices, SecurityServicesArgs
 from components.settings.base import PROJECT, ConfigError, stack_file
 from components.settings.security import KEY, SecurityConfig, default_bucket_name
 from iam_documents.access_role import ORGANIZATION_ACCESS_ROLE
 
-MANAGED_BY = "pulumi/landing-zone"
 SECURITY_OU = "Security"
 ORG_STACK_KEY = f"{PROJECT}:orgStack"
 
@@ -66,24 +65,17 @@ class SecurityAccounts:
 
 def resolve_accounts(config: SecurityConfig, outputs: Mapping[str, Any], source: str) -> SecurityAccounts:
     """The two accounts' ids and the organization's ids; ConfigError naming the key on any problem."""
-    accounts = outputs.get("accounts")
-    known: Mapping[str, Any] = accounts if isinstance(accounts, Mapping) else {}
     ous = outputs.get("account_ous")
     placed: Mapping[str, Any] = ous if isinstance(ous, Mapping) else {}
     management = str(outputs.get("management_account_id") or "")
     ids: dict[str, str] = {}
     for key, account in ((f"{KEY}.logArchive.account", config.log_archive.account),
                          (f"{KEY}.tooling.account", config.tooling.account)):
-        if account not in known:
-            raise ConfigError(source, key, f"unknown account key '{account}' (the {config.org_stack} stack "
-                                           f"exports: {', '.join(sorted(known)) or 'none'})")
-        if str(known[account]) == management:
-            raise ConfigError(source, key, f"'{account}' is the management account")
+        ids[account] = member_account_id(outputs, account, key=key, source=source, org_stack=config.org_stack)
         ou = str(placed.get(account) or "")
         if ou != SECURITY_OU and not ou.startswith(f"{SECURITY_OU}/"):
             raise ConfigError(source, key, f"'{account}' sits in OU '{ou or 'unknown'}', not in "
                                            f"{SECURITY_OU}: move it there in Pulumi.org.yaml")
-        ids[account] = str(known[account])
     _check_readers(config, outputs, source)
     organization_id, root_id = (str(outputs.get(name) or "") for name in ("organization_id", "root_id"))
     for name, value in (("organization_id", organization_id), ("root_id", root_id),
@@ -119,7 +111,7 @@ class SecurityProviders:
 
 def security_providers(config: SecurityConfig, org: OrgStack, ids: SecurityAccounts) -> SecurityProviders:
     """One provider per account, pinned with ``allowed_account_ids``; the members' through the access role."""
-    tags = {**config.tags, "project": PROJECT, "managed-by": MANAGED_BY}
+    tags = project_tags(config.tags)
     session = f"{PROJECT}-security"
 
     def member(name: str, account_id: str) -> aws.Provider:
