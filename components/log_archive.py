@@ -24,6 +24,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.private_bucket import EncryptionDefault, private_bucket_controls
 from iam_documents import log_archive as documents
 
 ROTATION_DAYS = 365  # EnableKeyRotation takes 90-2560
@@ -114,40 +115,11 @@ class LogArchive(pulumi.ComponentResource):
         )
         self.bucket = aws.s3.Bucket(name, bucket=args.bucket_name, force_destroy=False, opts=kept)
         bucket = self.bucket.id
-
-        def after(*resources: pulumi.Resource) -> pulumi.ResourceOptions:
-            # S3 refuses concurrent changes to one bucket's configuration (OperationAborted): one at a time.
-            return pulumi.ResourceOptions(parent=self, depends_on=list(resources))
-
-        ownership = aws.s3.BucketOwnershipControls(
-            name, bucket=bucket,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        public_access = aws.s3.BucketPublicAccessBlock(
-            name, bucket=bucket, block_public_acls=True, block_public_policy=True, ignore_public_acls=True,
-            restrict_public_buckets=True, opts=after(ownership),
-        )
-        encryption = aws.s3.BucketServerSideEncryptionConfiguration(
-            name, bucket=bucket,
-            rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=(
-                    aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms", kms_master_key_id=self.key.arn,
-                    )
-                ),
-                bucket_key_enabled=True,
-            )],
-            opts=after(public_access),
-        )
-        versioning = aws.s3.BucketVersioning(
-            name, bucket=bucket,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=after(encryption),
-        )
-        aws.s3.BucketLifecycleConfiguration(
-            name, bucket=bucket, rules=lifecycle_rules(args.retention_days, args.transition_days),
-            opts=after(versioning),
+        controls = private_bucket_controls(
+            name, bucket, parent=self,
+            encryption=EncryptionDefault(sse_algorithm="aws:kms", kms_master_key_id=self.key.arn),
+            bucket_key_enabled=True,
+            lifecycle_rules=lifecycle_rules(args.retention_days, args.transition_days),
         )
 
         def bucket_document(values: list[Any]) -> str:
@@ -167,7 +139,7 @@ class LogArchive(pulumi.ComponentResource):
             ).apply(bucket_document),
             # After Block Public Access, so S3 judges the policy with it on (and it is not public).
             opts=pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True,
-                                        depends_on=[public_access]),
+                                        depends_on=[controls.public_access]),
         )
         self.bucket_name = self.bucket.bucket
         self.key_arn = self.key.arn

@@ -36,6 +36,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.private_bucket import EncryptionDefault, private_bucket_controls
+
 ROTATION_DAYS = 365  # KMS's default; EnableKeyRotation takes 90-2560
 DELETION_WINDOW_DAYS = {True: 30, False: 7}  # ScheduleKeyDeletion: 7-30 days (production: the longest)
 # Administering a key, without using it: no Encrypt/Decrypt/GenerateDataKey and no CreateGrant (a
@@ -259,7 +261,6 @@ class AccessLogBucket(pulumi.ComponentResource):
         self, name: str, args: AccessLogBucketArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("landingzone:security:AccessLogBucket", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         self.prefix = ACCESS_LOG_PREFIX
         self.bucket = aws.s3.Bucket(
             name,
@@ -268,39 +269,10 @@ class AccessLogBucket(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=args.production),
         )
         bucket = self.bucket.id
-
-        def after(*resources: pulumi.Resource) -> pulumi.ResourceOptions:
-            # S3 refuses concurrent changes to one bucket's configuration (OperationAborted): one at a time.
-            return pulumi.ResourceOptions(parent=self, depends_on=list(resources))
-
-        ownership = aws.s3.BucketOwnershipControls(
-            name, bucket=bucket,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=child,
-        )
-        public_access = aws.s3.BucketPublicAccessBlock(
-            name, bucket=bucket, block_public_acls=True, block_public_policy=True, ignore_public_acls=True,
-            restrict_public_buckets=True, opts=after(ownership),
-        )
-        encryption = aws.s3.BucketServerSideEncryptionConfiguration(
-            name, bucket=bucket,
-            rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=(
-                    aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="AES256"  # SSE-S3: the only encryption ALB access logs support
-                    )
-                ),
-            )],
-            opts=after(public_access),
-        )
-        versioning = aws.s3.BucketVersioning(
-            name, bucket=bucket,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=after(encryption),
-        )
-        aws.s3.BucketLifecycleConfiguration(
-            name, bucket=bucket,
-            rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(
+        controls = private_bucket_controls(
+            name, bucket, parent=self,
+            encryption=EncryptionDefault(sse_algorithm="AES256"),  # SSE-S3: the only one ALB logs support
+            lifecycle_rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(
                 id="expire-access-logs",
                 status="Enabled",
                 filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=f"{self.prefix}/"),
@@ -321,14 +293,13 @@ class AccessLogBucket(pulumi.ComponentResource):
                     )
                 ),
             )],
-            opts=after(versioning),
         )
         self.policy = aws.s3.BucketPolicy(
             name, bucket=bucket,
             policy=pulumi.Output.json_dumps(
                 access_log_bucket_policy(self.bucket.arn, args.region, args.account_id, self.prefix)
             ),
-            opts=after(public_access),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[controls.public_access]),
         )
         self.bucket_name = self.bucket.bucket
         self.register_outputs({"bucket": self.bucket_name})
