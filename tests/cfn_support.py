@@ -1,8 +1,32 @@
-"""The CloudFormation templates the security stack's StackSets deploy, as the tests read and lint them."""
+"""The security stack's account baseline as its tests record it, and the CloudFormation templates its
+StackSets deploy, as the tests read and lint them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.account_baseline import AccountBaseline, AccountBaselineArgs
+from deploy.simulate import Recording, simulate
+
+MANAGEMENT = "111111111111"
+
+
+def record_baseline(args: Callable[[aws.Provider], AccountBaselineArgs]) -> Recording:
+    """The AccountBaseline ``args(management provider)`` describes, recorded on a management provider
+    pinned to MANAGEMENT (what the security stack gives it)."""
+
+    def program() -> Mapping[str, Any]:
+        management = aws.Provider("security-management", region="us-east-1",
+                                  allowed_account_ids=[MANAGEMENT])
+        AccountBaseline("baseline", args(management),
+                        opts=pulumi.ResourceOptions(providers={"aws": management}))
+        return {}
+
+    return simulate("security", program)
 
 
 def parsed_template(text: str) -> dict[str, Any]:

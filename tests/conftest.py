@@ -50,6 +50,19 @@ def recorded_org_outputs() -> dict[str, Any]:
     return copy.deepcopy(dict(_org_outputs(json.dumps(stack_values("org"), sort_keys=True))))
 
 
+def set_props(**values: Any) -> Callable[[dict[str, Any]], None]:
+    """A fault for a recorded resource's properties: set each value, or remove the key when it is None."""
+
+    def change(props: dict[str, Any]) -> None:
+        for key, value in values.items():
+            if value is None:
+                props.pop(key, None)
+            else:
+                props[key] = value
+
+    return change
+
+
 def run_env_stack(
     stack: str,
     raw: Mapping[str, Any] | None = None,

@@ -11,30 +11,26 @@ import io
 import json
 import sys
 import types
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pulumi
-import pulumi_aws as aws
 import pytest
 
 from components.account_baseline import (
     STACK_SET_NAME,
     TEMPLATE_FILE,
-    AccountBaseline,
     AccountBaselineArgs,
     ebs_encryption_template,
 )
 from deploy.account_baseline_check import check_account_baseline
-from deploy.simulate import RecordedResource, Recording, simulate
+from deploy.simulate import RecordedResource, Recording
 from deploy.stack_checks import StackContext, all_checks
 from iam_documents import documents
 from iam_documents.documents import PolicyDocumentError
 from iam_documents.s3_policy import load_s3_policy, s3_policy_errors
-from tests.cfn_support import lint_findings, parsed_template
+from tests.cfn_support import MANAGEMENT, lint_findings, parsed_template, record_baseline
 
-MANAGEMENT = "111111111111"
 ROOT_ID = "r-ab12"
 REGIONS = ("us-east-1", "eu-west-1")
 POLICY = "aws:organizations/policy:Policy"
@@ -46,18 +42,8 @@ Function = tuple[types.ModuleType, "FakeEc2", list[Any]]  # the inline code, its
 
 
 def run_baseline(*, s3: bool = True, ebs: bool = True, regions: tuple[str, ...] = REGIONS) -> Recording:
-    def program() -> Mapping[str, Any]:
-        management = aws.Provider("security-management", region="us-east-1",
-                                  allowed_account_ids=[MANAGEMENT])
-        AccountBaseline(
-            "baseline",
-            AccountBaselineArgs(root_id=ROOT_ID, regions=regions, s3_block_public_access=s3,
-                                ebs_encryption_by_default=ebs),
-            opts=pulumi.ResourceOptions(providers={"aws": management}),
-        )
-        return {}
-
-    return simulate("security", program)
+    return record_baseline(lambda _: AccountBaselineArgs(
+        root_id=ROOT_ID, regions=regions, s3_block_public_access=s3, ebs_encryption_by_default=ebs))
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components.account_baseline import AccountBaseline, AccountBaselineArgs
+from components.account_baseline import AccountBaselineArgs
 from components.config_recording import (
     CONFIG_STACK_SET_NAME,
     CONFIG_TEMPLATE_FILE,
@@ -29,14 +29,13 @@ from components.config_recording import (
     config_stack_set_parameters,
 )
 from deploy.account_baseline_check import check_account_baseline
-from deploy.simulate import Recording, simulate
+from deploy.simulate import Recording
 from deploy.stack_checks import StackContext
 from iam_documents import documents
 from iam_documents import log_archive as log_documents
 from tests import iam_trust_evaluator as iam
-from tests.cfn_support import lint_findings, parsed_template
+from tests.cfn_support import MANAGEMENT, lint_findings, parsed_template, record_baseline
 
-MANAGEMENT = "111111111111"
 MEMBER = "222222222222"
 ROOT_ID = "r-ab12"
 ORGANIZATION = "o-a1b2c3d4e5"
@@ -50,22 +49,15 @@ TOPIC = "aws:sns/topic:Topic"
 
 def run_baseline(*, aws_config: bool = True, regions: tuple[str, ...] = REGIONS,
                  home_region: str | None = "us-east-1") -> Recording:
-    def program() -> Mapping[str, Any]:
-        management = aws.Provider("security-management", region="us-east-1",
-                                  allowed_account_ids=[MANAGEMENT])
+    def args(management: aws.Provider) -> AccountBaselineArgs:
         # A stand-in for the log archive's bucket policy: the StackSet must wait for it.
         ready = aws.sns.Topic("log-archive-ready", opts=pulumi.ResourceOptions(provider=management))
-        AccountBaseline(
-            "baseline",
-            AccountBaselineArgs(root_id=ROOT_ID, regions=regions, s3_block_public_access=False,
-                                ebs_encryption_by_default=True, aws_config=aws_config,
-                                log_archive_bucket_name=BUCKET, log_archive_key_arn=KEY_ARN,
-                                home_region=home_region, log_archive_ready=[ready]),
-            opts=pulumi.ResourceOptions(providers={"aws": management}),
-        )
-        return {}
+        return AccountBaselineArgs(root_id=ROOT_ID, regions=regions, s3_block_public_access=False,
+                                   ebs_encryption_by_default=True, aws_config=aws_config,
+                                   log_archive_bucket_name=BUCKET, log_archive_key_arn=KEY_ARN,
+                                   home_region=home_region, log_archive_ready=[ready])
 
-    return simulate("security", program)
+    return record_baseline(args)
 
 
 @pytest.fixture(scope="module")

@@ -30,6 +30,7 @@ from policies import guardrails as g
 from policies.rules.security import BUCKET_ENCRYPTION, BUCKET_VERSIONING, GUARDDUTY_ORG_CONFIG, TRAIL
 from tests.configs import FIXTURE_STACKS, security_org_config, security_values, stack_values
 from tests.conftest import run_stack
+from tests.conftest import set_props as _set  # the faults below are written _set(...)
 
 ROOT = Path(__file__).resolve().parent.parent
 OPTS = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], None)
@@ -816,17 +817,6 @@ def _edit(
     change(target.inputs)
     change(target.outputs)
     return target
-
-
-def _set(**values: Any) -> Callable[[dict[str, Any]], None]:
-    def change(props: dict[str, Any]) -> None:
-        for key, value in values.items():
-            if value is None:
-                props.pop(key, None)
-            else:
-                props[key] = value
-
-    return change
 
 
 def _statement_change(**statement: Any) -> Callable[[dict[str, Any]], None]:

@@ -20,6 +20,7 @@ from policies import guardrails as g
 from policies.cost_security import DAYS_PER_MONTH
 from policies.rules import security as s
 from tests.configs import FIXTURE_STACKS, stack_values
+from tests.conftest import set_props
 from tests.security_fixture import Shape, security_recording
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,16 +58,6 @@ def faulty(shipped: Recording, type_: str, change: Callable[[dict[str, Any]], No
     return copied, edit(copied, type_, change).urn
 
 
-def setting(**values: Any) -> Callable[[dict[str, Any]], None]:
-    def change(props: dict[str, Any]) -> None:
-        for key, value in values.items():
-            if value is None:
-                props.pop(key, None)
-            else:
-                props[key] = value
-    return change
-
-
 def test_the_contracts_shape_passes_every_rule_of_the_pack(shipped: Recording) -> None:
     config = policy_config.derive(FIXTURE_STACKS)
     assert g.check_recording(shipped, config) == []
@@ -87,7 +78,7 @@ def test_the_contracts_shape_passes_every_rule_of_the_pack(shipped: Recording) -
 ])
 def test_each_missing_trail_flag_fails_naming_the_trail(shipped: Recording, fault: dict[str, Any],
                                                          expected: str) -> None:
-    recording, urn = faulty(shipped, s.TRAIL, setting(**fault))
+    recording, urn = faulty(shipped, s.TRAIL, set_props(**fault))
     [(message, at)] = findings(recording, "org-trail-required")
     assert message.startswith("organization trail 'org-trail' ") and expected in message
     assert at == urn
@@ -95,12 +86,12 @@ def test_each_missing_trail_flag_fails_naming_the_trail(shipped: Recording, faul
 
 def test_provider_defaults_of_global_events_and_logging_are_accepted(shipped: Recording) -> None:
     """pulumi_aws cloudtrail/trail.py: includeGlobalServiceEvents and enableLogging default to true."""
-    recording, _ = faulty(shipped, s.TRAIL, setting(includeGlobalServiceEvents=None, enableLogging=None))
+    recording, _ = faulty(shipped, s.TRAIL, set_props(includeGlobalServiceEvents=None, enableLogging=None))
     assert findings(recording, "org-trail-required") == []
 
 
 def test_a_log_archive_without_an_organization_trail_fails(shipped: Recording) -> None:
-    recording, _ = faulty(shipped, s.TRAIL, setting(isOrganizationTrail=False))
+    recording, _ = faulty(shipped, s.TRAIL, set_props(isOrganizationTrail=False))
     [(message, at)] = findings(recording, "org-trail-required")
     assert "log archive 'log-archive'" in message and "no organization trail" in message
     assert at == one(recording, s.LOG_ARCHIVE).urn
@@ -109,7 +100,7 @@ def test_a_log_archive_without_an_organization_trail_fails(shipped: Recording) -
 
 
 def test_a_lone_account_trail_fails_and_a_stack_without_either_passes(shipped: Recording) -> None:
-    recording, urn = faulty(shipped, s.TRAIL, setting(isOrganizationTrail=None))
+    recording, urn = faulty(shipped, s.TRAIL, set_props(isOrganizationTrail=None))
     remove(recording, s.LOG_ARCHIVE)
     [(message, at)] = findings(recording, "org-trail-required")
     assert "the trail 'org-trail'" in message and at == urn
@@ -139,7 +130,7 @@ ENCRYPTION, VERSIONING = s.BUCKET_ENCRYPTION[0], s.BUCKET_VERSIONING[0]
 
 def _by_default(**values: Any) -> Callable[[dict[str, Any]], None]:
     def change(props: dict[str, Any]) -> None:
-        setting(**values)(props["rules"][0]["applyServerSideEncryptionByDefault"])
+        set_props(**values)(props["rules"][0]["applyServerSideEncryptionByDefault"])
     return change
 
 
@@ -149,8 +140,8 @@ def _by_default(**values: Any) -> Callable[[dict[str, Any]], None]:
     (ENCRYPTION, _by_default(kmsMasterKeyId="alias/aws/s3"), "AWS managed key 'alias/aws/s3'"),
     (ENCRYPTION, _by_default(kmsMasterKeyId="arn:aws:kms:us-east-1:333333333333:alias/aws/s3"),
      "AWS managed key"),
-    (VERSIONING, setting(versioningConfiguration={"status": "Suspended"}), "versioning 'Suspended'"),
-    *[(s.PUBLIC_ACCESS_BLOCK, setting(**{flag: False}), f"{flag} not true")
+    (VERSIONING, set_props(versioningConfiguration={"status": "Suspended"}), "versioning 'Suspended'"),
+    *[(s.PUBLIC_ACCESS_BLOCK, set_props(**{flag: False}), f"{flag} not true")
       for flag in s.PUBLIC_ACCESS_FLAGS],
 ])
 def test_each_weakened_piece_of_the_log_bucket_fails_naming_bucket_and_piece(
@@ -177,7 +168,7 @@ def test_each_missing_piece_of_the_log_bucket_fails_on_the_bucket(shipped: Recor
 
 
 def test_a_trail_writing_to_a_bucket_outside_the_stack_fails(shipped: Recording) -> None:
-    recording, urn = faulty(shipped, s.TRAIL, setting(s3BucketName="someone-elses-bucket"))
+    recording, urn = faulty(shipped, s.TRAIL, set_props(s3BucketName="someone-elses-bucket"))
     [(message, at)] = findings(recording, "log-bucket-protected")
     assert "organization trail 'org-trail'" in message and "not declared in this stack" in message
     assert at == urn
@@ -186,7 +177,7 @@ def test_a_trail_writing_to_a_bucket_outside_the_stack_fails(shipped: Recording)
 def test_the_log_archives_own_bucket_is_judged_without_a_trail(shipped: Recording) -> None:
     recording = copy.deepcopy(shipped)
     remove(recording, s.TRAIL)
-    edit(recording, VERSIONING, setting(versioningConfiguration={"status": "Suspended"}))
+    edit(recording, VERSIONING, set_props(versioningConfiguration={"status": "Suspended"}))
     [(message, _)] = findings(recording, "log-bucket-protected")
     assert message.startswith("log bucket 'log-archive' (of log archive 'log-archive')")
 
@@ -205,7 +196,7 @@ def test_only_the_trails_bucket_of_the_log_archive_is_judged_when_it_has_several
 
 @pytest.mark.parametrize("value", ["NEW", "NONE", None])
 def test_auto_enable_other_than_all_fails(shipped: Recording, value: str | None) -> None:
-    recording, urn = faulty(shipped, s.GUARDDUTY_ORG_CONFIG, setting(autoEnableOrganizationMembers=value))
+    recording, urn = faulty(shipped, s.GUARDDUTY_ORG_CONFIG, set_props(autoEnableOrganizationMembers=value))
     [(message, at)] = findings(recording, "guardduty-auto-enable")
     assert f"'guardduty' sets autoEnableOrganizationMembers to {value!r}" in message and at == urn
 
