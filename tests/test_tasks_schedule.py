@@ -36,7 +36,7 @@ def _actions(recording: Recording) -> dict[str, dict[str, Any]]:
     return {action.name: action.inputs for action in recording.of_type(ACTION)}
 
 
-def test_pre_sleeps_at_20_and_wakes_at_8_on_working_days_in_the_seed_time_zone() -> None:
+def test_pre_sleeps_at_17_30_and_wakes_at_8_on_working_days_in_the_seed_time_zone() -> None:
     recording = _run()
     target = recording.one(TARGET)
     actions = _actions(recording)
@@ -46,7 +46,7 @@ def test_pre_sleeps_at_20_and_wakes_at_8_on_working_days_in_the_seed_time_zone()
         assert (inputs["resourceId"], inputs["scalableDimension"], inputs["serviceNamespace"]) == (
             target.inputs["resourceId"], "ecs:service:DesiredCount", "ecs")
         assert inputs["timezone"] == "America/Guayaquil"
-    assert actions["pre-tasks-sleep"]["schedule"] == "cron(0 20 ? * MON-FRI *)"
+    assert actions["pre-tasks-sleep"]["schedule"] == "cron(30 17 ? * MON-FRI *)"
     assert actions["pre-tasks-sleep"]["scalableTargetAction"] == {"minCapacity": 0, "maxCapacity": 0}
     assert actions["pre-tasks-wake"]["schedule"] == "cron(0 8 ? * MON-FRI *)"
     assert actions["pre-tasks-wake"]["scalableTargetAction"] == {
@@ -54,7 +54,7 @@ def test_pre_sleeps_at_20_and_wakes_at_8_on_working_days_in_the_seed_time_zone()
     assert (target.inputs["minCapacity"], target.inputs["maxCapacity"]) == (1, 2)
     assert_all_on_provider(recording)
     exported = recording.outputs["service_schedule"]
-    assert exported == {"timezone": "America/Guayaquil", "awake": "08:00-20:00", "days": "MON-FRI",
+    assert exported == {"timezone": "America/Guayaquil", "awake": "08:00-17:30", "days": "MON-FRI",
                         "resource_id": target.inputs["resourceId"], "min_count": 1, "max_count": 2}
 
 
@@ -77,7 +77,7 @@ def test_prod_never_sleeps_by_default_and_pre_can_switch_it_off() -> None:
 def test_prod_sleeps_when_configured() -> None:
     resolved = plan({"service": {"schedule": {"sleep": True}}}, environment="prod", production=True)
     assert resolved.service.schedule is not None
-    assert resolved.service.schedule.awake_hours_per_week == 60
+    assert resolved.service.schedule.awake_hours_per_week == 47.5  # 9.5 h x 5 days, the default
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from components.settings.base import Model
 # https://docs.aws.amazon.com/autoscaling/application/userguide/scheduled-scaling-using-cron-expressions.html
 CRON_DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
 DEFAULT_TIMEZONE = "America/Guayaquil"  # the seed's UTC-5 (Ecuador keeps no daylight saving time)
-DEFAULT_AWAKE = "08:00-20:00"
+DEFAULT_AWAKE = "08:00-17:30"  # 47.5 h a week: pre idles at $34.50 a month (README, Idle cost)
 DEFAULT_DAYS = "MON-FRI"
 HOURS_PER_WEEK = 168
 _TIME = r"([01]\d|2[0-3]):([0-5]\d)"
