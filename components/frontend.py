@@ -117,6 +117,8 @@ class FrontendApp(pulumi.ComponentResource):
             platform="WEB",
             build_spec=build_spec(settings),
             custom_rules=[SPA_REWRITE],
+            # The monorepo spec's appRoot, which Amplify's build requires as this variable too.
+            environment_variables={pwa_contract.MONOREPO_APP_ROOT: settings.app_root},
             repository=settings.repository,
             access_token=access_token,
             enable_branch_auto_build=settings.repository is not None,

@@ -10,6 +10,8 @@ as an app that builds and then talks to the repository's placeholder API. So, on
 - a preBuild command writes the environment file that configuration compiles in;
 - every variable the commands read is set on the branch (or the app), and a variable that no command
   reads is reported (it reaches nothing); names and values are ones Amplify accepts;
+- a monorepo spec's ``appRoot`` is also the value of ``AMPLIFY_MONOREPO_APP_ROOT``, which Amplify's build
+  requires (components/settings/pwa_contract.py);
 - the values point at this stack's HTTP API, user pool and web client, and the redirect URI and scopes
   are ones that client allows (else Cognito answers redirect_mismatch / invalid_scope at sign-in).
 """
@@ -59,6 +61,14 @@ def _phases(spec: Any) -> Mapping[str, Any] | None:
     return phases if isinstance(phases, Mapping) else None
 
 
+def _app_root(spec: Any) -> str | None:
+    """The appRoot of a monorepo (``applications``) spec; None for a single-app spec."""
+    applications = spec.get("applications") if isinstance(spec, Mapping) else None
+    first = applications[0] if isinstance(applications, list) and applications else None
+    root = first.get("appRoot") if isinstance(first, Mapping) else None
+    return str(root) if root is not None else None
+
+
 def _commands(phases: Mapping[str, Any], phase: str) -> list[str]:
     commands = (phases.get(phase) or {}).get("commands") or []
     return [str(command) for command in commands]
@@ -74,9 +84,10 @@ def app_findings(
         return Finding(CHECK, ERROR, at, message)
 
     try:
-        phases = _phases(yaml.safe_load(app.inputs.get("buildSpec") or ""))
+        spec = yaml.safe_load(app.inputs.get("buildSpec") or "")
     except yaml.YAMLError as problem:
         return [error(f"the build spec is not YAML: {str(problem).splitlines()[0]}")]
+    phases = _phases(spec)
     if phases is None:
         return [error("the build spec has no frontend phases: Amplify would not build the PWA")]
     pre_build = _commands(phases, "preBuild")
@@ -104,8 +115,15 @@ def app_findings(
 
     read = pwa_contract.variables_read(pre_build + build)
     app_variables = _variables(app)
+    app_root = _app_root(spec)
     for branch in branches:
         variables = {**app_variables, **_variables(branch)}
+        if app_root is not None and variables.get(pwa_contract.MONOREPO_APP_ROOT) != app_root:
+            findings.append(error(
+                f"the monorepo build spec's appRoot '{app_root}' needs {pwa_contract.MONOREPO_APP_ROOT}"
+                f" set to it on the app or branch (it is {variables.get(pwa_contract.MONOREPO_APP_ROOT)!r}):"
+                " Amplify's build fails without it", _where(branch),
+            ))
         findings.extend(_variable_findings(branch, variables, read))
         findings.extend(_target_findings(recording, branch, variables))
     return findings
@@ -130,7 +148,7 @@ def _variable_findings(
     for name in sorted(read - set(variables) - provided_by_amplify):
         findings.append(Finding(CHECK, ERROR, where, f"{name} is read by the build spec but not set on the"
                                 " branch or the app: the render step stops the build"))
-    for name in sorted(set(variables) - read):
+    for name in sorted(set(variables) - read - {pwa_contract.MONOREPO_APP_ROOT}):  # Amplify reads that one
         findings.append(Finding(CHECK, WARNING, where, f"{name} is set but no build command reads it:"
                                 " the PWA never sees it"))
     for name, value in sorted(variables.items()):

@@ -321,3 +321,27 @@ def test_names_and_values_amplify_refuses_are_caught(recorded: Recording) -> Non
     errors = [m for s, m in _findings(_with(recorded, variables=variables)) if s == "error"]
     assert any(m.startswith("AWS_REGION_NAME: Amplify refuses variable names") for m in errors)
     assert any(m.startswith("PWA_TIME_ZONE: 5501 characters, over Amplify's 5500") for m in errors)
+
+
+@pytest.mark.parametrize("app_root_variable", [None, "src/other-app"])
+def test_a_monorepo_spec_without_its_app_root_variable_is_caught(
+    recorded: Recording, app_root_variable: str | None
+) -> None:
+    """Amplify needs AMPLIFY_MONOREPO_APP_ROOT equal to the spec's appRoot (monorepo-configuration)."""
+    changed = copy.deepcopy(recorded)
+    app = changed.one(APP)
+    app.inputs["environmentVariables"] = (
+        {} if app_root_variable is None else {pwa_contract.MONOREPO_APP_ROOT: app_root_variable}
+    )
+    (finding,) = _findings(changed)
+    assert finding[0] == "error"
+    assert f"appRoot '{pwa_contract.APP_ROOT}' needs {pwa_contract.MONOREPO_APP_ROOT}" in finding[1]
+
+
+def test_the_app_root_variable_on_the_branch_also_satisfies_the_check(recorded: Recording) -> None:
+    changed = copy.deepcopy(recorded)
+    changed.one(APP).inputs["environmentVariables"] = {}
+    changed.one(BRANCH).inputs["environmentVariables"] = {
+        **_variables(recorded), pwa_contract.MONOREPO_APP_ROOT: pwa_contract.APP_ROOT,
+    }
+    assert _findings(changed) == []

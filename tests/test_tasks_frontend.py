@@ -57,6 +57,15 @@ def test_app_uses_the_seed_build_settings() -> None:
     assert app["customRules"][0]["target"] == "/index.html"
 
 
+@pytest.mark.parametrize("app_root", [None, "apps/pwa"])
+def test_app_sets_amplifys_monorepo_app_root_to_the_specs_app_root(app_root: str | None) -> None:
+    """A monorepo spec's appRoot must equal AMPLIFY_MONOREPO_APP_ROOT (Amplify monorepo-configuration)."""
+    app = _run({"frontend": {"appRoot": app_root}} if app_root else None).one(APP).inputs
+    (application,) = yaml.safe_load(app["buildSpec"])["applications"]
+    assert application["appRoot"] == (app_root or "src/hiperium-city-tasks-pwa")
+    assert app["environmentVariables"] == {"AMPLIFY_MONOREPO_APP_ROOT": application["appRoot"]}
+
+
 @pytest.mark.parametrize(
     ("configured", "production", "built"),
     [(None, False, "dev"), (None, True, "prod"), ("test", False, "test"), ("prod", False, "prod")],

@@ -89,6 +89,11 @@ TIME_ZONE = "PWA_TIME_ZONE"
 PRODUCTION = "PWA_PRODUCTION"  # "true" or "false"
 REGION = "PWA_REGION"  # aws_project_region of a generated aws-exports.js
 RESERVED_VARIABLE_PREFIX = "AWS"
+# Amplify reads this one itself: a monorepo spec's appRoot "must exist, and have the same value as the
+# AMPLIFY_MONOREPO_APP_ROOT environment variable"; the console sets it, an app made through the API
+# must set it (Amplify Hosting User Guide, "Configuring monorepo build settings", docs.aws.amazon.com/
+# amplify/latest/userguide/monorepo-configuration.html).
+MONOREPO_APP_ROOT = "AMPLIFY_MONOREPO_APP_ROOT"
 MAX_VARIABLE_LENGTH = 5500
 
 Kind = Literal["string", "boolean", "fixed"]
