@@ -211,7 +211,17 @@ class TasksService(pulumi.ComponentResource):
             resource_id=pulumi.Output.concat("service/", self.cluster.name, "/", self.service.name),
             min_capacity=settings.min_count,
             max_capacity=settings.max_count,
-            opts=child,
+            # With a sleep schedule its actions own min and max (components/tasks_schedule.py; "The new
+            # minimum and maximum capacity", botocore application-autoscaling PutScheduledActionRequest.
+            # ScalableTargetAction). A refresh reads back what the last action set (terraform-provider-aws
+            # internal/service/appautoscaling/target.go, resourceTargetRead), and the next `up` would then
+            # register the configured counts again (RegisterScalableTarget moves the running count into
+            # them), waking a sleeping service until the next evening. Count changes apply at the next
+            # morning action instead.
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                ignore_changes=["minCapacity", "maxCapacity"] if settings.schedule is not None else None,
+            ),
         )
         request_label = pulumi.Output.concat(args.alb_arn_suffix, "/", args.target_group_arn_suffix)
         targets: Mapping[str, tuple[str, float, pulumi.Input[str] | None]] = {

@@ -100,3 +100,12 @@ def test_a_bad_schedule_is_one_line_naming_file_and_key(
     text = str(raised.value)
     assert text.startswith(f"Pulumi.pre.yaml: landing-zone:{key}: ") and message in text
     assert "\n" not in text
+
+
+def test_the_schedule_owns_the_targets_min_and_max_so_an_up_after_a_refresh_does_not_wake_it() -> None:
+    """The actions set the target's min/max (PutScheduledAction's ScalableTargetAction); a refresh reads them
+    back, so without ignore_changes an `up` at night would register 1/2 again and wake the service."""
+    assert _run().one(TARGET).ignore_changes == ["minCapacity", "maxCapacity"]
+    # Without a schedule nothing else changes them: config changes apply at once.
+    assert _run({"service": {"schedule": {"sleep": False}}}).one(TARGET).ignore_changes == []
+    assert _run(production=True).one(TARGET).ignore_changes == []
