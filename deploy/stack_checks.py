@@ -72,6 +72,7 @@ def all_checks() -> list[StackCheck]:
     from deploy.frontend_contract_check import frontend_contract_check
     from deploy.org_trail_check import check_org_trails
     from deploy.production_check import production_check
+    from deploy.security_access_check import check_security_access_role
     from deploy.security_check import check_security_readers
     from deploy.security_services_check import check_security_hub_needs_config
     from deploy.sleep_check import sleep_check
@@ -93,6 +94,7 @@ def all_checks() -> list[StackCheck]:
         check_org_trails,
         check_security_hub_needs_config,
         check_account_baseline,
+        check_security_access_role,
     ]
 
 
