@@ -105,11 +105,11 @@ def check_security_access_role(context: StackContext) -> list[Finding]:
     org_stack = settings.org_stack.split("/")[-1]
     try:
         org = stack_config.load_stack_file(org_stack, context.root)
-        if not isinstance(org, stack_config.OrgConfig):
-            return []
-        scps = stack_config.load_scps(org, stack_config.stack_file(org_stack))
     except stack_config.ConfigError:
         return []  # that stack's own config check reports it
+    if not isinstance(org, stack_config.OrgConfig):
+        return []
+    scps = org.resolved.service_control_policies  # loaded and validated with the org's config
     ous = {account.key: account.ou for account in org.accounts}
     work = ((settings.log_archive.account, LOG_ARCHIVE_ACTIONS),
             (settings.tooling.account, tooling_actions(settings)))
