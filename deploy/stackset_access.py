@@ -50,12 +50,22 @@ def needs_trusted_access(file_config: Mapping[str, Any]) -> bool:
     if not isinstance(security, Mapping):
         return False
     tooling = security.get("tooling")
-    if isinstance(tooling, Mapping) and tooling.get("awsConfig") is True:
+    if isinstance(tooling, Mapping) and _on(tooling.get("awsConfig")):
         return True
     baseline = security.get("baseline")
     if baseline is None:
         return True
     return not isinstance(baseline, Mapping) or baseline.get("ebsEncryptionByDefault", True) is not False
+
+
+def _on(value: Any) -> bool:
+    """A flag as the settings read it (pydantic's lax bool: true, "true", "yes", 1...); unset is off."""
+    from pydantic import TypeAdapter, ValidationError
+
+    try:
+        return value is not None and TypeAdapter(bool).validate_python(value)
+    except ValidationError:
+        return False  # the stack's config check reports it
 
 
 def stacks_needing_access(names: Sequence[str], root: Path) -> dict[str, str | None]:

@@ -54,6 +54,7 @@ def described(stubber: Stubber, status: str) -> None:
         ({"baseline": {"ebsEncryptionByDefault": False}}, False),
         # AWS Config's recorders are a service-managed StackSet too: it needs the access on its own.
         ({"baseline": {"ebsEncryptionByDefault": False}, "tooling": {"awsConfig": True}}, True),
+        ({"baseline": {"ebsEncryptionByDefault": False}, "tooling": {"awsConfig": "true"}}, True),
         ({"baseline": {"ebsEncryptionByDefault": False}, "tooling": {"awsConfig": False}}, False),
         (None, False),
     ],
