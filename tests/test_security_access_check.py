@@ -12,7 +12,7 @@ import yaml
 
 from components import config
 from deploy.security_access_check import LOG_ARCHIVE_ACTIONS, denied_actions
-from deploy.stack_checks import ERROR, StackContext, all_checks
+from deploy.stack_checks import ERROR, WARNING, StackContext, all_checks
 from tests.configs import FIXTURE_STACKS, SECURITY_FIXTURE, security_org_config
 
 SOURCE = "Pulumi.security.yaml"
@@ -91,3 +91,36 @@ def test_a_blanket_deny_binds_every_role_and_an_exemption_lets_the_access_role_t
     not_action = {"Effect": "Deny", "NotAction": "s3:GetObject", "Resource": "*"}
     assert denied_actions({"Statement": [not_action]}, "PlatformAdmin", LOG_ARCHIVE_ACTIONS) == []
 
+
+
+# --- the baseline's StackSets in an opt-in Region (deploy/security_regions_check.py) ---------------------
+
+
+def _region_findings(root: Path) -> list[tuple[str, str, str]]:
+    from deploy.security_regions_check import check_baseline_opt_in_regions
+
+    assert check_baseline_opt_in_regions in all_checks()
+    context = StackContext("security", SOURCE, {}, config.load_stack_file("security", root), None, root)
+    return [(f.severity, f.where, f.message) for f in check_baseline_opt_in_regions(context)]
+
+
+def _baseline(root: Path, **change: Any) -> None:
+    _edit(root, "security", lambda values: values["landing-zone:security"].setdefault("baseline", {}).update(
+        change))
+
+
+def test_an_opt_in_region_in_the_baseline_warns_while_a_stack_set_deploys_there(root: Path) -> None:
+    assert _region_findings(root) == []  # us-east-1 only
+    _baseline(root, regions=["us-east-1", "eu-south-1", "eu-west-1"])
+    [(severity, where, message)] = _region_findings(root)
+    assert (severity, where) == (WARNING, f"{SOURCE}: landing-zone:security.baseline.regions")
+    assert message.startswith("'eu-south-1' is an opt-in Region: the baseline's StackSets create stack "
+                              "instances there only in accounts that have enabled it")
+    # No StackSet (EBS encryption and AWS Config off): nothing is deployed per Region.
+    _baseline(root, ebsEncryptionByDefault=False)
+    assert _region_findings(root) == []
+    # AWS Config's recorders are a StackSet too.
+    _edit(root, "security", lambda values: values["landing-zone:security"]["tooling"].update(
+        {"awsConfig": True}))
+    assert [where for _, where, _ in _region_findings(root)] == [
+        f"{SOURCE}: landing-zone:security.baseline.regions"]
