@@ -72,7 +72,9 @@ def all_checks() -> list[StackCheck]:
     from deploy.frontend_contract_check import frontend_contract_check
     from deploy.org_trail_check import check_org_trails
     from deploy.production_check import production_check
+    from deploy.security_access_check import check_security_access_role
     from deploy.security_check import check_security_readers
+    from deploy.security_regions_check import check_baseline_opt_in_regions
     from deploy.security_services_check import check_security_hub_needs_config
     from deploy.sleep_check import sleep_check
     from deploy.workload_security_check import check_workload_security
@@ -93,6 +95,8 @@ def all_checks() -> list[StackCheck]:
         check_org_trails,
         check_security_hub_needs_config,
         check_account_baseline,
+        check_security_access_role,
+        check_baseline_opt_in_regions,
     ]
 
 

@@ -1,11 +1,12 @@
 """CloudFormation StackSets' trusted access with AWS Organizations, before a security stack runs.
 
-The account baseline's service-managed StackSet (components/account_baseline.py) can be created only once
+The account baseline's service-managed StackSets (components/account_baseline.py) can be created only once
 StackSets' trusted access with Organizations is active; activating it is a CloudFormation call, not a
 Pulumi resource (ActivateOrganizationsAccess; CloudFormation User Guide, "Activate trusted access for
 StackSets with AWS Organizations", stacksets-orgs-activate-trusted-access.html: it needs all features on
 and an administrator of the management account). So, for a stack whose
-file has ``landing-zone:security`` with ``baseline.ebsEncryptionByDefault`` on (the default):
+file has ``landing-zone:security`` with ``baseline.ebsEncryptionByDefault`` on (the default) or
+``tooling.awsConfig`` on (the recorders' StackSet):
 
 - ``preview``: ask DescribeOrganizationsAccess and say what ``up`` will do;
 - ``up``: right before the stack's update (after its preview was accepted, so after ``org`` exists),
@@ -41,14 +42,30 @@ class StackSetAccessError(SetupError):
 
 
 def needs_trusted_access(file_config: Mapping[str, Any]) -> bool:
-    """True for a security stack whose baseline deploys the EBS encryption StackSet (on by default)."""
+    """True for a security stack that declares a service-managed StackSet: the baseline's EBS encryption
+    (on by default) or the AWS Config recorders (``tooling.awsConfig``, off by default). Every
+    service-managed StackSet needs it ("Before you create a StackSet with service-managed permissions,
+    you must first ... activate trusted access", stacksets-orgs-activate-trusted-access.html)."""
     security = file_config.get(SECURITY_KEY)
     if not isinstance(security, Mapping):
         return False
+    tooling = security.get("tooling")
+    if isinstance(tooling, Mapping) and _on(tooling.get("awsConfig")):
+        return True
     baseline = security.get("baseline")
     if baseline is None:
         return True
     return not isinstance(baseline, Mapping) or baseline.get("ebsEncryptionByDefault", True) is not False
+
+
+def _on(value: Any) -> bool:
+    """A flag as the settings read it (pydantic's lax bool: true, "true", "yes", 1...); unset is off."""
+    from pydantic import TypeAdapter, ValidationError
+
+    try:
+        return value is not None and TypeAdapter(bool).validate_python(value)
+    except ValidationError:
+        return False  # the stack's config check reports it
 
 
 def stacks_needing_access(names: Sequence[str], root: Path) -> dict[str, str | None]:

@@ -139,6 +139,21 @@ def test_bad_security_config_is_one_line_naming_file_and_key(change: dict[str, A
     assert message.startswith(expected) and "\n" not in message
 
 
+@pytest.mark.parametrize("region", ["af-south-1", "ap-east-1", "me-central-1", "mx-central-1"])
+def test_security_hub_refuses_an_opt_in_region_as_its_home_region(region: str) -> None:
+    values = {**security_values(), "region": region}
+    with pytest.raises(config.ConfigError) as raised:
+        config.load("security", values)
+    assert str(raised.value).startswith(
+        f"{SOURCE}: landing-zone:region: '{region}' is an opt-in Region (disabled by default), and Security "
+        "Hub's home Region")
+    # Without Security Hub there is no home Region to refuse; a Region enabled by default always loads.
+    tooling = {**values["security"].get("tooling", {}), "securityHub": False}
+    security = {**values["security"], "tooling": tooling}
+    assert isinstance(config.load("security", {**values, "security": security}), config.SecurityConfig)
+    assert isinstance(config.load("security", {**values, "region": "eu-north-1"}), config.SecurityConfig)
+
+
 def test_the_frozen_security_file_loads_as_the_security_stack_with_its_values() -> None:
     settings = config.load("security", security_values())
     assert isinstance(settings, config.SecurityConfig)

@@ -52,10 +52,14 @@ def described(stubber: Stubber, status: str) -> None:
         ({"baseline": {"regions": ["us-east-1"]}}, True),
         ({"baseline": {"ebsEncryptionByDefault": True}}, True),
         ({"baseline": {"ebsEncryptionByDefault": False}}, False),
+        # AWS Config's recorders are a service-managed StackSet too: it needs the access on its own.
+        ({"baseline": {"ebsEncryptionByDefault": False}, "tooling": {"awsConfig": True}}, True),
+        ({"baseline": {"ebsEncryptionByDefault": False}, "tooling": {"awsConfig": "true"}}, True),
+        ({"baseline": {"ebsEncryptionByDefault": False}, "tooling": {"awsConfig": False}}, False),
         (None, False),
     ],
 )
-def test_a_security_stack_needs_it_unless_its_baseline_turns_ebs_encryption_off(
+def test_a_security_stack_needs_it_while_it_declares_a_service_managed_stack_set(
     security: Any, expected: bool
 ) -> None:
     config = {"landing-zone:deployOrder": 5}

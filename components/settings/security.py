@@ -33,6 +33,16 @@ DEFAULT_READERS = ("security-auditors-ps",)
 # two of '._-' adjacent, not an IP address (botocore's cloudtrail model, CreateTrail Name).
 TRAIL_NAME = r"^(?!.*[._-]{2})(?!\d+\.\d+\.\d+\.\d+$)[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]$"
 PERMISSION_SET_NAME = r"^[\w+=,.@-]{1,32}$"  # IAM Identity Center CreatePermissionSet Name (botocore)
+# The commercial Regions every account has enabled: those launched before March 20, 2019; every later one
+# is an opt-in Region, disabled by default (AWS Account Management Reference, manage-acct-regions.html).
+# Security Hub's home Region cannot be one that is disabled by default (Security Hub User Guide,
+# finding-aggregation-enable.html), and the stack's Region is the home Region.
+REGIONS_ENABLED_BY_DEFAULT = frozenset({
+    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1", "eu-west-1",
+    "eu-west-2", "eu-west-3", "eu-central-1", "eu-north-1", "ap-south-1", "ap-northeast-1",
+    "ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "ap-southeast-2",
+})
+OTHER_PARTITIONS = ("us-gov-", "cn-", "us-iso")  # no opt-in Regions there
 
 # General purpose bucket naming rules, S3 User Guide: bucketnamingrules.html (3-63 characters of a-z 0-9 .
 # -, a letter or digit at both ends, no '..', not an IP address, no reserved prefix or suffix).
@@ -152,6 +162,13 @@ def check_security(config: SecurityConfig, source: str) -> None:
     if config.tooling.account == log_archive.account:
         raise ConfigError(source, f"{KEY}.tooling.account", f"'{config.tooling.account}' is the log-archive "
                           "account too; keep the logs apart from the tools that read them (two accounts)")
+    region = config.region
+    opt_in = region not in REGIONS_ENABLED_BY_DEFAULT and not region.startswith(OTHER_PARTITIONS)
+    if config.tooling.security_hub and opt_in:
+        raise ConfigError(source, f"{PROJECT}:region", f"'{region}' is an opt-in Region (disabled by "
+                          "default), and Security Hub's home Region, where this stack creates its finding "
+                          "aggregator and central configuration, cannot be one: run the security stack in a "
+                          f"Region enabled by default, or set {KEY}.tooling.securityHub to false")
     regions = config.security.baseline.regions
     if regions is not None:
         where = f"{KEY}.baseline.regions"
