@@ -18,11 +18,11 @@ Sources (each statement below names the one it follows):
   bucket with an S3 Bucket Key, kms:Decrypt permissions are required to create or update a trail with
   SSE-KMS encryption enabled": the bucket uses a bucket key, so CloudTrail itself may decrypt, for this
   trail only.
-- Digest files (log file validation) are written to the same bucket, under ``.../CloudTrail-Digest/``,
-  encrypted with SSE-S3, not the trail's key ("Enabling server-side encryption encrypts the log files but
-  not the digest files with SSE-KMS", CloudTrail User Guide, encrypting-cloudtrail-log-files-with-aws-kms
-  .html and create-kms-key-policy-for-cloudtrail-update-trail.html). Nothing here refuses a put that is
-  not SSE-KMS, so digest files are accepted.
+- Digest files (log file validation) are written to the same bucket, under ``.../CloudTrail-Digest/``.
+  Older CloudTrail guide pages say they are SSE-S3, not the trail's key ("Enabling server-side encryption
+  encrypts the log files but not the digest files with SSE-KMS", encrypting-cloudtrail-log-files-with-aws-
+  kms.html); newer ones describe them as SSE-KMS too. Either way is admitted: nothing here refuses a put
+  that is not SSE-KMS, and the trail's GenerateDataKey grant covers a put that is.
 - AWS Config (``config_delivery``): every member account's recorder delivers through its own role,
   ``landing-zone-config-recorder-<region>`` (components/templates/config_recorder.yaml), not as the
   ``config.amazonaws.com`` service principal. AWS Config Developer Guide, "Permissions for the Amazon S3
