@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 import json
+import posixpath
+import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
@@ -67,7 +69,9 @@ def test_first_run_creates_a_protected_bucket_and_a_rotating_key_in_the_configur
     assert target.account_id == account
     assert target.bucket == f"pulumi-state-{account}-{REGION}"
     assert target.backend_url == f"s3://pulumi-state-{account}-{REGION}?region={REGION}"
-    assert target.secrets_provider == f"awskms://alias/pulumi-state?region={REGION}"
+    assert target.secrets_provider == (
+        f"awskms:///arn:aws:kms:{REGION}:{account}:alias/pulumi-state?region={REGION}"
+    )
     assert all(line.startswith("  created: ") for line in lines[1:])
 
     s3, kms = state_clients(aws)
@@ -175,6 +179,30 @@ def test_a_key_with_rotation_off_is_fixed_only_with_fix(aws: dict[str, str]) -> 
     assert kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is True
 
 
+def gocloud_key_id(url: str) -> str:
+    """The key id gocloud.dev's awskms URL opener sends to KMS Encrypt: host and path joined, a leading
+    "/" (empty host) trimmed (gocloud.dev secrets/awskms kms.go, URLOpener.OpenKeeperURL)."""
+    parts = urllib.parse.urlsplit(url)
+    assert parts.scheme == "awskms"
+    return posixpath.join(parts.netloc, parts.path.lstrip("/")).removeprefix("/")
+
+
+def test_the_secrets_provider_names_the_key_by_its_alias_arn_so_other_accounts_can_encrypt(
+    aws: dict[str, str],
+) -> None:
+    """Pulumi encrypts a new stack's data key with the URL's key id, and KMS looks an alias NAME up in
+    the caller's account: the CI roles and provisioners of the other accounts would get NotFound. The id
+    is the alias ARN the state account's KMS reports, and it encrypts there."""
+    target, _, _ = run()
+    key_id = gocloud_key_id(target.secrets_provider)
+    assert urllib.parse.parse_qs(urllib.parse.urlsplit(target.secrets_provider).query) == {"region": [REGION]}
+    _, kms = state_clients(aws)
+    aliases = {a["AliasName"]: a["AliasArn"] for a in kms.list_aliases()["Aliases"]}
+    assert key_id == aliases["alias/pulumi-state"]
+    assert key_id.split(":")[4] == aws["deployments-prod"] != aws["deployments-sdlc"]
+    assert kms.encrypt(KeyId=key_id, Plaintext=b"data key")["CiphertextBlob"]
+
+
 def test_the_command_prints_the_backend_url_and_secrets_provider(aws: dict[str, str]) -> None:
     out = io.StringIO()
     services = Services(stdout=out, stderr=out, session_factory=boto3.Session, root=FIXTURE_STACKS)
@@ -182,7 +210,8 @@ def test_the_command_prints_the_backend_url_and_secrets_provider(aws: dict[str, 
     text = out.getvalue()
     bucket = f"pulumi-state-{aws['deployments-prod']}-{REGION}"
     assert f"export PULUMI_BACKEND_URL='s3://{bucket}?region={REGION}'" in text
-    assert f"export PULUMI_SECRETS_PROVIDER='awskms://alias/pulumi-state?region={REGION}'" in text
+    alias_arn = f"arn:aws:kms:{REGION}:{aws['deployments-prod']}:alias/pulumi-state"
+    assert f"export PULUMI_SECRETS_PROVIDER='awskms:///{alias_arn}?region={REGION}'" in text
     out.truncate(0)
     assert cli.main(["bootstrap"], services) == 0
     assert "no change" in out.getvalue()
