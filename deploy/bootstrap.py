@@ -157,7 +157,8 @@ def resolve_target(
             else session_factory(region_name=region)
         )
         organizations = base.client("organizations", region_name=region)
-        org_id = organizations.describe_organization()["Organization"]["Id"]
+        organization = organizations.describe_organization()["Organization"]
+        org_id, management_id = organization["Id"], organization["MasterAccountId"]
         listed = _organization_accounts(organizations)
         if profile:
             account_id = base.client("sts", region_name=region).get_caller_identity()["Account"]
@@ -188,6 +189,7 @@ def resolve_target(
     principals = (
         *state_policies.ci_principals(ci_ids),
         *state_policies.provisioner_principals(permission_sets),
+        *state_policies.management_principals(management_id),
     )
     target = Target(
         account_key=wanted.key,

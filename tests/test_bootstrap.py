@@ -4,6 +4,7 @@ bucket is refused without --fix and fixed with it; the policies' contents."""
 
 from __future__ import annotations
 
+import fnmatch
 import io
 import json
 import posixpath
@@ -103,7 +104,7 @@ def test_second_run_changes_nothing(aws: dict[str, str]) -> None:
     assert not [line for line in lines if "created" in line or "changed" in line]
 
 
-def test_bucket_policy_denies_plain_http_and_grants_the_state_to_the_ci_roles_and_provisioners_only(
+def test_bucket_policy_denies_plain_http_and_grants_the_state_to_the_team_only(
     aws: dict[str, str],
 ) -> None:
     target, _, _ = run()
@@ -115,11 +116,13 @@ def test_bucket_policy_denies_plain_http_and_grants_the_state_to_the_ci_roles_an
     assert tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert sorted(tls["Resource"]) == [f"arn:aws:s3:::{target.bucket}", f"arn:aws:s3:::{target.bucket}/*"]
 
-    org_id = boto3.client("organizations").describe_organization()["Organization"]["Id"]
+    organization = boto3.client("organizations").describe_organization()["Organization"]
+    org_id = organization["Id"]
     expected = [
         f"arn:aws:iam::{aws['deployments-sdlc']}:role/landing-zone-ci-*",
         f"arn:aws:iam::{aws['deployments-prod']}:role/landing-zone-ci-*",
         "arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_hiperium-sso-provisioners-ps_*",
+        f"arn:aws:iam::{organization['MasterAccountId']}:*",
     ]
     allow = statements["AllowStateToTeam"]
     assert allow["Effect"] == "Allow"
@@ -142,6 +145,29 @@ def test_bucket_policy_denies_plain_http_and_grants_the_state_to_the_ci_roles_an
     assert {"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"} <= set(use["Action"])
     assert sorted(use["Condition"]["ArnLike"]["aws:PrincipalArn"]) == sorted(expected)
     assert use["Condition"]["StringEquals"] == {"aws:PrincipalOrgID": org_id}
+
+
+def denied_the_state(policy: dict[str, Any], principal_arn: str) -> bool:
+    """Whether DenyStateToOthers applies to a principal (ArnNotLike on aws:PrincipalArn; the patterns'
+    wildcards never need to span the ARN's ":" separators, so a glob over the whole ARN is ArnLike here)."""
+    others = next(s for s in policy["Statement"] if s["Sid"] == "DenyStateToOthers")
+    patterns = others["Condition"]["ArnNotLike"]["aws:PrincipalArn"]
+    return not any(fnmatch.fnmatchcase(principal_arn, pattern) for pattern in patterns)
+
+
+def test_management_credentials_keep_the_state_of_the_stacks_they_run(aws: dict[str, str]) -> None:
+    """org, cicd and security run with management credentials (docs/driver.md, "Deploying for real"), and
+    those credentials reach the bucket too: the explicit deny must not lock them out after migrate-state,
+    while an administrator of the state account itself stays denied."""
+    target, _, _ = run()
+    s3, _ = state_clients(aws)
+    policy = json.loads(s3.get_bucket_policy(Bucket=target.bucket)["Policy"])
+    management = boto3.client("organizations").describe_organization()["Organization"]["MasterAccountId"]
+    sso_admin = "role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_AdministratorAccess_0123456789abcdef"
+    assert not denied_the_state(policy, f"arn:aws:iam::{management}:{sso_admin}")
+    assert not denied_the_state(policy, f"arn:aws:iam::{management}:user/admin")
+    assert denied_the_state(policy, f"arn:aws:iam::{aws['deployments-prod']}:{sso_admin}")
+    assert denied_the_state(policy, f"arn:aws:iam::{aws['sandbox']}:role/OrganizationAccountAccessRole")
 
 
 def test_an_existing_bucket_without_encryption_is_refused_without_fix_and_nothing_changes(
