@@ -120,7 +120,9 @@ def refuse_local_in_ci(backend: Backend, environ: Mapping[str, str], *, allow: b
 def secrets_provider(root: Path, environ: Mapping[str, str], backend: Backend) -> str | None:
     """The secrets provider of the stacks the driver creates: ``PULUMI_SECRETS_PROVIDER`` when set; else,
     on a shared (non-file) backend, the KMS key of the org stack file's ``landing-zone:stateBackend``
-    (``awskms://<alias>?region=<region>``, the form ``python -m deploy bootstrap`` prints); else None (the
+    (``awskms://<alias>?region=<region>``: the alias name, so only callers in the state account can create a
+    stack with it, as KMS looks an alias name up in the caller's account; ``python -m deploy bootstrap``
+    prints the alias ARN form for everyone else, which needs the account id this file lacks); else None (the
     CLI's default: the passphrase for a DIY backend). Used only when a stack is created (``stack init
     --secrets-provider``); an existing stack keeps the provider its stack file records.
     """

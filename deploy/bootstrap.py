@@ -62,9 +62,14 @@ class Target:
 
     @property
     def secrets_provider(self) -> str:
-        # awskms://alias/<alias>?region=<region> (https://www.pulumi.com/docs/iac/concepts/secrets/,
-        # "Available encryption providers": awskms://alias/ExampleAlias?region=us-east-1)
-        return f"awskms://{self.key_alias}?region={self.region}"
+        # The alias ARN, not the alias name: the CI roles and provisioners of the other accounts encrypt a
+        # new stack's data key with it (gocloud.dev secrets/awskms sends the URL's key id as Encrypt's KeyId),
+        # and KMS resolves an alias name in the caller's account ("To specify a KMS key in a different AWS
+        # account, you must use its key ARN or alias ARN", KMS API Reference, Encrypt, KeyId). An ARN holds
+        # ":", so it goes in the path: awskms:///<ARN> (gocloud.dev secrets/awskms kms.go URLOpener;
+        # pulumi/pulumi#5156).
+        alias_arn = f"arn:aws:kms:{self.region}:{self.account_id}:{self.key_alias}"
+        return f"awskms:///{alias_arn}?region={self.region}"
 
 
 @dataclass
@@ -152,7 +157,8 @@ def resolve_target(
             else session_factory(region_name=region)
         )
         organizations = base.client("organizations", region_name=region)
-        org_id = organizations.describe_organization()["Organization"]["Id"]
+        organization = organizations.describe_organization()["Organization"]
+        org_id, management_id = organization["Id"], organization["MasterAccountId"]
         listed = _organization_accounts(organizations)
         if profile:
             account_id = base.client("sts", region_name=region).get_caller_identity()["Account"]
@@ -183,6 +189,7 @@ def resolve_target(
     principals = (
         *state_policies.ci_principals(ci_ids),
         *state_policies.provisioner_principals(permission_sets),
+        *state_policies.management_principals(management_id),
     )
     target = Target(
         account_key=wanted.key,

@@ -44,8 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--secrets-provider",
         metavar="URL",
-        help=f"secrets provider of the new stacks, e.g. awskms://alias/pulumi-state?region=... "
-        f"(default: {SECRETS_VAR}; none: the passphrase)",
+        help="secrets provider of the new stacks, as python -m deploy bootstrap prints it "
+        f"(awskms:///<alias ARN>?region=...; default: {SECRETS_VAR}; none: the passphrase)",
     )
     parser.add_argument(
         "--from",

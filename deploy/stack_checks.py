@@ -70,6 +70,7 @@ def all_checks() -> list[StackCheck]:
     from deploy.cicd_check import check_cicd_targets
     from deploy.derived_values import derived_values_check
     from deploy.frontend_contract_check import frontend_contract_check
+    from deploy.identity_center_check import check_customer_managed_policies
     from deploy.org_trail_check import check_org_trails
     from deploy.production_check import production_check
     from deploy.security_access_check import check_security_access_role
@@ -97,6 +98,7 @@ def all_checks() -> list[StackCheck]:
         check_account_baseline,
         check_security_access_role,
         check_baseline_opt_in_regions,
+        check_customer_managed_policies,
     ]
 
 

@@ -1,9 +1,11 @@
 """The access documents of the shared state: the KMS key policy and the S3 bucket policy.
 
 Who may use the state: the CI roles (``<prefix>-ci-<environment>``, components/settings/cicd_names.py) in
-the Deployments accounts, and the provisioners through their Identity Center roles. Both are matched on
-``aws:PrincipalArn`` rather than named as principals: a policy naming a role that does not exist yet is
-refused by S3 and KMS ("Invalid principal"), and the CI roles come from another stack, later. Every grant
+the Deployments accounts, the provisioners through their Identity Center roles, and the management
+account's principals (the stacks that run with management credentials keep their state there too). All
+are matched on ``aws:PrincipalArn`` rather than named as principals: a policy naming a role that does not
+exist yet is refused by S3 and KMS ("Invalid principal"), and the CI roles come from another stack, later.
+Every grant
 also requires ``aws:PrincipalOrgID``: a fixed value of that key keeps the bucket policy non-public, so
 S3's BlockPublicPolicy accepts it
 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html, "The
@@ -33,6 +35,15 @@ def ci_principals(ci_account_ids: Sequence[str], prefix: str = ROLE_PREFIX) -> l
 
 def provisioner_principals(permission_sets: Iterable[str]) -> list[str]:
     return [SSO_ROLE_PATTERN.format(permission_set=name) for name in permission_sets]
+
+
+def management_principals(management_account_id: str) -> list[str]:
+    """Whoever runs the stacks from the management account: ``org``, ``cicd`` and ``security`` need its
+    credentials (the driver refuses others for ``org``), and those same credentials reach the S3 backend
+    and the KMS key, so the team's explicit deny would lock these stacks' state away from them. Not a
+    widening: the management account reaches the state account through the organization's access role
+    anyway (how bootstrap itself works)."""
+    return [f"arn:aws:iam::{management_account_id}:*"]
 
 
 def key_policy(account_id: str, principals: Sequence[str], org_id: str) -> dict[str, Any]:

@@ -231,6 +231,23 @@ _TIME_ZONE = Rule(
     doc="Valid values are the canonical names of the IANA time zones supported by Joda-Time",
 )
 
+# --- Identity Center's identity store ---------------------------------------------------------------
+IDENTITY_STORE_RESERVED = ("Administrator", "AWSAdministrators")
+
+
+def _identity_store_reserved(value: Value) -> str | None:
+    return f"'{value}' is reserved" if str(value) in IDENTITY_STORE_RESERVED else None
+
+
+def _identity_store_name(shape: str, member: str) -> Rule:
+    """The identity store refuses two names for users and groups; its model has no pattern for it."""
+    return Rule(
+        describe="not Administrator or AWSAdministrators, which the identity store reserves",
+        source=_model_doc("identitystore", shape, member), check=_identity_store_reserved,
+        doc="<code>AWSAdministrators</code> are reserved names and can't be used for users or groups",
+    )
+
+
 MEMBER_RULES: dict[str, tuple[Rule, ...]] = {
     "application-autoscaling:PutScheduledAction.Schedule": (_SCHEDULE,),
     "application-autoscaling:PutScheduledAction.Timezone": (_TIME_ZONE,),
@@ -327,6 +344,8 @@ MEMBER_RULES: dict[str, tuple[Rule, ...]] = {
     "apigatewayv2:CreateRoute.RouteKey": (_ROUTE_KEY,),
     "apigatewayv2:CreateIntegration.PayloadFormatVersion": (_PAYLOAD_VERSION,),
     "sso-admin:CreatePermissionSet.SessionDuration": (_SESSION_DURATION,),
+    "identitystore:CreateUser.UserName": (_identity_store_name("CreateUserRequest", "UserName"),),
+    "identitystore:CreateGroup.DisplayName": (_identity_store_name("CreateGroupRequest", "DisplayName"),),
     "secretsmanager:CreateSecret.Name": (Rule(
         describe="ASCII letters, numbers and /_+=.@-", pattern=r"[A-Za-z0-9/_+=.@-]+",
         source=_model_doc("secretsmanager", "CreateSecretRequest", "Name"),

@@ -4,8 +4,11 @@ bucket is refused without --fix and fixed with it; the policies' contents."""
 
 from __future__ import annotations
 
+import fnmatch
 import io
 import json
+import posixpath
+import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
@@ -67,7 +70,9 @@ def test_first_run_creates_a_protected_bucket_and_a_rotating_key_in_the_configur
     assert target.account_id == account
     assert target.bucket == f"pulumi-state-{account}-{REGION}"
     assert target.backend_url == f"s3://pulumi-state-{account}-{REGION}?region={REGION}"
-    assert target.secrets_provider == f"awskms://alias/pulumi-state?region={REGION}"
+    assert target.secrets_provider == (
+        f"awskms:///arn:aws:kms:{REGION}:{account}:alias/pulumi-state?region={REGION}"
+    )
     assert all(line.startswith("  created: ") for line in lines[1:])
 
     s3, kms = state_clients(aws)
@@ -99,7 +104,7 @@ def test_second_run_changes_nothing(aws: dict[str, str]) -> None:
     assert not [line for line in lines if "created" in line or "changed" in line]
 
 
-def test_bucket_policy_denies_plain_http_and_grants_the_state_to_the_ci_roles_and_provisioners_only(
+def test_bucket_policy_denies_plain_http_and_grants_the_state_to_the_team_only(
     aws: dict[str, str],
 ) -> None:
     target, _, _ = run()
@@ -111,11 +116,13 @@ def test_bucket_policy_denies_plain_http_and_grants_the_state_to_the_ci_roles_an
     assert tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert sorted(tls["Resource"]) == [f"arn:aws:s3:::{target.bucket}", f"arn:aws:s3:::{target.bucket}/*"]
 
-    org_id = boto3.client("organizations").describe_organization()["Organization"]["Id"]
+    organization = boto3.client("organizations").describe_organization()["Organization"]
+    org_id = organization["Id"]
     expected = [
         f"arn:aws:iam::{aws['deployments-sdlc']}:role/landing-zone-ci-*",
         f"arn:aws:iam::{aws['deployments-prod']}:role/landing-zone-ci-*",
         "arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_hiperium-sso-provisioners-ps_*",
+        f"arn:aws:iam::{organization['MasterAccountId']}:*",
     ]
     allow = statements["AllowStateToTeam"]
     assert allow["Effect"] == "Allow"
@@ -138,6 +145,29 @@ def test_bucket_policy_denies_plain_http_and_grants_the_state_to_the_ci_roles_an
     assert {"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"} <= set(use["Action"])
     assert sorted(use["Condition"]["ArnLike"]["aws:PrincipalArn"]) == sorted(expected)
     assert use["Condition"]["StringEquals"] == {"aws:PrincipalOrgID": org_id}
+
+
+def denied_the_state(policy: dict[str, Any], principal_arn: str) -> bool:
+    """Whether DenyStateToOthers applies to a principal (ArnNotLike on aws:PrincipalArn; the patterns'
+    wildcards never need to span the ARN's ":" separators, so a glob over the whole ARN is ArnLike here)."""
+    others = next(s for s in policy["Statement"] if s["Sid"] == "DenyStateToOthers")
+    patterns = others["Condition"]["ArnNotLike"]["aws:PrincipalArn"]
+    return not any(fnmatch.fnmatchcase(principal_arn, pattern) for pattern in patterns)
+
+
+def test_management_credentials_keep_the_state_of_the_stacks_they_run(aws: dict[str, str]) -> None:
+    """org, cicd and security run with management credentials (docs/driver.md, "Deploying for real"), and
+    those credentials reach the bucket too: the explicit deny must not lock them out after migrate-state,
+    while an administrator of the state account itself stays denied."""
+    target, _, _ = run()
+    s3, _ = state_clients(aws)
+    policy = json.loads(s3.get_bucket_policy(Bucket=target.bucket)["Policy"])
+    management = boto3.client("organizations").describe_organization()["Organization"]["MasterAccountId"]
+    sso_admin = "role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_AdministratorAccess_0123456789abcdef"
+    assert not denied_the_state(policy, f"arn:aws:iam::{management}:{sso_admin}")
+    assert not denied_the_state(policy, f"arn:aws:iam::{management}:user/admin")
+    assert denied_the_state(policy, f"arn:aws:iam::{aws['deployments-prod']}:{sso_admin}")
+    assert denied_the_state(policy, f"arn:aws:iam::{aws['sandbox']}:role/OrganizationAccountAccessRole")
 
 
 def test_an_existing_bucket_without_encryption_is_refused_without_fix_and_nothing_changes(
@@ -175,6 +205,30 @@ def test_a_key_with_rotation_off_is_fixed_only_with_fix(aws: dict[str, str]) -> 
     assert kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is True
 
 
+def gocloud_key_id(url: str) -> str:
+    """The key id gocloud.dev's awskms URL opener sends to KMS Encrypt: host and path joined, a leading
+    "/" (empty host) trimmed (gocloud.dev secrets/awskms kms.go, URLOpener.OpenKeeperURL)."""
+    parts = urllib.parse.urlsplit(url)
+    assert parts.scheme == "awskms"
+    return posixpath.join(parts.netloc, parts.path.lstrip("/")).removeprefix("/")
+
+
+def test_the_secrets_provider_names_the_key_by_its_alias_arn_so_other_accounts_can_encrypt(
+    aws: dict[str, str],
+) -> None:
+    """Pulumi encrypts a new stack's data key with the URL's key id, and KMS looks an alias NAME up in
+    the caller's account: the CI roles and provisioners of the other accounts would get NotFound. The id
+    is the alias ARN the state account's KMS reports, and it encrypts there."""
+    target, _, _ = run()
+    key_id = gocloud_key_id(target.secrets_provider)
+    assert urllib.parse.parse_qs(urllib.parse.urlsplit(target.secrets_provider).query) == {"region": [REGION]}
+    _, kms = state_clients(aws)
+    aliases = {a["AliasName"]: a["AliasArn"] for a in kms.list_aliases()["Aliases"]}
+    assert key_id == aliases["alias/pulumi-state"]
+    assert key_id.split(":")[4] == aws["deployments-prod"] != aws["deployments-sdlc"]
+    assert kms.encrypt(KeyId=key_id, Plaintext=b"data key")["CiphertextBlob"]
+
+
 def test_the_command_prints_the_backend_url_and_secrets_provider(aws: dict[str, str]) -> None:
     out = io.StringIO()
     services = Services(stdout=out, stderr=out, session_factory=boto3.Session, root=FIXTURE_STACKS)
@@ -182,7 +236,8 @@ def test_the_command_prints_the_backend_url_and_secrets_provider(aws: dict[str, 
     text = out.getvalue()
     bucket = f"pulumi-state-{aws['deployments-prod']}-{REGION}"
     assert f"export PULUMI_BACKEND_URL='s3://{bucket}?region={REGION}'" in text
-    assert f"export PULUMI_SECRETS_PROVIDER='awskms://alias/pulumi-state?region={REGION}'" in text
+    alias_arn = f"arn:aws:kms:{REGION}:{aws['deployments-prod']}:alias/pulumi-state"
+    assert f"export PULUMI_SECRETS_PROVIDER='awskms:///{alias_arn}?region={REGION}'" in text
     out.truncate(0)
     assert cli.main(["bootstrap"], services) == 0
     assert "no change" in out.getvalue()

@@ -251,6 +251,16 @@ def test_budget_recipients_must_be_e_mail_addresses(org_raw: dict[str, Any]) -> 
     )
 
 
+def test_a_budget_e_mails_at_most_ten_recipients(org_raw: dict[str, Any]) -> None:
+    raw = copy.deepcopy(org_raw)
+    raw["accounts"][0]["budget"]["notify"] = [f"aws-billing-{n}@example.com" for n in range(10)]
+    config.load("org", raw)
+    raw["accounts"][0]["budget"]["notify"].append("aws-billing-10@example.com")
+    message = org_error(raw)
+    assert message.startswith("Pulumi.org.yaml: landing-zone:accounts[0].budget.notify: ")
+    assert "at most 10" in message
+
+
 def test_account_quota(org_raw: dict[str, Any]) -> None:
     # As shipped (issue 13: log-archive and security-tooling): 9 members + management = AWS's default 10.
     assert len(org_raw["accounts"]) == 9

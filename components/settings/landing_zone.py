@@ -138,7 +138,9 @@ class BudgetSettings(Model):
     """A monthly cost budget (spend cap alert) for one member account."""
 
     monthly_limit_usd: Decimal = Field(gt=0)
-    notify: tuple[Email, ...] = Field(min_length=1)
+    # Each notification e-mails them all: "up to 10 email subscribers" (botocore budgets model, documentation
+    # of NotificationWithSubscribers; its Subscribers list allows 11 only with one SNS subscriber).
+    notify: tuple[Email, ...] = Field(min_length=1, max_length=10)
 
 
 class SuspensionSettings(Model):
