@@ -71,6 +71,13 @@ class Confirm(Protocol):
     def __call__(self, stack: str, report: PreviewReport) -> bool: ...
 
 
+class EnvironmentCheck(Protocol):
+    """Runs before an environment's ``preview`` and ``up`` (deploy/aurora_version.py); raises DeployError
+    to stop that stack before any Pulumi command. ``org_outputs`` reads org's outputs when called."""
+
+    def __call__(self, stack: str, org_outputs: Callable[[], Mapping[str, Any]], emit: Emit) -> None: ...
+
+
 class BeforeApply(Protocol):
     """Runs after a stack's preview was accepted, before its ``up`` (deploy/derive.py's one change)."""
 
@@ -174,6 +181,7 @@ class Orchestrator:
         allow_replace: Sequence[str] = (),
         confirm: Confirm | None = None,
         before_apply: BeforeApply | None = None,
+        environment_check: EnvironmentCheck | None = None,
     ) -> None:
         self.runner = runner
         self.stacks = stacks  # the order, needs and gates (deploy/stacks.py)
@@ -184,6 +192,7 @@ class Orchestrator:
         self.allow_replace = tuple(allow_replace)
         self.confirm = confirm  # None: apply without asking (--yes)
         self.before_apply = before_apply
+        self.environment_check = environment_check
         self._lock = threading.Lock()
         self._emit = emit
         self._org_outputs: dict[str, Any] | None = None
@@ -286,6 +295,8 @@ class Orchestrator:
                 step = "readiness wait"
                 self.readiness(name, self._org_stack_outputs(), self._prefixed(name))
                 step = operation
+            if operation in ("preview", "up") and spec.is_environment and self.environment_check is not None:
+                self.environment_check(name, self._org_stack_outputs, self._prefixed(name))
             result = self._operate(operation, name, policy_packs, previewed)
             if name == ORG and operation == "up":
                 self._org_outputs = dict(result.outputs)
