@@ -4,7 +4,9 @@
 smoke check → ``prod`` → smoke check. Each stack's ``up`` is a preview first, which saves Pulumi's update
 plan and is summarized (deploy/changes.py); a replace or delete of a stateful resource that
 ``allow_replace`` does not name stops the run there; an interactive run asks (``confirm``) after the
-preview; then ``up`` applies that plan and nothing else. ``destroy`` runs in reverse and leaves ``org``
+preview; then ``up`` applies that plan and nothing else. Before an environment's ``preview`` or ``up``
+(after its readiness wait), ``environment_check`` may stop it (deploy/aurora_version.py). ``destroy`` runs
+in reverse and leaves ``org``
 alone unless it is named. A failure stops everything after it and the summary says which stack failed
 and why; that holds for an unexpected exception and for Ctrl-C too, so the summary (and ``--json``)
 always shows each stack's outcome, including the stacks that had already succeeded.
