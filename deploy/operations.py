@@ -16,6 +16,7 @@ from deploy.services import Services, check_backend, make_runner
 from deploy.stacks import ORG
 
 if TYPE_CHECKING:  # deploy.derive imports botocore: loaded only by the commands that need it
+    from deploy.aurora_version import EngineVersionGate
     from deploy.derive import OrgRun
     from deploy.orchestrator import BeforeApply, Summary
     from deploy.stackset_access import StackSetAccessGate
@@ -62,6 +63,9 @@ def cmd_operation(args: argparse.Namespace, services: Services) -> int:
     elif access is not None:
         before_apply = _chained(before_apply, access.before_apply)
 
+    engine_check = _engine_version_gate(stacks.ordered(names), services, runner) if operation in (
+        "preview", "up") else None
+
     readiness = smoke = None
     if operation == "up":
         from deploy.readiness import AccountReadiness, target_accounts
@@ -98,6 +102,7 @@ def cmd_operation(args: argparse.Namespace, services: Services) -> int:
     orchestrator = Orchestrator(
         runner, stacks=stacks, readiness=readiness, smoke=smoke, references=references, emit=emit,
         allow_replace=allow_replace, confirm=confirm, before_apply=before_apply,
+        environment_check=engine_check,
     )
     summary = orchestrator.run(operation, names, parallel=args.parallel, policy_packs=policy_packs)
     print("", file=services.stdout)
@@ -214,6 +219,21 @@ def _stackset_access(names: Sequence[str], services: Services) -> StackSetAccess
         services.session_factory or boto3.Session
     )
     return stackset_access.StackSetAccessGate(stacks, client_for)
+
+
+def _engine_version_gate(
+    names: Sequence[str], services: Services, runner: StackRunner
+) -> EngineVersionGate | None:
+    """deploy/aurora_version.py's check for the selected environments (None: none is selected, or no AWS
+    call is made in this run)."""
+    table = services.stack_table()
+    checked = services.check_credentials and services.check_engine_version
+    if not checked or not any(table.spec(name).is_environment for name in names):
+        return None
+    from deploy import aurora_version
+
+    rds_for = services.rds_client or aurora_version.workload_rds(services.session_factory)
+    return aurora_version.EngineVersionGate(services.root, rds_for, runner.outputs)
 
 
 def _stack_emitter(name: str, services: Services) -> Callable[[str], None]:

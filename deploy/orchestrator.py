@@ -4,7 +4,9 @@
 smoke check → ``prod`` → smoke check. Each stack's ``up`` is a preview first, which saves Pulumi's update
 plan and is summarized (deploy/changes.py); a replace or delete of a stateful resource that
 ``allow_replace`` does not name stops the run there; an interactive run asks (``confirm``) after the
-preview; then ``up`` applies that plan and nothing else. ``destroy`` runs in reverse and leaves ``org``
+preview; then ``up`` applies that plan and nothing else. Before an environment's ``preview`` or ``up``
+(after its readiness wait), ``environment_check`` may stop it (deploy/aurora_version.py). ``destroy`` runs
+in reverse and leaves ``org``
 alone unless it is named. A failure stops everything after it and the summary says which stack failed
 and why; that holds for an unexpected exception and for Ctrl-C too, so the summary (and ``--json``)
 always shows each stack's outcome, including the stacks that had already succeeded.
@@ -69,6 +71,13 @@ class Confirm(Protocol):
     """Asks whether to apply what ``report`` shows to ``stack``; True to go on."""
 
     def __call__(self, stack: str, report: PreviewReport) -> bool: ...
+
+
+class EnvironmentCheck(Protocol):
+    """Runs before an environment's ``preview`` and ``up`` (deploy/aurora_version.py); raises DeployError
+    to stop that stack before any Pulumi command. ``org_outputs`` reads org's outputs when called."""
+
+    def __call__(self, stack: str, org_outputs: Callable[[], Mapping[str, Any]], emit: Emit) -> None: ...
 
 
 class BeforeApply(Protocol):
@@ -174,6 +183,7 @@ class Orchestrator:
         allow_replace: Sequence[str] = (),
         confirm: Confirm | None = None,
         before_apply: BeforeApply | None = None,
+        environment_check: EnvironmentCheck | None = None,
     ) -> None:
         self.runner = runner
         self.stacks = stacks  # the order, needs and gates (deploy/stacks.py)
@@ -184,6 +194,7 @@ class Orchestrator:
         self.allow_replace = tuple(allow_replace)
         self.confirm = confirm  # None: apply without asking (--yes)
         self.before_apply = before_apply
+        self.environment_check = environment_check
         self._lock = threading.Lock()
         self._emit = emit
         self._org_outputs: dict[str, Any] | None = None
@@ -286,6 +297,8 @@ class Orchestrator:
                 step = "readiness wait"
                 self.readiness(name, self._org_stack_outputs(), self._prefixed(name))
                 step = operation
+            if operation in ("preview", "up") and spec.is_environment and self.environment_check is not None:
+                self.environment_check(name, self._org_stack_outputs, self._prefixed(name))
             result = self._operate(operation, name, policy_packs, previewed)
             if name == ORG and operation == "up":
                 self._org_outputs = dict(result.outputs)

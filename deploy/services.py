@@ -27,6 +27,7 @@ class Services:
     command_factory: Callable[[], Any] | None = None  # the AutomationRunner's Pulumi CLI (tests: a fake)
     session_factory: Callable[[], Any] | None = None  # default: boto3.Session
     cloudformation_client: Callable[[str], Any] | None = None  # region -> client (deploy/stackset_access)
+    rds_client: Callable[[str, Any, Mapping[str, Any]], Any] | None = None  # deploy/aurora_version
     accounts_for: Callable[[str, Mapping[str, Any]], list[tuple[str, str, str]]] | None = None
     fetch: Callable[[str, float], int] | None = None  # smoke-check HTTP GET -> status
     sleep: Callable[[float], None] = time.sleep
@@ -35,6 +36,7 @@ class Services:
     stdin: TextIO = field(default_factory=lambda: sys.stdin)
     check_credentials: bool = True
     check_org_references: bool = True  # deploy/org_references.py, before each environment's first command
+    check_engine_version: bool = True  # deploy/aurora_version.py, before each environment's preview/up
     stacks: StackTable | None = None  # default: discovered from the stack files at ``root``, once
 
     def stack_table(self) -> StackTable:

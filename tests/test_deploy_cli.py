@@ -58,6 +58,7 @@ def services(events: list[tuple[str, str]], **options: Any) -> Services:
         "stdin": io.StringIO(""),
         # FakeRunner's org outputs name one account; tests/test_org_references.py covers this check.
         "check_org_references": False,
+        "check_engine_version": False,  # RDS is stubbed in tests/test_aurora_version.py
         # moto has no StackSets trusted access: active, for a security stack (tests/test_stackset_access.py).
         "cloudformation_client": lambda region: types.SimpleNamespace(
             describe_organizations_access=lambda **kwargs: {"Status": "ENABLED"}

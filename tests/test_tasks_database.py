@@ -58,7 +58,7 @@ def test_cluster_is_serverless_v2_postgres_with_encrypted_storage() -> None:
     cluster = recording.one(CLUSTER).inputs
     assert cluster["engine"] == "aurora-postgresql"
     assert cluster["engineMode"] == "provisioned"
-    assert cluster["engineVersion"] == "16.6"
+    assert cluster["engineVersion"] == "16.8"
     assert cluster["databaseName"] == "HiperiumCityTasksDB"
     assert cluster["masterUsername"] == "postgres"
     assert cluster["storageEncrypted"] is True

@@ -155,7 +155,7 @@ MISTAKES: dict[str, tuple[Callable[[Recording], None], str]] = {
     "cluster does not wait for its log group": (_no_wait_for_exported_log_group, "RDS may create that log"),
     "parameter group of another family": (
         lambda r: r.one(PARAMETER_GROUP).inputs.update(family="aurora-postgresql15"),
-        "of family aurora-postgresql15; aurora-postgresql 16.6 needs aurora-postgresql16",
+        "of family aurora-postgresql15; aurora-postgresql 16.8 needs aurora-postgresql16",
     ),
     "ELB service principal where ELB writes as its account": (
         _elb_service_principal_in_us_east_1, "ELB would refuse to enable them"
