@@ -25,6 +25,7 @@ from components import config as stack_config
 from components.settings.base import PROJECT
 from components.settings.landing_zone import in_ou
 from components.settings.security import SecurityConfig
+from deploy.security_check import security_and_org
 from deploy.stack_checks import ERROR, Finding, StackContext
 from iam_documents import documents
 from iam_documents.access_role import (
@@ -99,16 +100,11 @@ def denied_actions(document: Mapping[str, Any], role_name: str, actions: Sequenc
 
 
 def check_security_access_role(context: StackContext) -> list[Finding]:
-    settings = context.settings
-    if not isinstance(settings, SecurityConfig):
+    loaded = security_and_org(context)
+    if loaded is None:
         return []
+    settings, org = loaded
     org_stack = settings.org_stack.split("/")[-1]
-    try:
-        org = stack_config.load_stack_file(org_stack, context.root)
-    except stack_config.ConfigError:
-        return []  # that stack's own config check reports it
-    if not isinstance(org, stack_config.OrgConfig):
-        return []
     scps = org.resolved.service_control_policies  # loaded and validated with the org's config
     ous = {account.key: account.ou for account in org.accounts}
     work = ((settings.log_archive.account, LOG_ARCHIVE_ACTIONS),

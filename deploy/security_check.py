@@ -26,17 +26,26 @@ from iam_documents import documents
 CHECK = "security"
 
 
-def check_security_readers(context: StackContext) -> list[Finding]:
+def security_and_org(context: StackContext) -> tuple[SecurityConfig, stack_config.OrgConfig] | None:
+    """The security stack's settings and the org stack's validated config it reads; None for any other
+    stack, or when the org stack file does not load (that stack's own config check reports it, or plan's
+    org reference check)."""
     settings = context.settings
     if not isinstance(settings, SecurityConfig):
-        return []
-    org_stack = settings.org_stack.split("/")[-1]
+        return None
     try:
-        org = stack_config.load_stack_file(org_stack, context.root)
+        org = stack_config.load_stack_file(settings.org_stack.split("/")[-1], context.root)
     except stack_config.ConfigError:
-        return []  # that stack's own config check reports it (or plan's org reference check)
-    if not isinstance(org, stack_config.OrgConfig):
+        return None
+    return (settings, org) if isinstance(org, stack_config.OrgConfig) else None
+
+
+def check_security_readers(context: StackContext) -> list[Finding]:
+    loaded = security_and_org(context)
+    if loaded is None:
         return []
+    settings, org = loaded
+    org_stack = settings.org_stack.split("/")[-1]
     account = settings.log_archive.account
     assigned = {a.permission_set for a in org.resolved.assignments if a.account_key == account}
     return _unassigned(context, settings, assigned, org_stack) + _cannot_read(context, settings, org)
