@@ -16,6 +16,12 @@ stack does not manage yet (absent from its outputs ``organizational_units`` and 
   refused rather than skipped: skipping would only move the failure to CreateAccount (the e-mail
   stays taken), mid-``up``.
 
+Service control policies are not adopted (a hand-made one's document would have to match ours
+exactly): before the org stack's first ``up``, one that already has the name of a configured SCP stops
+the run in one line, since CreatePolicy would fail with DuplicatePolicyException ("A policy with the
+same name already exists", botocore organizations model). Later runs are not checked: the outputs do
+not say which SCPs the stack manages.
+
 The maps reach the program for this run only (components/settings/derived.py, ADOPTED_*_ENV), where
 the adopted resources get ``import_`` and ignore the properties a hand-made one cannot match.
 Reads only.
@@ -37,6 +43,7 @@ from deploy.runner import SetupError
 Emit = Callable[[str], None]
 
 ORG_FILE = stack_config.stack_file(stack_config.ORG_STACK)
+SCP_TYPE = "SERVICE_CONTROL_POLICY"
 ACTIVE = "ACTIVE"  # botocore organizations model, shape AccountStatus: ACTIVE, SUSPENDED, PENDING_CLOSURE
 
 
@@ -58,6 +65,9 @@ def find_adoptions(
         root = _pages(organizations, "list_roots", "Roots")[0]["Id"]
         existing_ous = _ou_tree(organizations, root)
         listed = _pages(organizations, "list_accounts", "Accounts")
+        if not outputs:
+            policies = _pages(organizations, "list_policies", "Policies", Filter=SCP_TYPE)
+            _check_policy_names(settings, {p["Name"]: p["Id"] for p in policies}, organization_id)
     except (ClientError, BotoCoreError) as error:
         raise SetupError(
             f"reading the OUs and accounts of {organization_id} failed: {_reason(error)}."
@@ -140,9 +150,9 @@ def _check_adoptable(account: AccountSettings, index: int, found: Mapping[str, A
         raise stack_config.ConfigError(
             ORG_FILE,
             f"{where}.{'importId' if account.import_id else 'email'}",
-            f"matches account {found['Id']} ({found.get('Name', '')}), which is {status}: it cannot be"
-            " adopted, and its e-mail cannot be used for a new account; remove the account or give it"
-            " another e-mail",
+            f"matches account {found['Id']} ({found.get('Name', '')}), which is {status}:"
+            " it cannot be adopted, and its e-mail cannot be used for a new account;"
+            " remove the account or give it another e-mail",
         )
     if found.get("Name") != account.name:
         raise stack_config.ConfigError(
@@ -158,6 +168,19 @@ def _check_adoptable(account: AccountSettings, index: int, found: Mapping[str, A
             f"is '{account.email}', but account {found['Id']} has '{found.get('Email')}' in AWS; write it"
             " exactly so (the import compares it, and a different e-mail would replace the account)",
         )
+
+
+def _check_policy_names(
+    settings: stack_config.OrgConfig, existing: Mapping[str, str], organization: str
+) -> None:
+    for index, scp in enumerate(settings.service_control_policies):
+        if scp.name in existing:
+            raise stack_config.ConfigError(
+                ORG_FILE,
+                f"{stack_config.PROJECT}:serviceControlPolicies[{index}].name",
+                f"'{scp.name}' is taken by SCP {existing[scp.name]} in {organization}, which the org stack"
+                " does not manage (creating it would fail: DuplicatePolicyException); rename one of them",
+            )
 
 
 def _pages(client: Any, operation: str, key: str, **params: Any) -> list[Any]:

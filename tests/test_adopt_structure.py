@@ -178,6 +178,27 @@ def test_an_account_that_cannot_be_adopted_is_one_line(aws: None, case: str, exp
     assert str(error.value) == "Pulumi.org.yaml: " + expected.format(id=account_id, org=organization_id)
 
 
+def test_a_hand_made_scp_with_a_configured_name_stops_the_first_run(aws: None) -> None:
+    seed_organization()
+    organizations = client()
+    policy = organizations.create_policy(
+        Name="landing-zone-quarantine", Description="by hand", Type="SERVICE_CONTROL_POLICY",
+        Content=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*",
+                                                                     "Resource": "*"}]}),
+    )["Policy"]["PolicySummary"]["Id"]
+    organization_id = organizations.describe_organization()["Organization"]["Id"]
+    with pytest.raises(config.ConfigError) as error:
+        prepare(settings())
+    assert str(error.value) == (
+        "Pulumi.org.yaml: landing-zone:serviceControlPolicies[1].name: 'landing-zone-quarantine' is taken by"
+        f" SCP {policy} in {organization_id}, which the org stack does not manage (creating it would fail:"
+        " DuplicatePolicyException); rename one of them"
+    )
+    # Once the org stack has outputs it manages its SCPs: the one of that name is its own.
+    env, _ = prepare(settings(), {"accounts": {}})
+    assert derived.ADOPTED_OUS_ENV in env
+
+
 def test_up_passes_the_adopted_ous_to_the_org_stacks_run(aws: None, tmp_path: Path) -> None:
     ids = seed_organization()
     command = Command()
