@@ -23,8 +23,10 @@ same name already exists", botocore organizations model). Later runs are not che
 not say which SCPs the stack manages.
 
 The maps reach the program for this run only (components/settings/derived.py, ADOPTED_*_ENV), where
-the adopted resources get ``import_`` and ignore the properties a hand-made one cannot match.
-Reads only.
+the adopted resources get ``import_`` and ignore the properties a hand-made one cannot match. After
+an ``up`` that failed before writing the outputs, the same ids are passed again, which is harmless:
+the engine imports only when the state holds no resource with that id (step_generator.go,
+``isImport``), and the next ``up`` sets the tags. Reads only.
 """
 
 from __future__ import annotations
