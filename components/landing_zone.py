@@ -8,12 +8,13 @@ validated and minified.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
 from components.settings import resource_names as names
+from components.settings.derived import Adoption
 from components.settings.landing_zone import AccountSettings, OrganizationSettings, ScpSettings
 from iam_documents.documents import PolicyDocument
 
@@ -21,6 +22,13 @@ SCP_TYPE = "SERVICE_CONTROL_POLICY"
 # AWS cannot read these back from an existing account: without ignore_changes, a refresh or an
 # import would make Pulumi plan to replace (that is, close and recreate) the account.
 ACCOUNT_WRITE_ONLY_PROPERTIES = ["roleName", "iamUserAccessToBilling"]
+# An OU or account made by hand and adopted (imported) this run cannot match what we declare: it lacks our
+# tags and the provider's default tags (tagsAll), and an account may sit in another OU. Pulumi refuses an
+# import whose inputs differ, except in properties listed in ignore_changes (pulumi/pulumi
+# pkg/resource/deploy/step.go, ImportStep.Apply; pulumi/pulumi-aws #4030). Only for that run: the next
+# up manages them, setting the tags and moving the account into its configured OU.
+ADOPTED_OU_IGNORED = ["tags", "tagsAll"]
+ADOPTED_ACCOUNT_IGNORED = [*ADOPTED_OU_IGNORED, "parentId"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,7 @@ class LandingZoneArgs:
     service_control_policies: Sequence[ScpSettings]
     scp_documents: Mapping[str, PolicyDocument]  # policy name -> validated document
     access_role_name: str  # the role Organizations creates in each new account
+    adoption: Adoption = field(default_factory=Adoption)  # existing OUs and accounts imported this run
 
 
 class LandingZone(pulumi.ComponentResource):
@@ -63,15 +72,21 @@ class LandingZone(pulumi.ComponentResource):
         self.organizational_units = {}
         for path in args.organizational_units:
             parent, _, ou_name = path.rpartition("/")
+            adopted = args.adoption.organizational_units.get(path)
             self.organizational_units[path] = aws.organizations.OrganizationalUnit(
                 names.organizational_unit(name, path),
                 name=ou_name,
                 parent_id=self.organizational_units[parent].id if parent else self.root_id,
-                opts=child,
+                opts=child if adopted is None else pulumi.ResourceOptions(
+                    parent=self, import_=adopted, ignore_changes=ADOPTED_OU_IGNORED
+                ),
             )
 
         self.accounts = {
-            account.key: self._account(name, account, args.access_role_name) for account in args.accounts
+            account.key: self._account(
+                name, account, args.access_role_name, args.adoption.accounts.get(account.key)
+            )
+            for account in args.accounts
         }
 
         self.policies = {}
@@ -111,7 +126,9 @@ class LandingZone(pulumi.ComponentResource):
             }
         )
 
-    def _account(self, name: str, account: AccountSettings, role_name: str) -> aws.organizations.Account:
+    def _account(
+        self, name: str, account: AccountSettings, role_name: str, adopted: str | None
+    ) -> aws.organizations.Account:
         tags = dict(account.tags)
         if account.suspension is not None:
             tags.update(
@@ -132,8 +149,9 @@ class LandingZone(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 protect=True,
-                ignore_changes=ACCOUNT_WRITE_ONLY_PROPERTIES,
-                import_=account.import_id,
+                ignore_changes=ACCOUNT_WRITE_ONLY_PROPERTIES
+                + (ADOPTED_ACCOUNT_IGNORED if adopted is not None else []),
+                import_=adopted or account.import_id,
             ),
         )
 

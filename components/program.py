@@ -27,7 +27,7 @@ from components.landing_zone import LandingZone, LandingZoneArgs
 from components.production_accounts import check_production_accounts
 from components.providers import MANAGED_BY, OrgStack, account_provider, awsx_provider, project_tags, role_arn
 from components.security_stack import security_program
-from components.settings import cicd_names
+from components.settings import cicd_names, derived
 from components.settings.cicd import CicdConfig
 from components.settings.environment import AccountAccess, derived_domain_prefix
 from components.settings.security import SecurityConfig
@@ -54,6 +54,12 @@ def org_program(config: OrgConfig) -> dict[str, Any]:
             service_control_policies=config.service_control_policies,
             scp_documents=resolved.service_control_policies,
             access_role_name=config.access_role_name,
+            # Existing OUs and accounts python -m deploy found in AWS for this run only (none offline).
+            adoption=derived.adoption_this_run(
+                os.environ,
+                config.organizational_units,
+                {account.key: account.import_id for account in config.accounts},
+            ),
         ),
         opts=pulumi.ResourceOptions(providers={"aws": management}),
     )

@@ -12,6 +12,8 @@
   Identity Center must be enabled already (from its console), or the run stops naming the key. The id
   is passed on later runs too, which is harmless: the engine imports only when the state holds no
   resource with that id (step_generator.go, ``isImport``).
+- **Its OUs and member accounts** that exist but that the org stack does not manage yet: imported this
+  run instead of created again (deploy/adopt_structure.py).
 
 Everything is read and checked first (:func:`prepare_org_run`); the changes, enabling trusted access
 and policy types, wait for :meth:`OrgRun.apply`, which the CLI calls after the user confirmed ``up``.
@@ -32,6 +34,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from components import config as stack_config
 from components.settings import derived
+from deploy.adopt_structure import find_adoptions
 from deploy.runner import SetupError
 
 Emit = Callable[[str], None]
@@ -75,15 +78,16 @@ def prepare_org_run(
     *,
     caller: str,
     operation: str,
-    deployed: Callable[[], bool],
+    org_outputs: Callable[[], Mapping[str, Any]],
     emit: Emit,
 ) -> OrgRun:
     """Verify the caller and check an adoption; say what is derived and what ``up`` will change.
 
     ``file_values`` are the stack file's own values (what is derived is what they leave out);
-    ``deployed`` tells whether the org stack already manages an organization (then there is nothing to
-    prepare). Reads only. Raises SetupError (credentials) or ConfigError (a config value that cannot
-    match the organization), each one line.
+    ``org_outputs`` gives the org stack's current outputs ({} before its first ``up``): with outputs it
+    manages the organization already (nothing to prepare), and they name the OUs and accounts it manages
+    (the others that exist are adopted, deploy/adopt_structure.py). Reads only. Raises SetupError
+    (credentials) or ConfigError (a config value that cannot match the organization), each one line.
     """
     organizations = session.client("organizations", region_name=settings.region)
     organization = _describe_organization(organizations)
@@ -115,13 +119,20 @@ def prepare_org_run(
             f"{stack_config.PROJECT}:organization.importId",
             f"is {named}, but the caller's organization is {organization_id}",
         )
-    if deployed():
+    outputs = org_outputs()
+    if outputs:
         emit(f"organization {organization_id}: managed by the org stack already")
     else:
         run.trust, run.enable = _prepare_adoption(organizations, organization, settings, operation, emit)
     if named is None:
         env[derived.ORGANIZATION_ID_ENV] = organization_id
         emit(f"organization.importId: {organization_id} (the caller's organization, the org stack adopts it)")
+    env.update(
+        find_adoptions(
+            organizations, settings, outputs, organization_id=organization_id, management_account=caller,
+            emit=emit,
+        )
+    )
     return run
 
 

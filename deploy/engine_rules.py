@@ -384,4 +384,10 @@ def input_names(resource_type: str) -> frozenset[str] | None:
         return None
     if args_class is None or not _types.is_input_type(args_class):
         return None
-    return frozenset(_types.input_type_py_to_pulumi_names(args_class).values())
+    names = frozenset(_types.input_type_py_to_pulumi_names(args_class).values())
+    if package == "aws" and "tags" in names:
+        # The AWS provider's Check adds the merged default and resource tags as the input ``tagsAll``
+        # (pulumi/pulumi-aws #4169, PreCheckCallback; the state's inputs hold it, #4204), so an import
+        # compares it too although the SDK's Args class does not declare it.
+        names |= {"tagsAll"}
+    return names

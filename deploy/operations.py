@@ -176,7 +176,7 @@ def _check_credentials(
 
     return prepare_org_run(
         settings, file_values, session_factory(), caller=account, operation=operation,
-        deployed=lambda: _org_stack_deployed(runner), emit=_org_emitter(services),
+        org_outputs=lambda: _org_stack_outputs(runner), emit=_org_emitter(services),
     )
 
 
@@ -184,12 +184,13 @@ def _org_emitter(services: Services) -> Callable[[str], None]:
     return lambda line: print(f"[{ORG}] {line}", file=services.stdout, flush=True)
 
 
-def _org_stack_deployed(runner: StackRunner) -> bool:
-    """True once an ``up`` of org completed: it manages the organization, nothing is left to adopt."""
+def _org_stack_outputs(runner: StackRunner) -> Mapping[str, Any]:
+    """The org stack's outputs: {} until an ``up`` of org completed (then it manages the organization,
+    and its ``organizational_units`` and ``accounts`` name what it manages)."""
     try:
-        return bool(runner.outputs(ORG))
+        return runner.outputs(ORG)
     except StackNotFoundError:
-        return False
+        return {}
 
 
 def _org_change_before_up(org_run: OrgRun, services: Services) -> BeforeApply:

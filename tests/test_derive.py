@@ -282,7 +282,7 @@ def test_an_organization_the_stack_manages_already_needs_no_preparation(aws: Non
     lines: list[str] = []
     run = prepare_org_run(
         settings, stack_values("org"), session, caller=MANAGEMENT, operation="up",
-        deployed=lambda: True, emit=lines.append,
+        org_outputs=lambda: {"accounts": {}}, emit=lines.append,
     )
     run.apply(lines.append)
     # Pulumi reconciles both lists itself now; the import id is harmless once the state holds the
@@ -306,7 +306,7 @@ def test_a_policy_type_stuck_pending_times_out_with_the_type_named(aws: None) ->
             return client
 
     run = prepare_org_run(
-        settings, {}, Pending(), caller=MANAGEMENT, operation="up", deployed=lambda: False, emit=print
+        settings, {}, Pending(), caller=MANAGEMENT, operation="up", org_outputs=dict, emit=print
     )
     assert run.enable == [(root_id(), S3), (root_id(), SCP)]
     now = [0.0]

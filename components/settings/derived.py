@@ -6,8 +6,10 @@ Two kinds:
   identity_center.py) and, in an environment, the Cognito domain prefix from the IdP account id
   (environment.py);
 - known only at deploy time, from the caller's AWS credentials: the management account id and the
-  organization to adopt. ``python -m deploy`` finds and verifies them (deploy/derive.py) and hands them
-  to the program for the run in the environment variables below. The stack file is left as it is:
+  organization to adopt, and which of its existing OUs and member accounts the org stack adopts this run
+  (:func:`adoption_this_run`). ``python -m deploy`` finds and verifies them (deploy/derive.py,
+  deploy/adopt_structure.py) and hands them to the program for the run in the environment variables
+  below. The stack file is left as it is:
   a value set there always wins, and a plain ``pulumi up -s org`` without it stops with one line
   (see :func:`with_deploy_time_values`) instead of guessing.
 
@@ -17,9 +19,10 @@ give the caller and the organization's management account (deploy/simulate.py).
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from components.settings.base import EMAIL, ORG_STACK, PROJECT, ConfigError, stack_file
@@ -27,6 +30,13 @@ from components.settings.base import EMAIL, ORG_STACK, PROJECT, ConfigError, sta
 MANAGEMENT_ACCOUNT_ENV = "LANDING_ZONE_MANAGEMENT_ACCOUNT_ID"
 ORGANIZATION_ID_ENV = "LANDING_ZONE_ORGANIZATION_ID"
 OFFLINE_MANAGEMENT_ACCOUNT_ID = "111111111111"
+# JSON objects, for one run: OU path -> OU id and account key -> account id of what the org stack imports.
+ADOPTED_OUS_ENV = "LANDING_ZONE_ADOPTED_OUS"
+ADOPTED_ACCOUNTS_ENV = "LANDING_ZONE_ADOPTED_ACCOUNTS"
+ENVIRONMENT = "environment"  # the source named when one of the variables above is wrong
+# Id patterns: botocore organizations model, shapes OrganizationalUnitId and AccountId.
+OU_ID = re.compile(r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")
+MEMBER_ACCOUNT_ID = re.compile(r"^\d{12}$")
 
 # Sources, as ``plan`` shows them.
 CALLER_IDENTITY = (
@@ -133,3 +143,60 @@ def deploy_time_values(file_values: Mapping[str, Any]) -> list[DerivedValue]:
     if not (isinstance(organization, Mapping) and organization.get("importId")):
         derived.append(DerivedValue(f"{PROJECT}:organization.importId", None, EXISTING_ORGANIZATION))
     return derived
+
+
+@dataclass(frozen=True)
+class Adoption:
+    """What the org stack imports this run: existing OUs (path -> id) and member accounts (key -> id)."""
+
+    organizational_units: Mapping[str, str] = field(default_factory=dict)
+    accounts: Mapping[str, str] = field(default_factory=dict)
+
+
+def adoption_this_run(
+    environ: Mapping[str, str], ou_paths: Iterable[str], account_import_ids: Mapping[str, str | None]
+) -> Adoption:
+    """The OUs and accounts ``python -m deploy`` found in AWS for this run, checked against the config.
+
+    ``account_import_ids``: each configured account key -> its ``importId`` in the stack file (or None).
+    Each variable must be a JSON object whose keys the config declares and whose values are ids of the
+    kind; an account's id must equal a configured ``importId``. Anything else is one line naming the
+    variable. Without the variables (offline, a plain ``pulumi up``) nothing is adopted.
+    """
+    paths = set(ou_paths)
+    ous = _id_map(environ, ADOPTED_OUS_ENV, "OU path", paths, OU_ID)
+    keys = set(account_import_ids)
+    accounts = _id_map(environ, ADOPTED_ACCOUNTS_ENV, "account key", keys, MEMBER_ACCOUNT_ID)
+    for key, account_id in accounts.items():
+        configured = account_import_ids[key]
+        if configured is not None and configured != account_id:
+            raise ConfigError(
+                ENVIRONMENT,
+                ADOPTED_ACCOUNTS_ENV,
+                f"adopts {account_id} as account '{key}', whose importId in {stack_file(ORG_STACK)} is "
+                f"{configured}",
+            )
+    return Adoption(organizational_units=ous, accounts=accounts)
+
+
+def _id_map(
+    environ: Mapping[str, str], variable: str, kind: str, known: set[str], pattern: re.Pattern[str]
+) -> dict[str, str]:
+    text = environ.get(variable, "").strip()
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ConfigError(ENVIRONMENT, variable, f"is not JSON ({error.msg})") from None
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise ConfigError(ENVIRONMENT, variable, f"must be a JSON object of {kind} -> id (strings)")
+    unknown = sorted(set(value) - known)
+    if unknown:
+        raise ConfigError(
+            ENVIRONMENT, variable, f"names {kind} '{unknown[0]}', which {stack_file(ORG_STACK)} does not list"
+        )
+    for key, identifier in value.items():
+        if not pattern.match(identifier):
+            raise ConfigError(ENVIRONMENT, variable, f"gives {kind} '{key}' the invalid id '{identifier}'")
+    return dict(value)
