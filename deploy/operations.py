@@ -5,6 +5,7 @@ values, credentials, the org stack's adoption), then the stacks in order through
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -174,22 +175,32 @@ def _check_credentials(
     settings = stack_config.load(ORG, file_values)
     assert isinstance(settings, stack_config.OrgConfig)
 
-    return prepare_org_run(
-        settings, file_values, session_factory(), caller=account, operation=operation,
-        deployed=lambda: _org_stack_deployed(runner), emit=_org_emitter(services),
+    from deploy.derive_identity import prepare_identity_adoption
+
+    session = session_factory()
+    outputs = functools.cache(lambda: _org_stack_outputs(runner))  # one `stack output` for both
+    run = prepare_org_run(
+        settings, file_values, session, caller=account, operation=operation,
+        deployed=lambda: bool(outputs()), emit=_org_emitter(services),
     )
+    # The hand-made Identity Center objects (the seed's) the org stack adopts on this run.
+    run.env.update(
+        prepare_identity_adoption(settings, session, org_outputs=outputs, emit=_org_emitter(services))
+    )
+    return run
 
 
 def _org_emitter(services: Services) -> Callable[[str], None]:
     return lambda line: print(f"[{ORG}] {line}", file=services.stdout, flush=True)
 
 
-def _org_stack_deployed(runner: StackRunner) -> bool:
-    """True once an ``up`` of org completed: it manages the organization, nothing is left to adopt."""
+def _org_stack_outputs(runner: StackRunner) -> dict[str, Any]:
+    """The org stack's outputs: some once an ``up`` of org completed (it manages the organization, nothing
+    is left to adopt), none before."""
     try:
-        return bool(runner.outputs(ORG))
+        return runner.outputs(ORG)
     except StackNotFoundError:
-        return False
+        return {}
 
 
 def _org_change_before_up(org_run: OrgRun, services: Services) -> BeforeApply:
