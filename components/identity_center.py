@@ -36,8 +36,12 @@ GET_INSTANCES = "aws:ssoadmin/getInstances:getInstances"
 # pulumi/pulumi pkg/resource/deploy/step.go ImportStep.Apply, which applies ignoreChanges first). The
 # provider merges its default tags into ``tags`` before the import's diff (pulumi/pulumi-aws#4030,
 # #5284), and a hand-made permission set has none. Membership, attachment and assignment inputs are
-# their identity: nothing to ignore.
-ADOPTED_USER_IGNORES = ("displayName", "name", "emails", "locale", "timezone")
+# their identity: nothing to ignore. A user's optional profile fields (phone, address, title, ...) may
+# have been filled in by hand although the config declares none.
+ADOPTED_USER_IGNORES = (
+    "displayName", "name", "emails", "locale", "timezone",
+    "addresses", "phoneNumbers", "nickname", "title", "userType", "preferredLanguage", "profileUrl",
+)
 ADOPTED_GROUP_IGNORES = ("description",)
 ADOPTED_PERMISSION_SET_IGNORES = ("description", "sessionDuration", "relayState", "tags")
 
