@@ -265,6 +265,9 @@ class IdentityCenter(pulumi.ComponentResource):
             self.managed_policy_attachments.append(attachment)
             policies.append(attachment)
         for reference in settings.customer_managed_policies:
+            adopted_id = self._imports.customer_managed_policy_attachments.get(
+                (settings.name, f"{reference.path}{reference.name}")
+            )
             customer = aws.ssoadmin.CustomerManagedPolicyAttachment(
                 names.customer_policy_attachment(name, settings.name, reference.path, reference.name),
                 instance_arn=instance_arn,
@@ -275,7 +278,7 @@ class IdentityCenter(pulumi.ComponentResource):
                     )
                 ),
                 region=self._region,
-                opts=opts,
+                opts=adopted(opts, adopted_id),
             )
             self.customer_managed_policy_attachments.append(customer)
             policies.append(customer)

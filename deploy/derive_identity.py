@@ -9,8 +9,9 @@ them and passes its import id to the program for the run (components/settings/id
 the format of the provider's "## Import" sections (pulumi_aws identitystore/{user,group,group_membership}.py,
 ssoadmin/{permission_set,managed_policy_attachment,account_assignment}.py).
 
-Also adopted, for a permission set or principal adopted: its managed policy attachments that the config
-declares (AttachManagedPolicyToPermissionSet raises ConflictException for one attached already) and the
+Also adopted, for a permission set or principal adopted: its AWS and customer managed policy attachments
+that the config declares (AttachManagedPolicyToPermissionSet and
+AttachCustomerManagedPolicyReferenceToPermissionSet raise ConflictException for one attached already), the
 account assignments that exist (the provider's Create refuses one that exists: terraform-provider-aws
 internal/service/ssoadmin/account_assignment.go, "already exists", since CreateAccountAssignment itself
 does not prevent duplicates). Not adopted: the inline policy and permissions boundary, whose Create is
@@ -115,6 +116,7 @@ class _Finder:
             memberships=memberships,
             permission_sets=sets,
             managed_policy_attachments=self._attachments(sets),
+            customer_managed_policy_attachments=self._customer_attachments(sets),
             account_assignments=self._assignments(users, groups, sets),
         )
 
@@ -162,6 +164,27 @@ class _Finder:
                 if policy in attached:
                     found[(ps.name, policy)] = self._adopt(
                         f"policy {policy} on {ps.name}", f"{policy},{arn},{self.instance_arn}"
+                    )
+        return found
+
+    def _customer_attachments(self, sets: Mapping[str, str]) -> dict[tuple[str, str], str]:
+        found: dict[tuple[str, str], str] = {}
+        for ps in self.identity.permission_sets:
+            if ps.name not in sets or not ps.customer_managed_policies:
+                continue
+            arn = self._set_arns_by_name()[ps.name]
+            attached = {
+                (entry["Name"], entry.get("Path", "/"))
+                for entry in self._pages(
+                    "list_customer_managed_policy_references_in_permission_set",
+                    "CustomerManagedPolicyReferences", InstanceArn=self.instance_arn, PermissionSetArn=arn,
+                )
+            }
+            for ref in ps.customer_managed_policies:
+                if (ref.name, ref.path) in attached:
+                    found[(ps.name, f"{ref.path}{ref.name}")] = self._adopt(
+                        f"customer managed policy {ref.path}{ref.name} on {ps.name}",
+                        f"{ref.name},{ref.path},{arn},{self.instance_arn}",
                     )
         return found
 

@@ -31,6 +31,7 @@ from tests.test_derive import MANAGEMENT, existing_organization, org_env, projec
 from tests.test_engine_rules import ALL_DISABLED
 from tests.test_identity_center import (
     ASSIGNMENT,
+    CUSTOMER,
     GROUP,
     GROUP_NAME,
     IDENTITY_TYPES,
@@ -182,17 +183,31 @@ def test_a_deployed_stack_adopts_only_what_its_outputs_do_not_name(aws: None) ->
     assert set(imports_of(env)) == {"permissionSets", "accountAssignments"}
 
 
-def test_an_attached_managed_policy_that_the_config_declares_is_adopted(aws: None) -> None:
-    raw = copy.deepcopy(stack_values("org"))
-    raw["identityCenter"]["permissionSets"][0]["managedPolicies"] = [SECURITY_AUDIT]
+def with_policies(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The seed's permission set with an AWS managed policy and two customer managed ones."""
+    changed = copy.deepcopy(dict(raw))
+    seed_set = changed["identityCenter"]["permissionSets"][0]
+    seed_set["managedPolicies"] = [SECURITY_AUDIT]
+    seed_set["customerManagedPolicies"] = [{"name": "ops", "path": "/team/"}, {"name": "not-attached"}]
+    return changed
+
+
+def test_the_attached_policies_the_config_declares_are_adopted(aws: None) -> None:
     seed = Seed()
     ps_arn = seed.permission_set(PS)
     seed.sso.attach_managed_policy_to_permission_set(
         InstanceArn=seed.instance_arn, PermissionSetArn=ps_arn, ManagedPolicyArn=SECURITY_AUDIT
     )
-    env, _ = adopt(org_settings(raw))
-    assert imports_of(env)["managedPolicyAttachments"] == {
+    seed.sso.attach_customer_managed_policy_reference_to_permission_set(
+        InstanceArn=seed.instance_arn, PermissionSetArn=ps_arn,
+        CustomerManagedPolicyReference={"Name": "ops", "Path": "/team/"},
+    )
+    adopted = imports_of(adopt(org_settings(with_policies(stack_values("org"))))[0])
+    assert adopted["managedPolicyAttachments"] == {
         PS: {SECURITY_AUDIT: f"{SECURITY_AUDIT},{ps_arn},{seed.instance_arn}"}
+    }
+    assert adopted["customerManagedPolicyAttachments"] == {
+        PS: {"/team/ops": f"ops,/team/,{ps_arn},{seed.instance_arn}"}
     }
 
 
@@ -284,12 +299,16 @@ def test_the_imports_json_round_trips_and_an_attachment_is_imported(monkeypatch:
     settings = org_settings()
     environ = {derived.IDENTITY_CENTER_IMPORTS_ENV: SEED_IMPORTS.to_json()}
     assert from_environ(environ, settings.identity_center, settings.resolved.assignments) == SEED_IMPORTS
-    raw = copy.deepcopy(stack_values("org"))
-    raw["identityCenter"]["permissionSets"][0]["managedPolicies"] = [SECURITY_AUDIT]
-    imports = IdentityCenterImports(managed_policy_attachments={(PS, SECURITY_AUDIT): "a,b,c"})
+    imports = IdentityCenterImports(
+        managed_policy_attachments={(PS, SECURITY_AUDIT): "a,b,c"},
+        customer_managed_policy_attachments={(PS, "/team/ops"): "ops,/team/,b,c"},
+    )
     monkeypatch.setenv(derived.IDENTITY_CENTER_IMPORTS_ENV, imports.to_json())
-    attachment = run_stack("org", raw).one(MANAGED)
+    recording = run_stack("org", with_policies(stack_values("org")))
+    attachment = recording.one(MANAGED)
     assert (attachment.import_id, attachment.ignore_changes) == ("a,b,c", [])
+    customer = {r.inputs["customerManagedPolicyReference"]["name"]: r for r in recording.of_type(CUSTOMER)}
+    assert (customer["ops"].import_id, customer["not-attached"].import_id) == ("ops,/team/,b,c", None)
 
 
 @pytest.mark.parametrize(

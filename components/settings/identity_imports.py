@@ -12,6 +12,7 @@ The JSON::
     {"users": {"<userName>": "<import id>"}, "groups": {"<group>": "..."},
      "memberships": {"<group>": {"<userName>": "..."}}, "permissionSets": {"<name>": "..."},
      "managedPolicyAttachments": {"<permission set>": {"<policy arn>": "..."}},
+     "customerManagedPolicyAttachments": {"<permission set>": {"<path><name>": "..."}},
      "accountAssignments": [{"permissionSet": "...", "principalType": "GROUP", "principal": "...",
                              "account": "<account key>", "importId": "..."}]}
 """
@@ -28,7 +29,8 @@ from components.settings.derived import IDENTITY_CENTER_IMPORTS_ENV
 from components.settings.identity_center import IdentityCenterSettings, ResolvedAssignment
 
 KINDS = (
-    "users", "groups", "memberships", "permissionSets", "managedPolicyAttachments", "accountAssignments",
+    "users", "groups", "memberships", "permissionSets", "managedPolicyAttachments",
+    "customerManagedPolicyAttachments", "accountAssignments",
 )
 ASSIGNMENT_KEYS = ("permissionSet", "principalType", "principal", "account", "importId")
 
@@ -42,18 +44,17 @@ class IdentityCenterImports:
     memberships: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (group, userName)
     permission_sets: Mapping[str, str] = field(default_factory=dict)
     managed_policy_attachments: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (set, arn)
+    # (set, path + name of the customer managed policy, e.g. "/boundaries/ops")
+    customer_managed_policy_attachments: Mapping[tuple[str, str], str] = field(default_factory=dict)
     account_assignments: Mapping[ResolvedAssignment, str] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return any(vars(self).values())
 
     def to_json(self) -> str:
-        memberships: dict[str, dict[str, str]] = {}
-        for (group, user), value in self.memberships.items():
-            memberships.setdefault(group, {})[user] = value
-        attachments: dict[str, dict[str, str]] = {}
-        for (permission_set, arn), value in self.managed_policy_attachments.items():
-            attachments.setdefault(permission_set, {})[arn] = value
+        memberships = _by_parent(self.memberships)
+        attachments = _by_parent(self.managed_policy_attachments)
+        customer = _by_parent(self.customer_managed_policy_attachments)
         assignments = [
             {
                 "permissionSet": a.permission_set, "principalType": a.principal_type,
@@ -64,7 +65,7 @@ class IdentityCenterImports:
         document = {
             "users": dict(self.users), "groups": dict(self.groups), "memberships": memberships,
             "permissionSets": dict(self.permission_sets), "managedPolicyAttachments": attachments,
-            "accountAssignments": assignments,
+            "customerManagedPolicyAttachments": customer, "accountAssignments": assignments,
         }
         return json.dumps({key: value for key, value in document.items() if value}, sort_keys=True)
 
@@ -88,14 +89,26 @@ def from_environ(
     users = {user.user_name for user in settings.users}
     groups = {group.name: set(group.members) for group in settings.groups}
     permission_sets = {ps.name: set(ps.managed_policies) for ps in settings.permission_sets}
+    customer = {
+        ps.name: {f"{ref.path}{ref.name}" for ref in ps.customer_managed_policies}
+        for ps in settings.permission_sets
+    }
     return IdentityCenterImports(
         users=_ids(document, "users", users),
         groups=_ids(document, "groups", set(groups)),
         memberships=_nested(document, "memberships", groups),
         permission_sets=_ids(document, "permissionSets", set(permission_sets)),
         managed_policy_attachments=_nested(document, "managedPolicyAttachments", permission_sets),
+        customer_managed_policy_attachments=_nested(document, "customerManagedPolicyAttachments", customer),
         account_assignments=_assignments(document.get("accountAssignments", []), set(assignments)),
     )
+
+
+def _by_parent(values: Mapping[tuple[str, str], str]) -> dict[str, dict[str, str]]:
+    nested: dict[str, dict[str, str]] = {}
+    for (parent, child), value in values.items():
+        nested.setdefault(parent, {})[child] = value
+    return nested
 
 
 def _ids(document: Mapping[str, Any], kind: str, known: set[str], where: str = "") -> dict[str, str]:
