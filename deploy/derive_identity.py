@@ -89,7 +89,7 @@ class _Finder:
         self._account_ids: dict[str, str] | None = None
 
     def _managed(self, kind: str) -> set[str] | None:
-        """The names of ``kind`` the org stack's outputs list; None for every name once it is deployed."""
+        """The names of ``kind`` the org stack manages by its outputs; None: all (users, once deployed)."""
         outputs = self._outputs()
         return None if outputs and kind == "users" else set(outputs.get(kind) or {})
 
@@ -133,7 +133,7 @@ class _Finder:
         for group in self.identity.groups:
             for member in group.members:
                 if group.name not in groups and member not in users:
-                    continue  # both managed by the stack, so is their membership
+                    continue  # neither is adopted: their membership is the stack's or this run's to create
                 group_id, user_id = self._group_id(group.name), self._user_id(member)
                 if group_id is None or user_id is None:
                     continue

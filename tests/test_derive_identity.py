@@ -18,7 +18,7 @@ from components import config
 from components.identity_center import ADOPTED_USER_IGNORES
 from components.settings import derived
 from components.settings.identity_center import ResolvedAssignment
-from components.settings.identity_imports import IdentityCenterImports, from_environ
+from components.settings.identity_imports import ASSIGNMENT_KEYS, IdentityCenterImports, from_environ
 from deploy.cli import main
 from deploy.derive_identity import prepare_identity_adoption
 from deploy.engine_rules import registration_findings
@@ -325,6 +325,8 @@ def test_the_imports_json_round_trips_and_an_attachment_is_imported(monkeypatch:
             "importId": "x",
         }]}),
          "accountAssignments[0]: is not an assignment"),
+        (json.dumps({"accountAssignments": [{key: [] for key in ASSIGNMENT_KEYS}]}),
+         "accountAssignments[0]: must hold strings only"),
     ],
 )
 def test_a_bad_variable_stops_with_one_line_naming_it(text: str, expected: str) -> None:

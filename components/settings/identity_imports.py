@@ -144,6 +144,8 @@ def _assignments(values: Any, known: set[ResolvedAssignment]) -> dict[ResolvedAs
         where = f"accountAssignments[{index}]"
         if not isinstance(entry, dict) or sorted(entry) != sorted(ASSIGNMENT_KEYS):
             raise _error(where, f"must be an object with exactly {', '.join(ASSIGNMENT_KEYS)}")
+        if not all(isinstance(value, str) for value in entry.values()):
+            raise _error(where, "must hold strings only")
         assignment = ResolvedAssignment(
             entry["permissionSet"], entry["principalType"], entry["principal"], entry["account"]
         )
