@@ -5,12 +5,16 @@ permission sets on. The Identity Center instance itself cannot be created throug
 enabled once by hand, and :func:`lookup_instance` finds it (or stops the program saying how to enable
 it). Everything else comes from the validated ``identityCenter`` config; inline policies and assignments
 arrive already loaded, validated and resolved.
+
+Objects the seed made by hand under the same names are adopted on the run ``python -m deploy`` found
+them (components/settings/identity_imports.py): each gets its import id and ``ignore_changes`` for what
+a hand-made one may not match, so the import succeeds; the next run, without imports, applies our values.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -22,9 +26,24 @@ from components.settings.identity_center import (
     PermissionSetSettings,
     ResolvedAssignment,
 )
+from components.settings.identity_imports import IdentityCenterImports
 from iam_documents.documents import PolicyDocument
 
 GET_INSTANCES = "aws:ssoadmin/getInstances:getInstances"
+
+# What a hand-made object may hold differently from our config: ignored on the import only, since
+# Pulumi refuses an import whose inputs differ ("inputs to import do not match the existing resource",
+# pulumi/pulumi pkg/resource/deploy/step.go ImportStep.Apply, which applies ignoreChanges first). The
+# provider merges its default tags into ``tags`` before the import's diff (pulumi/pulumi-aws#4030,
+# #5284), and a hand-made permission set has none. Membership, attachment and assignment inputs are
+# their identity: nothing to ignore. A user's optional profile fields (phone, address, title, ...) may
+# have been filled in by hand although the config declares none.
+ADOPTED_USER_IGNORES = (
+    "displayName", "name", "emails", "locale", "timezone",
+    "addresses", "phoneNumbers", "nickname", "title", "userType", "preferredLanguage", "profileUrl",
+)
+ADOPTED_GROUP_IGNORES = ("description",)
+ADOPTED_PERMISSION_SET_IGNORES = ("description", "sessionDuration", "relayState", "tags")
 
 
 class IdentityCenterNotEnabled(pulumi.RunError):
@@ -69,6 +88,7 @@ class IdentityCenterArgs:
     account_ids: Mapping[str, pulumi.Input[str]]  # account key -> account id (from the LandingZone)
     inline_policies: Mapping[str, PolicyDocument]  # permission set name -> validated document
     assignments: Sequence[ResolvedAssignment]  # resolved and checked by components.config.load
+    imports: IdentityCenterImports = field(default_factory=IdentityCenterImports)  # hand-made, to adopt
 
 
 class IdentityCenter(pulumi.ComponentResource):
@@ -87,6 +107,7 @@ class IdentityCenter(pulumi.ComponentResource):
     permissions_boundaries: dict[str, aws.ssoadmin.PermissionsBoundaryAttachment]
     resolved_assignments: list[ResolvedAssignment]
     assignments: list[aws.ssoadmin.AccountAssignment]
+    _imports: IdentityCenterImports
 
     def __init__(
         self, name: str, args: IdentityCenterArgs, opts: pulumi.ResourceOptions | None = None
@@ -100,6 +121,7 @@ class IdentityCenter(pulumi.ComponentResource):
         self._region = self.region if self.region != args.provider_region else None
         store = args.instance.identity_store_id
         child = pulumi.ResourceOptions(parent=self)
+        imports = self._imports = args.imports
 
         self.users = {user.user_name: self._user(name, user, store, child) for user in settings.users}
 
@@ -112,7 +134,7 @@ class IdentityCenter(pulumi.ComponentResource):
                 display_name=group.name,
                 description=group.description,
                 region=self._region,
-                opts=child,
+                opts=adopted(child, imports.groups.get(group.name), ADOPTED_GROUP_IGNORES),
             )
             self.groups[group.name] = resource
             for member in group.members:
@@ -124,7 +146,7 @@ class IdentityCenter(pulumi.ComponentResource):
                         group_id=resource.group_id,
                         member_id=self.users[member].user_id,
                         region=self._region,
-                        opts=child,
+                        opts=adopted(child, imports.memberships.get((group.name, member))),
                     )
                 )
 
@@ -161,8 +183,11 @@ class IdentityCenter(pulumi.ComponentResource):
                     target_type="AWS_ACCOUNT",
                     target_id=args.account_ids[assignment.account_key],
                     region=self._region,
-                    opts=pulumi.ResourceOptions(
-                        parent=self, depends_on=policies_of[assignment.permission_set]
+                    opts=adopted(
+                        pulumi.ResourceOptions(
+                            parent=self, depends_on=policies_of[assignment.permission_set]
+                        ),
+                        imports.account_assignments.get(assignment),
                     ),
                 )
             )
@@ -191,7 +216,7 @@ class IdentityCenter(pulumi.ComponentResource):
             locale=user.locale,
             timezone=user.timezone,
             region=self._region,
-            opts=opts,
+            opts=adopted(opts, self._imports.users.get(user.user_name), ADOPTED_USER_IGNORES),
         )
 
     def _permission_set(
@@ -212,7 +237,9 @@ class IdentityCenter(pulumi.ComponentResource):
             relay_state=settings.relay_state,
             tags=dict(settings.tags) or None,
             region=self._region,
-            opts=opts,
+            opts=adopted(
+                opts, self._imports.permission_sets.get(settings.name), ADOPTED_PERMISSION_SET_IGNORES
+            ),
         )
         self.permission_sets[settings.name] = permission_set
         policies: list[pulumi.Resource] = []
@@ -233,11 +260,14 @@ class IdentityCenter(pulumi.ComponentResource):
                 permission_set_arn=permission_set.arn,
                 managed_policy_arn=arn,
                 region=self._region,
-                opts=opts,
+                opts=adopted(opts, self._imports.managed_policy_attachments.get((settings.name, arn))),
             )
             self.managed_policy_attachments.append(attachment)
             policies.append(attachment)
         for reference in settings.customer_managed_policies:
+            adopted_id = self._imports.customer_managed_policy_attachments.get(
+                (settings.name, f"{reference.path}{reference.name}")
+            )
             customer = aws.ssoadmin.CustomerManagedPolicyAttachment(
                 names.customer_policy_attachment(name, settings.name, reference.path, reference.name),
                 instance_arn=instance_arn,
@@ -248,7 +278,7 @@ class IdentityCenter(pulumi.ComponentResource):
                     )
                 ),
                 region=self._region,
-                opts=opts,
+                opts=adopted(opts, adopted_id),
             )
             self.customer_managed_policy_attachments.append(customer)
             policies.append(customer)
@@ -274,3 +304,14 @@ class IdentityCenter(pulumi.ComponentResource):
             )
             policies.append(self.permissions_boundaries[settings.name])
         return policies
+
+
+def adopted(
+    opts: pulumi.ResourceOptions, import_id: str | None, ignore: Sequence[str] = ()
+) -> pulumi.ResourceOptions:
+    """``opts`` as they are, or with the import of an existing object and what its import ignores."""
+    if import_id is None:
+        return opts
+    return pulumi.ResourceOptions.merge(
+        opts, pulumi.ResourceOptions(import_=import_id, ignore_changes=list(ignore) or None)
+    )

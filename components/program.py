@@ -30,6 +30,7 @@ from components.security_stack import security_program
 from components.settings import cicd_names, derived
 from components.settings.cicd import CicdConfig
 from components.settings.environment import AccountAccess, derived_domain_prefix
+from components.settings.identity_imports import from_environ
 from components.settings.security import SecurityConfig
 from components.tasks_stack import declare_frontend_app, declare_tasks_service
 
@@ -37,6 +38,8 @@ from components.tasks_stack import declare_frontend_app, declare_tasks_service
 def org_program(config: OrgConfig) -> dict[str, Any]:
     """Stack ``org``: the landing zone (and Identity Center) in the management account."""
     resolved = config.resolved  # documents and assignments, validated by stack_config.load
+    # Hand-made Identity Center objects python -m deploy found for this run (none offline), checked first.
+    identity_imports = from_environ(os.environ, config.identity_center, resolved.assignments)
     management = account_provider(
         "management",
         account_id=config.management_account_id,
@@ -73,6 +76,7 @@ def org_program(config: OrgConfig) -> dict[str, Any]:
             account_ids=account_ids,
             inline_policies=resolved.inline_policies,
             assignments=resolved.assignments,
+            imports=identity_imports,
         ),
         opts=pulumi.ResourceOptions(providers={"aws": management}),
     )

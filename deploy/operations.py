@@ -5,6 +5,7 @@ values, credentials, the org stack's adoption), then the stacks in order through
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -174,10 +175,19 @@ def _check_credentials(
     settings = stack_config.load(ORG, file_values)
     assert isinstance(settings, stack_config.OrgConfig)
 
-    return prepare_org_run(
-        settings, file_values, session_factory(), caller=account, operation=operation,
-        org_outputs=lambda: _org_stack_outputs(runner), emit=_org_emitter(services),
+    from deploy.derive_identity import prepare_identity_adoption
+
+    session = session_factory()
+    outputs = functools.cache(lambda: _org_stack_outputs(runner))  # one `stack output` for both
+    run = prepare_org_run(
+        settings, file_values, session, caller=account, operation=operation,
+        org_outputs=outputs, emit=_org_emitter(services),
     )
+    # The hand-made Identity Center objects (the seed's) the org stack adopts on this run.
+    run.env.update(
+        prepare_identity_adoption(settings, session, org_outputs=outputs, emit=_org_emitter(services))
+    )
+    return run
 
 
 def _org_emitter(services: Services) -> Callable[[str], None]:
@@ -186,7 +196,7 @@ def _org_emitter(services: Services) -> Callable[[str], None]:
 
 def _org_stack_outputs(runner: StackRunner) -> Mapping[str, Any]:
     """The org stack's outputs: {} until an ``up`` of org completed (then it manages the organization,
-    and its ``organizational_units`` and ``accounts`` name what it manages)."""
+    and its ``organizational_units``, ``accounts`` and Identity Center outputs name what it manages)."""
     try:
         return runner.outputs(ORG)
     except StackNotFoundError:

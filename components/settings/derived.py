@@ -11,7 +11,11 @@ Two kinds:
   deploy/adopt_structure.py) and hands them to the program for the run in the environment variables
   below. The stack file is left as it is:
   a value set there always wins, and a plain ``pulumi up -s org`` without it stops with one line
-  (see :func:`with_deploy_time_values`) instead of guessing.
+  (see :func:`with_deploy_time_values`) instead of guessing;
+- known only at deploy time, from the management account's Identity Center: the hand-made users, groups,
+  memberships, permission sets, policy attachments and assignments the org stack adopts (import ids, as
+  JSON in :data:`IDENTITY_CENTER_IMPORTS_ENV`; found by deploy/derive_identity.py, checked against the
+  config by components/settings/identity_imports.py).
 
 Offline (``plan``, tests) the program runs with :data:`OFFLINE_MANAGEMENT_ACCOUNT_ID`, the id the mocks
 give the caller and the organization's management account (deploy/simulate.py).
@@ -29,6 +33,7 @@ from components.settings.base import EMAIL, ORG_STACK, PROJECT, ConfigError, sta
 
 MANAGEMENT_ACCOUNT_ENV = "LANDING_ZONE_MANAGEMENT_ACCOUNT_ID"
 ORGANIZATION_ID_ENV = "LANDING_ZONE_ORGANIZATION_ID"
+IDENTITY_CENTER_IMPORTS_ENV = "LANDING_ZONE_IDENTITY_CENTER_IMPORTS"
 OFFLINE_MANAGEMENT_ACCOUNT_ID = "111111111111"
 # JSON objects, for one run: OU path -> OU id and account key -> account id of what the org stack imports.
 ADOPTED_OUS_ENV = "LANDING_ZONE_ADOPTED_OUS"
