@@ -197,9 +197,8 @@ STEPS: tuple[Step, ...] = (
         "organization", "Adopt the existing organization (automatic)",
         "Enabling Identity Center creates the organization, so it usually exists: `preview` and `up` find "
         "it and adopt it, enabling the trusted access and policy types the config lists first (`up` only). "
-        "Set "
-        "`landing-zone:organization.importId` only to pin it; existing member accounts still need their "
-        "`importId`.",
+        "Its first run also adopts what was made by hand (OUs, accounts by e-mail, Identity Center users, "
+        "groups, permission sets); the next `up` applies the config. `organization.importId` pins it.",
         _organization,
     ),
     Step(
