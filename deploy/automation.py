@@ -28,7 +28,7 @@ from typing import Any
 
 from pulumi import automation as auto
 
-from components.config import PROJECT_ROOT
+from components.config import ORG_STACK, PROJECT_ROOT
 from deploy import backend as state_backend
 from deploy.changes import ResourceStep
 from deploy.progress import StackProgress
@@ -119,9 +119,10 @@ class AutomationRunner:
         self.env_vars = workspace_env(self.root, environ, allow_local_backend=allow_local_backend)
         self.policy_pack_config = policy_pack_config
         # Given to `stack init` when the driver creates a stack (deploy/backend.py secrets_provider).
-        self.secrets_provider = state_backend.secrets_provider(
-            self.root, environ, state_backend.resolve(self.root, environ)
-        )
+        resolved = state_backend.resolve(self.root, environ)
+        self.secrets_provider = state_backend.secrets_provider(self.root, environ, resolved)
+        self._state_key = state_backend.fallback_state_key(self.root, environ, resolved)
+        self._resolved_secrets_provider: str | None = None  # the fallback, once org's outputs were read
         self.command = _make_command(command_factory)
         folder = state_backend.file_backend_folder(self.backend_url)
         if folder is not None:  # the CLI refuses a file backend whose folder does not exist
@@ -141,15 +142,39 @@ class AutomationRunner:
         """Variables every later Pulumi command (so the program) gets: the values deploy/derive.py found."""
         self.env_vars.update(values)
 
-    def _options(self) -> auto.LocalWorkspaceOptions:
+    def _options(self, secrets_provider: str | None = None) -> auto.LocalWorkspaceOptions:
         return auto.LocalWorkspaceOptions(
-            env_vars=dict(self.env_vars), pulumi_command=self.command, secrets_provider=self.secrets_provider
+            env_vars=dict(self.env_vars), pulumi_command=self.command,
+            secrets_provider=secrets_provider or self.secrets_provider,
         )
+
+    def _new_stack_secrets_provider(self, name: str) -> str | None:
+        """What ``stack init`` gets for a stack other than org. Without ``PULUMI_SECRETS_PROVIDER`` the
+        fallback names the state key by its alias, which KMS resolves in the caller's own account only
+        (KMS API Reference, Encrypt ``KeyId``), so a caller in another account (pre's CI role, a
+        provisioner) could not create a stack with it. Once the org stack's ``accounts`` output gives the
+        state account's id, the alias ARN is used instead; until then, or when org cannot be read, the
+        alias name stays (and works for callers in the state account)."""
+        key = self._state_key
+        if key is None or name == ORG_STACK:
+            return None
+        if self._resolved_secrets_provider is None:
+            try:
+                accounts = self.outputs(ORG_STACK).get("accounts")
+            except StackOperationError:
+                accounts = None
+            account_id = accounts.get(key.account) if isinstance(accounts, Mapping) else None
+            self._resolved_secrets_provider = (
+                key.by_alias_arn(str(account_id)) if account_id else key.by_alias_name
+            )
+        return self._resolved_secrets_provider
 
     def _stack(self, name: str, *, create: bool) -> auto.Stack:
         try:
             if create:
-                return auto.create_or_select_stack(name, work_dir=str(self.root), opts=self._options())
+                return auto.create_or_select_stack(
+                    name, work_dir=str(self.root), opts=self._options(self._new_stack_secrets_provider(name))
+                )
             return auto.select_stack(name, work_dir=str(self.root), opts=self._options())
         except auto.StackNotFoundError:
             raise StackNotFoundError(

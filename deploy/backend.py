@@ -117,19 +117,29 @@ def refuse_local_in_ci(backend: Backend, environ: Mapping[str, str], *, allow: b
     )
 
 
-def secrets_provider(root: Path, environ: Mapping[str, str], backend: Backend) -> str | None:
-    """The secrets provider of the stacks the driver creates: ``PULUMI_SECRETS_PROVIDER`` when set; else,
-    on a shared (non-file) backend, the KMS key of the org stack file's ``landing-zone:stateBackend``
-    (``awskms://<alias>?region=<region>``: the alias name, so only callers in the state account can create a
-    stack with it, as KMS looks an alias name up in the caller's account; ``python -m deploy bootstrap``
-    prints the alias ARN form for everyone else, which needs the account id this file lacks); else None (the
-    CLI's default: the passphrase for a DIY backend). Used only when a stack is created (``stack init
-    --secrets-provider``); an existing stack keeps the provider its stack file records.
-    """
-    from_env = environ.get(SECRETS_VAR, "").strip()
-    if from_env:
-        return from_env
-    if backend.local_path is not None:
+@dataclass(frozen=True)
+class StateKey:
+    """The org stack file's state key: the account key it lives in, its alias and its region."""
+
+    account: str
+    alias: str
+    region: str
+
+    @property
+    def by_alias_name(self) -> str:
+        """``awskms://<alias>?region=...``: KMS looks an alias name up in the caller's account only."""
+        return f"awskms://{self.alias}?region={self.region}"
+
+    def by_alias_arn(self, account_id: str) -> str:
+        """``awskms:///<alias ARN>?region=...``, usable from any account the key policy admits (KMS API
+        Reference, Encrypt ``KeyId``; the ARN goes in the URL path, gocloud.dev secrets/awskms)."""
+        return f"awskms:///arn:aws:kms:{self.region}:{account_id}:{self.alias}?region={self.region}"
+
+
+def fallback_state_key(root: Path, environ: Mapping[str, str], backend: Backend) -> StateKey | None:
+    """The state key new stacks fall back to: on a shared (non-file) backend without
+    ``PULUMI_SECRETS_PROVIDER``, the org stack file's ``landing-zone:stateBackend``; else None."""
+    if environ.get(SECRETS_VAR, "").strip() or backend.local_path is not None:
         return None
     from components.settings.state_backend import StateBackendSettings
     from components.stack_files import read_stack_file
@@ -146,4 +156,19 @@ def secrets_provider(root: Path, environ: Mapping[str, str], backend: Backend) -
     except ValueError:
         return None  # the config check reports it, with the file and key
     region = parsed.region or str(raw.get("region") or "us-east-1")
-    return f"awskms://{parsed.key_alias}?region={region}"
+    return StateKey(parsed.account, parsed.key_alias, region)
+
+
+def secrets_provider(root: Path, environ: Mapping[str, str], backend: Backend) -> str | None:
+    """The secrets provider of the stacks the driver creates: ``PULUMI_SECRETS_PROVIDER`` when set; else,
+    on a shared (non-file) backend, the KMS key of the org stack file's ``landing-zone:stateBackend`` by
+    its alias name (:func:`fallback_state_key`; the driver turns it into the alias ARN once the org
+    stack's outputs give the state account's id, deploy/automation.py); else None (the CLI's default: the
+    passphrase for a DIY backend). Used only when a stack is created (``stack init --secrets-provider``);
+    an existing stack keeps the provider its stack file records.
+    """
+    from_env = environ.get(SECRETS_VAR, "").strip()
+    if from_env:
+        return from_env
+    key = fallback_state_key(root, environ, backend)
+    return key.by_alias_name if key is not None else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from pulumi.automation.errors import create_command_error
 from pulumi.runtime.proto import events_pb2, events_pb2_grpc
 from semver import VersionInfo
 
+from components.config import PROJECT_ROOT as ROOT
 from deploy.automation import AutomationRunner, workspace_env
 from deploy.cli import Services, main
 from deploy.runner import (
@@ -580,3 +582,49 @@ def test_cli_up_without_a_terminal_needs_yes_and_runs_nothing(
         "error: up changes real infrastructure; pass --yes to run it without a terminal"
     )
     assert command.calls == []
+
+
+# --- the secrets provider of a stack the driver creates on a shared backend ----------------------------
+
+SHARED_BACKEND = {"PULUMI_BACKEND_URL": "s3://state-bucket/landing-zone"}  # no PULUMI_SECRETS_PROVIDER
+ALIAS_NAME = "awskms://alias/pulumi-state?region=us-east-1"  # Pulumi.org.yaml's stateBackend, its region
+
+
+def _with_state_backend(tmp_path: Path) -> Path:
+    """A project holding the shipped Pulumi.org.yaml, whose stateBackend names the state key."""
+    shutil.copy(ROOT / "Pulumi.org.yaml", tmp_path / "Pulumi.org.yaml")
+    return tmp_path
+
+
+def _created_with(command: FakePulumiCommand) -> list[str]:
+    return [argv[argv.index("--secrets-provider") + 1] for argv in command.argv("stack init")]
+
+
+def test_a_new_stack_on_a_shared_backend_names_the_state_key_by_its_alias_arn(tmp_path: Path) -> None:
+    """KMS resolves an alias name in the caller's account only: pre's CI role (deployments-sdlc) needs
+    the key of the state account (deployments-prod) by ARN, which org's outputs give."""
+    root = _with_state_backend(tmp_path)
+    command = FakePulumiCommand(stacks={"org"}, outputs={"accounts": {"deployments-prod": "123456789012"}})
+    run = AutomationRunner(root, environ=SHARED_BACKEND, command_factory=lambda: command)
+    run.preview("pre", on_output=lambda _: None)
+    run.preview("prod", on_output=lambda _: None)
+    arn = "awskms:///arn:aws:kms:us-east-1:123456789012:alias/pulumi-state?region=us-east-1"
+    assert _created_with(command) == [arn, arn]
+    # org's outputs read once per run (one `stack output` pair: plain, then with secrets)
+    assert [argv[-1] for argv in command.argv("stack output")] == ["org", "org"]
+
+
+def test_without_org_outputs_a_new_stack_keeps_the_alias_name(tmp_path: Path) -> None:
+    root = _with_state_backend(tmp_path)
+    command = FakePulumiCommand(outputs={"accounts": {"sandbox": "222222222222"}})  # org not deployed
+    AutomationRunner(root, environ=SHARED_BACKEND, command_factory=lambda: command).preview(
+        "pre", on_output=lambda _: None)
+    assert _created_with(command) == [ALIAS_NAME]
+    # org itself never reads its own outputs first, and a set PULUMI_SECRETS_PROVIDER is taken as it is.
+    command = FakePulumiCommand()
+    environ = {**SHARED_BACKEND, "PULUMI_SECRETS_PROVIDER": "awskms:///arn:aws:kms:us-east-1:1:alias/x"}
+    run = AutomationRunner(root, environ=environ, command_factory=lambda: command)
+    run.preview("org", on_output=lambda _: None)
+    run.preview("pre", on_output=lambda _: None)
+    assert _created_with(command) == ["awskms:///arn:aws:kms:us-east-1:1:alias/x"] * 2
+    assert not command.argv("stack output")
