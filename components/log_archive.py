@@ -91,15 +91,18 @@ class LogArchive(pulumi.ComponentResource):
         super().__init__("landingzone:security:LogArchive", name, None, opts)
         kept = pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True)
         readers = list(args.reader_role_patterns)
-        ids = pulumi.Output.all(args.account_id, args.management_account_id, args.organization_id)
+        ids = pulumi.Output.all(
+            args.account_id, args.management_account_id, args.organization_id, args.bucket_name
+        )
 
         def key_document(values: list[Any]) -> str:
-            account, management, organization = (str(v) for v in values)
+            account, management, organization, bucket_name = (str(v) for v in values)
             return json.dumps(documents.key_policy(
                 log_archive_account_id=account, management_account_id=management,
                 organization_id=organization,
                 trail_arn=documents.trail_arn(args.region, management, args.trail_name),
                 reader_role_patterns=readers, config_delivery=args.config_delivery, region=args.region,
+                bucket_name=bucket_name,
             ))
 
         self.key = aws.kms.Key(

@@ -58,6 +58,7 @@ CONFIG_ACTIONS_ON_BUCKET = ("s3:GetBucketAcl", "s3:ListBucket")
 CONFIG_ACTIONS_ON_OBJECTS = ("s3:PutObject", "s3:PutObjectAcl")
 CONFIG_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 CLOUDTRAIL_CONTEXT_KEY = "kms:EncryptionContext:aws:cloudtrail:arn"
+S3_CONTEXT_KEY = "kms:EncryptionContext:aws:s3:arn"
 OWNER_FULL_CONTROL = "bucket-owner-full-control"
 # Administering the key, never using it. The CloudTrail guide's default policy gives the account
 # ``kms:*``; this is the console's "key administrators" list with ``kms:Create*`` narrowed to
@@ -170,6 +171,7 @@ def key_policy(
     reader_role_patterns: Sequence[str],
     config_delivery: bool = False,
     region: str = "*",  # the bucket's (and key's) Region: S3 there may use the key for Config's puts
+    bucket_name: str | None = None,  # the log bucket: with it, readers may decrypt its S3 Bucket Key
 ) -> dict[str, Any]:
     """The account administers the key (and passes KMS's lockout check through IAM) but cannot decrypt;
     CloudTrail encrypts for the trail; only the readers decrypt its logs; AWS Config too if on."""
@@ -225,6 +227,23 @@ def key_policy(
                 "Null": {CLOUDTRAIL_CONTEXT_KEY: "false"},
             },
         })
+        if bucket_name is not None:
+            # The bucket uses an S3 Bucket Key, and "S3 Bucket Keys use the bucket ARN as encryption
+            # context" (S3 User Guide, bucket-key.html, "Changes to note before enabling an S3 Bucket
+            # Key"): reading an object may need the bucket key decrypted under that context, without
+            # CloudTrail's. So the readers may also decrypt for this bucket only, and only through S3.
+            statements.append({
+                "Sid": "SecurityReadersDecryptBucketKey",
+                "Effect": "Allow",
+                "Principal": {"AWS": root},
+                "Action": "kms:Decrypt",
+                "Resource": "*",
+                "Condition": {
+                    "ArnLike": {"aws:PrincipalArn": _readers(reader_role_patterns)},
+                    "StringEquals": {S3_CONTEXT_KEY: f"arn:aws:s3:::{bucket_name}"},
+                    "StringLike": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
+                },
+            })
     if config_delivery:
         recorders = _config_recorders(organization_id)
         statements.append({

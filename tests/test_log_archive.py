@@ -239,9 +239,26 @@ def test_nobody_else_may_decrypt(key_policy: dict[str, Any]) -> None:
         statement["Sid"] for statement in key_policy["Statement"]
         if any(fnmatch.fnmatchcase("kms:decrypt", str(a).lower()) for a in iam._as_list(statement["Action"]))
     }
-    assert decrypting == {"SecurityReadersDecryptLogs", "CloudTrailDecryptsWithBucketKey"}
+    assert decrypting == {
+        "SecurityReadersDecryptLogs", "SecurityReadersDecryptBucketKey", "CloudTrailDecryptsWithBucketKey"
+    }
     trail_decrypt = statements(key_policy)["CloudTrailDecryptsWithBucketKey"]
     assert trail_decrypt["Condition"] == {"StringEquals": {"aws:SourceArn": TRAIL_ARN}}
+
+
+def test_readers_may_decrypt_the_buckets_s3_bucket_key_through_s3_only(key_policy: dict[str, Any]) -> None:
+    """An S3 Bucket Key is decrypted under the bucket ARN as encryption context (S3 User Guide,
+    bucket-key.html), without CloudTrail's: the readers may, for this bucket and through S3 only."""
+    bucket_key = {"kms:EncryptionContext:aws:s3:arn": f"arn:aws:s3:::{BUCKET}",
+                  "kms:ViaService": "s3.us-east-1.amazonaws.com"}
+    reader = {"aws:PrincipalArn": READER_ROLE}
+    assert _kms(key_policy, ROOT, "kms:Decrypt", **reader, **bucket_key)
+    assert not _kms(key_policy, ROOT, "kms:Decrypt", **reader,
+                    **{**bucket_key, "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"})
+    assert not _kms(key_policy, ROOT, "kms:Decrypt", **reader,
+                    **{**bucket_key, "kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::another-bucket"})
+    assert not _kms(key_policy, ROOT, "kms:Decrypt", **{"aws:PrincipalArn": ADMIN_ROLE}, **bucket_key)
+    assert not _kms(key_policy, ROOT, "kms:GenerateDataKey", **reader, **bucket_key)
 
 
 def test_the_administrators_actions_never_use_the_key() -> None:
@@ -254,7 +271,8 @@ def test_the_administrators_actions_never_use_the_key() -> None:
 
 def test_without_readers_only_cloudtrail_touches_the_logs() -> None:
     recording = run(reader_role_patterns=[])
-    assert "SecurityReadersDecryptLogs" not in statements(policy(recording.one(KEY)))
+    assert not {"SecurityReadersDecryptLogs", "SecurityReadersDecryptBucketKey"} & set(
+        statements(policy(recording.one(KEY))))
     assert "SecurityReadersRead" not in statements(policy(recording.one(BUCKET_POLICY)))
 
 
