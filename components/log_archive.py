@@ -24,7 +24,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.private_bucket import EncryptionDefault, private_bucket_controls
+from components.private_bucket import EncryptionDefault, abort_incomplete_uploads, private_bucket_controls
 from iam_documents import log_archive as documents
 
 ROTATION_DAYS = 365  # EnableKeyRotation takes 90-2560
@@ -65,16 +65,7 @@ def lifecycle_rules(retention_days: int, transition_days: int | None) -> list[
                 noncurrent_days=retention_days
             ),
         ),
-        aws.s3.BucketLifecycleConfigurationRuleArgs(
-            id="abort-incomplete-uploads",
-            status="Enabled",
-            filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(),
-            abort_incomplete_multipart_upload=(
-                aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                    days_after_initiation=ABORT_UPLOAD_DAYS
-                )
-            ),
-        ),
+        abort_incomplete_uploads(ABORT_UPLOAD_DAYS),
     ]
 
 

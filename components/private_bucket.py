@@ -19,6 +19,19 @@ EncryptionDefault = (
 )
 
 
+def abort_incomplete_uploads(days: int) -> aws.s3.BucketLifecycleConfigurationRuleArgs:
+    """A lifecycle rule for the whole bucket: multipart uploads left unfinished are aborted after ``days``,
+    so their parts do not pile up, billed and unseen."""
+    return aws.s3.BucketLifecycleConfigurationRuleArgs(
+        id="abort-incomplete-uploads",
+        status="Enabled",
+        filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(),
+        abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+            days_after_initiation=days
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class BucketControls:
     public_access: aws.s3.BucketPublicAccessBlock

@@ -36,7 +36,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.private_bucket import EncryptionDefault, private_bucket_controls
+from components.private_bucket import EncryptionDefault, abort_incomplete_uploads, private_bucket_controls
 
 ROTATION_DAYS = 365  # KMS's default; EnableKeyRotation takes 90-2560
 DELETION_WINDOW_DAYS = {True: 30, False: 7}  # ScheduleKeyDeletion: 7-30 days (production: the longest)
@@ -272,27 +272,21 @@ class AccessLogBucket(pulumi.ComponentResource):
         controls = private_bucket_controls(
             name, bucket, parent=self,
             encryption=EncryptionDefault(sse_algorithm="AES256"),  # SSE-S3: the only one ALB logs support
-            lifecycle_rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(
-                id="expire-access-logs",
-                status="Enabled",
-                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=f"{self.prefix}/"),
-                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.retention_days),
-                noncurrent_version_expiration=(
-                    aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                        noncurrent_days=NONCURRENT_DAYS
-                    )
+            lifecycle_rules=[
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="expire-access-logs",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=f"{self.prefix}/"),
+                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.retention_days),
+                    noncurrent_version_expiration=(
+                        aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                            noncurrent_days=NONCURRENT_DAYS
+                        )
+                    ),
                 ),
-            ), aws.s3.BucketLifecycleConfigurationRuleArgs(
                 # For the whole bucket, not only the logs' prefix: no upload is left to pile up anywhere.
-                id="abort-incomplete-uploads",
-                status="Enabled",
-                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(),
-                abort_incomplete_multipart_upload=(
-                    aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                        days_after_initiation=ABORT_UPLOAD_DAYS
-                    )
-                ),
-            )],
+                abort_incomplete_uploads(ABORT_UPLOAD_DAYS),
+            ],
         )
         self.policy = aws.s3.BucketPolicy(
             name, bucket=bucket,
