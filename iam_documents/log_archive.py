@@ -216,34 +216,24 @@ def key_policy(
         },
     ]
     if reader_role_patterns:
-        statements.append({
-            "Sid": "SecurityReadersDecryptLogs",
-            "Effect": "Allow",
-            "Principal": {"AWS": root},
-            "Action": "kms:Decrypt",
-            "Resource": "*",
-            "Condition": {
-                "ArnLike": {"aws:PrincipalArn": _readers(reader_role_patterns)},
-                "Null": {CLOUDTRAIL_CONTEXT_KEY: "false"},
-            },
-        })
+        readers = {"ArnLike": {"aws:PrincipalArn": _readers(reader_role_patterns)}}
+
+        def readers_decrypt(sid: str, condition: dict[str, Any]) -> dict[str, Any]:
+            return {"Sid": sid, "Effect": "Allow", "Principal": {"AWS": root}, "Action": "kms:Decrypt",
+                    "Resource": "*", "Condition": {**readers, **condition}}
+
+        statements.append(
+            readers_decrypt("SecurityReadersDecryptLogs", {"Null": {CLOUDTRAIL_CONTEXT_KEY: "false"}})
+        )
         if bucket_name is not None:
             # The bucket uses an S3 Bucket Key, and "S3 Bucket Keys use the bucket ARN as encryption
             # context" (S3 User Guide, bucket-key.html, "Changes to note before enabling an S3 Bucket
             # Key"): reading an object may need the bucket key decrypted under that context, without
             # CloudTrail's. So the readers may also decrypt for this bucket only, and only through S3.
-            statements.append({
-                "Sid": "SecurityReadersDecryptBucketKey",
-                "Effect": "Allow",
-                "Principal": {"AWS": root},
-                "Action": "kms:Decrypt",
-                "Resource": "*",
-                "Condition": {
-                    "ArnLike": {"aws:PrincipalArn": _readers(reader_role_patterns)},
-                    "StringEquals": {S3_CONTEXT_KEY: f"arn:aws:s3:::{bucket_name}"},
-                    "StringLike": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
-                },
-            })
+            statements.append(readers_decrypt("SecurityReadersDecryptBucketKey", {
+                "StringEquals": {S3_CONTEXT_KEY: f"arn:aws:s3:::{bucket_name}"},
+                "StringLike": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
+            }))
     if config_delivery:
         recorders = _config_recorders(organization_id)
         statements.append({
