@@ -34,14 +34,10 @@ DEFAULT_TASKS_IMAGE = TASKS_IMAGE.image
 # 0 ACU (auto-pause). Majors above the last listed one support both.
 SERVERLESS_V2_SINCE = {13: 6, 14: 3, 15: 2, 16: 1}
 AUTO_PAUSE_SINCE = {13: 15, 14: 12, 15: 7, 16: 3}
-# The default must be a version AWS still offers for new clusters, with auto-pause (16.3+). Non-LTS
-# minors are offered for about 12 months, LTS minors for at least three years (Aurora User Guide, "Amazon
-# Aurora version support"). 16.8 is the LTS minor of 16 (repository aws/agent-toolkit-for-aws, file
-# amazon-aurora-postgresql/references/upgrade-planning-lts-recommendation.md: LTS 17.7, 16.8, 15.10,
-# 14.6, 13.9, 12.9, 11.9). Third-party lists of what AWS offered: Jan 2026, 16.6 and 16.8-16.11
-# (hashicorp/terraform-aws-terraform-enterprise-hvd PR #39); Aug 2026, 16.8-16.11, 16.13, 16.14 and
-# no plain 16.6, AWS's default for 16 being 16.11 (ministackorg/ministack, ministack/services/rds.py;
-# PR #1491). The driver asks RDS before each preview/up (deploy/aurora_version.py).
+# Offered for new clusters and with auto-pause: 16.8, the LTS minor of 16 (LTS minors stay at least three
+# years, others ~12 months: Aurora User Guide, "Amazon Aurora version support"; aws/agent-toolkit-for-aws
+# upgrade-planning-lts-recommendation.md; offered lists in hashicorp/terraform-aws-terraform-enterprise-hvd
+# PR #39, ministackorg/ministack PR #1491). The driver asks RDS first (deploy/aurora_version.py).
 DEFAULT_AURORA_POSTGRES_VERSION = "16.8"
 MAX_ACU = Decimal(256)
 AUTO_PAUSE_SECONDS = (300, 86_400)
