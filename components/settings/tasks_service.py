@@ -34,10 +34,9 @@ DEFAULT_TASKS_IMAGE = TASKS_IMAGE.image
 # 0 ACU (auto-pause). Majors above the last listed one support both.
 SERVERLESS_V2_SINCE = {13: 6, 14: 3, 15: 2, 16: 1}
 AUTO_PAUSE_SINCE = {13: 15, 14: 12, 15: 7, 16: 3}
-# Offered for new clusters and with auto-pause: 16.8, the LTS minor of 16 (LTS minors stay at least three
-# years, others ~12 months: Aurora User Guide, "Amazon Aurora version support"; aws/agent-toolkit-for-aws
-# upgrade-planning-lts-recommendation.md; offered lists in hashicorp/terraform-aws-terraform-enterprise-hvd
-# PR #39, ministackorg/ministack PR #1491). The driver asks RDS first (deploy/aurora_version.py).
+# 16.8: the LTS minor of 16, offered longest (Aurora User Guide, "Amazon Aurora version support";
+# aws/agent-toolkit-for-aws upgrade-planning-lts-recommendation.md; offered lists: hashicorp/terraform-aws-
+# terraform-enterprise-hvd PR #39, ministackorg/ministack PR #1491). The driver asks RDS first.
 DEFAULT_AURORA_POSTGRES_VERSION = "16.8"
 MAX_ACU = Decimal(256)
 AUTO_PAUSE_SECONDS = (300, 86_400)
